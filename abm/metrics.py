@@ -1,0 +1,89 @@
+"""Equity and value metrics: quintile gap, slope and relative index of inequality, WELLBYs.
+
+Deprivation groups are national IMD deciles of the resident's neighbourhood; quintile 1
+(``q1``) is deciles 1-2 (most deprived), ``q5`` deciles 9-10 (least deprived).
+
+- ``gap_q5_q1``: mean life satisfaction in q5 minus q1 (positive: the affluent fare better).
+- ``sii``: slope index of inequality, the ONS way: a population-weighted least-squares line
+  through each decile's mean, placed at the midpoint of its cumulative population rank from
+  most deprived (0) to least deprived (1). It is the modelled difference between the least
+  and most deprived ends of the population. ``rii`` = ``sii`` / population mean.
+- ``wellbeing_years``: life-satisfaction points x person-years lived in the policy period,
+  scaled to the whole place. The difference between two same-seed runs is WELLBYs gained
+  (HM Treasury Green Book wellbeing guidance, 2021).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import numpy as np
+
+QUINTILES = ("q1", "q2", "q3", "q4", "q5")
+
+#: Columns recorded every week by the model's DataCollector.
+WEEKLY_METRICS = (
+    "week", "year", "mean_wellbeing",
+    *(f"wellbeing_{q}" for q in QUINTILES), "gap_q5_q1", "sii", "rii",
+    "p_attending", *(f"p_attending_{q}" for q in QUINTILES), "p_referred", "p_dropped_out",
+    "n_open_providers", "link_workers", "closures", "spend_gbp",
+)
+
+
+def by_quintile(per_decile: np.ndarray) -> np.ndarray:
+    """Sum decile totals (deciles 1..10 along the last axis) into quintiles q1..q5."""
+    return per_decile.reshape(*per_decile.shape[:-1], 5, 2).sum(axis=-1)
+
+
+def slope_index(means: np.ndarray, counts: np.ndarray) -> tuple[float, float]:
+    """SII and RII from group means ordered most to least deprived, and group sizes.
+
+    Empty groups are left out. Returns (nan, nan) when fewer than two groups have people.
+    """
+    keep = counts > 0
+    if keep.sum() < 2:
+        return math.nan, math.nan
+    share = counts[keep] / counts[keep].sum()
+    rank = np.cumsum(share) - share / 2
+    y = means[keep]
+    mean_rank, mean_y = share @ rank, share @ y
+    sii = float(share @ ((rank - mean_rank) * (y - mean_y)) / (share @ (rank - mean_rank) ** 2))
+    return sii, sii / mean_y if mean_y else math.nan
+
+
+def weekly_equity(wellbeing_by_decile: np.ndarray, people_by_decile: np.ndarray) -> dict:
+    """Mean wellbeing, quintile means, gap, SII and RII from decile sums and head counts."""
+    q_sum, q_people = by_quintile(wellbeing_by_decile), by_quintile(people_by_decile)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        q_mean = q_sum / q_people
+        d_mean = wellbeing_by_decile / people_by_decile
+    sii, rii = slope_index(d_mean, people_by_decile)
+    out = {"mean_wellbeing": float(wellbeing_by_decile.sum() / people_by_decile.sum())}
+    out |= {f"wellbeing_{q}": float(v) for q, v in zip(QUINTILES, q_mean, strict=True)}
+    out |= {"gap_q5_q1": float(q_mean[4] - q_mean[0]), "sii": sii, "rii": rii}
+    return out
+
+
+def compare(run: Mapping, baseline: Mapping, wellby_value_gbp: float = 13_000.0) -> dict:
+    """What ``run`` gains over a same-seed ``baseline`` run (both :meth:`Model.summary` rows).
+
+    WELLBYs gained, extra spend, cost per WELLBY (only where WELLBYs were gained; a negative
+    value means money was saved as well), their split by quintile (distributional
+    cost-effectiveness), the monetised value at ``wellby_value_gbp`` and the net benefit.
+    """
+    out = {
+        "delta_mean_wellbeing": run["mean_wellbeing"] - baseline["mean_wellbeing"],
+        "delta_gap_q5_q1": run["gap_q5_q1"] - baseline["gap_q5_q1"],
+        "delta_sii": run["sii"] - baseline["sii"],
+        "delta_p_attending_q1": run["p_attending_q1"] - baseline["p_attending_q1"],
+    }
+    for suffix in ("", *(f"_{q}" for q in QUINTILES)):
+        gain = run[f"wellbeing_years{suffix}"] - baseline[f"wellbeing_years{suffix}"]
+        extra = run[f"spend_gbp{suffix}"] - baseline[f"spend_gbp{suffix}"]
+        out[f"wellby_gain{suffix}"] = gain
+        out[f"extra_spend_gbp{suffix}"] = extra
+        out[f"cost_per_wellby{suffix}"] = extra / gain if gain > 0 else math.nan
+    out["value_gbp"] = out["wellby_gain"] * wellby_value_gbp
+    out["net_benefit_gbp"] = out["value_gbp"] - out["extra_spend_gbp"]
+    return out
