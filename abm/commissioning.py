@@ -13,7 +13,8 @@ Once a year the commissioner holds a funding round. Its rules shape a :class:`Fu
    paying the provider's funding gap plus a margin for reserves. The score is bid-writing
    capacity plus chance (the status quo favours providers that write good bids), plus
    catchment deprivation under proportionate universalism. Under sustain, providers whose
-   grant just ended are renewed first, without a new bid; everyone else pays to bid.
+   grant just ended are renewed first, without a new bid; everyone else pays to bid, and a
+   provider whose reserves cannot cover the bid's cost does not apply.
 
 Rules combine: each changes its own part of the plan, so ``scale+embed+sustain`` is the
 status quo with all three changes. A new rule is a :class:`Rule` added to :data:`RULES`.
@@ -183,15 +184,18 @@ class Commissioner(mesa.Agent):
         """Fund applicants in score order while the money lasts; applicants pay to bid."""
         model, p = self.model, self.model.params
         ps = model.provider_state
-        applicants = np.flatnonzero(ps.open & (ps.grant == 0))
+        candidates = np.flatnonzero(ps.open & (ps.grant == 0))
+        sought = ps.grant_at(model.hoods.deprivation[ps.neighbourhood[candidates]])
+        renewing = ending[candidates] & plan.renew_incumbents
+        bid_cost = np.where(renewing, 0.0, p.bid_cost_share * sought)
+        affords = bid_cost <= ps.reserves[candidates]  # a provider cannot spend what it lacks
+        applicants, sought, renewing = candidates[affords], sought[affords], renewing[affords]
+        ps.reserves[applicants] -= bid_cost[affords]
         score = ps.bid_capacity[applicants] + model.streams.funding.normal(
             0, p.bid_noise, len(applicants)
         )
         if plan.targeting == "need":
             score += p.pu_weight * model.hoods.deprivation[ps.neighbourhood[applicants]]
-        renewing = ending[applicants] & plan.renew_incumbents
-        sought = ps.grant_at(model.hoods.deprivation[ps.neighbourhood[applicants]])
-        ps.reserves[applicants] -= np.where(renewing, 0.0, p.bid_cost_share * sought)
         order = np.lexsort((-score, ~renewing))  # renewals first, then best score
         ranked, amount = applicants[order], sought[order]
         funded = ranked[np.cumsum(amount) <= max(money, 0.0)]

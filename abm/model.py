@@ -38,7 +38,8 @@ class CommunityAssetsModel(mesa.Model):
     Each step:
 
     1. Commissioning: at the start of each year the commissioner holds a funding round, under
-       the status quo during the burn-in and under the scenario's rules after it.
+       the status quo during the burn-in and under the scenario's rules after it. Providers
+       left without a grant run fewer places; attenders beyond them, chosen at random, stop.
     2. Context: the week's random draws; each neighbourhood's outreach, access to providers
        with a free place, and link-worker referral capacity.
     3. Residents decide: needs and shocks -> awareness and trust -> referral -> drop out, or
@@ -103,6 +104,7 @@ class CommunityAssetsModel(mesa.Model):
         self.dropouts_by_decile = np.zeros(10)
         self.referrals = 0
         self.closures = 0
+        self.displaced = 0  # attenders who lost their place to a cut in sessions
         self._open_at_policy_start = np.zeros(0, dtype=bool)
         self._closures_at_policy_start = np.zeros(0, dtype=np.int32)
         self.latest: dict[str, float] = {}
@@ -163,6 +165,7 @@ class CommunityAssetsModel(mesa.Model):
         if week % WEEKS_PER_YEAR == 0:
             rules = self.rules if self.policy_started else ("status_quo",)
             self.commissioner.funding_round(week, rules)
+            self.cut_places()
         # 2. Context.
         ctx = self.week_context()
         # 3. Residents decide.
@@ -205,7 +208,7 @@ class CommunityAssetsModel(mesa.Model):
         is_open = ps.open
         outreach = np.bincount(ps.neighbourhood[is_open], weights=ps.outreach[is_open],
                                minlength=n_hoods)
-        with_space = np.flatnonzero(is_open & (ps.attendees(rs.provider) < ps.capacity))
+        with_space = np.flatnonzero(is_open & (ps.attendees(rs.provider) < ps.places()))
         located = sp.csr_matrix(
             (np.ones(len(with_space)), (ps.neighbourhood[with_space], with_space)),
             shape=(n_hoods, len(ps)),
@@ -235,7 +238,7 @@ class CommunityAssetsModel(mesa.Model):
     def _admit(self, starters: np.ndarray, picks: np.ndarray, priority: np.ndarray) -> None:
         """Give places to starters in priority order until each provider is full."""
         rs, ps = self.resident_state, self.provider_state
-        spare = ps.capacity - ps.attendees(rs.provider)
+        spare = ps.places() - ps.attendees(rs.provider)
         if self.engine == "fast":
             order = np.lexsort((priority, picks))  # by provider, then by priority
             wanted = picks[order]
@@ -248,6 +251,30 @@ class CommunityAssetsModel(mesa.Model):
             if spare[provider] > 0:
                 spare[provider] -= 1
                 resident.state, resident.provider = ATTENDING, provider
+
+    def cut_places(self) -> None:
+        """Providers running fewer places than they have attenders (a grant ended) let the
+        excess go, chosen at random: those attenders stop, as when a group closes."""
+        rs, ps = self.resident_state, self.provider_state
+        places = ps.places()
+        over = ps.attendees(rs.provider) > places
+        if not over.any():
+            return
+        lookup = np.append(over, False)  # the last entry stands for "no provider"
+        attenders = np.flatnonzero(lookup[rs.provider])
+        priority = self.streams.rationing.random(len(attenders))
+        order = np.lexsort((priority, rs.provider[attenders]))  # by provider, then priority
+        ranked = attenders[order]
+        group = rs.provider[ranked]
+        rank = np.arange(len(ranked)) - np.searchsorted(group, group, side="left")
+        losing = np.sort(ranked[rank >= places[group]])
+        if self.policy_started:
+            self.displaced += len(losing)
+        if self.engine == "fast":
+            rs.lose_places(losing, self.week)
+        else:
+            for index in losing:
+                self._resident_agents[index].lose_provider(self.week)
 
     def close_providers(self, closing: np.ndarray) -> None:
         """Close providers (slot indices, ascending) now: their attenders lose the group and
@@ -323,7 +350,8 @@ class CommunityAssetsModel(mesa.Model):
         if self.years_run == 0:
             raise RuntimeError("run the model first: model.run(years=...)")
         ts = self.timeseries()
-        last_year = ts[ts.year > self.years_run - 1].drop(columns=["week", "year"])
+        last_year = ts[(ts.year > self.years_run - 1) & (ts.year > 0)].drop(
+            columns=["week", "year"])
         final = last_year.mean()
         per_resident = self.place.population / self.resident_state.n  # people per agent
         spend_q = np.bincount(self.hoods.quintile, weights=self.spend_by_hood, minlength=5)
@@ -350,6 +378,7 @@ class CommunityAssetsModel(mesa.Model):
             "closures_per_year": self.closures * self.place_scale / self.years_run,
             "provider_survival": float(survived.sum() / max(self._open_at_policy_start.sum(), 1)),
             "referrals": self.referrals * per_resident,
+            "displaced_per_year": self.displaced * per_resident / self.years_run,
             "spend_gbp": float(self.spend_by_hood.sum() * self.place_scale),
             **{f"spend_gbp_{q}": float(v * self.place_scale)
                for q, v in zip(QUINTILES, spend_q, strict=True)},

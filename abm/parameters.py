@@ -217,8 +217,13 @@ PARAMETERS: tuple[Parameter, ...] = (
        "assumption: inverse care law (Tudor Hart, Lancet 1971)", "providers",
        "Fewer groups in deprived areas"),
     _p("provider_capacity", int, 100, 1, 1_000, "participants",
-       "regular participants one provider can take", "assumption", "providers",
-       "Places per group"),
+       "regular participants one provider can take when it has an ICS grant", "assumption",
+       "providers", "Places per group"),
+    _p("unfunded_capacity_share", float, 0.6, 0.0, 1.0, "share, 0-1",
+       "share of its places a provider keeps running without an ICS grant (fewer sessions); "
+       "attenders beyond that lose their place when a grant ends",
+       "assumption: short grants end in cliff edges (Creating Change, West Yorkshire)",
+       "providers", "Places kept without a grant"),
     _p("provider_running_cost_gbp", float, 40_000.0, 1_000.0, 1_000_000.0, "GBP per year",
        "running cost of one provider",
        "assumption: about 90% of charities that close have income under GBP 100k (Charity "
@@ -237,6 +242,9 @@ PARAMETERS: tuple[Parameter, ...] = (
     _p("bid_capacity_deprivation_effect", float, 0.4, 0.0, 1.0, "score, 0-1",
        "how much lower mean bid-writing capacity is in the most deprived area", "assumption",
        "providers", "Bid-writing capacity lost to deprivation"),
+    _p("bid_capacity_spread", float, 0.15, 0.0, 0.5, "score, 0-1",
+       "standard deviation of bid-writing capacity between providers", "assumption",
+       "providers", "How much bid-writing differs"),
     _p("bid_cost_share", float, 0.05, 0.0, 1.0, "share of the grant sought",
        "cost to a provider of writing one competitive bid, as a share of the grant it asks for",
        "assumption", "providers", "Cost of writing a bid"),
@@ -261,7 +269,8 @@ PARAMETERS: tuple[Parameter, ...] = (
        "standard deviation of chance in how bids are scored", "assumption", "commissioning",
        "Luck in bidding"),
     _p("pu_weight", float, 1.0, 0.0, 10.0, "score per unit deprivation",
-       "weight of catchment deprivation in grant scores under proportionate universalism",
+       "weight of catchment deprivation under proportionate universalism: added to grant "
+       "scores, and new providers are placed in proportion to 1 + this x deprivation",
        "assumption (Marmot Review 2010 sets the principle, not the weight)", "commissioning",
        "Priority to deprived areas"),
     _p("core_grant_years", int, 3, 1, 10, "years",
@@ -322,13 +331,16 @@ BY_NAME: dict[str, Parameter] = {p.name: p for p in PARAMETERS}
 
 def _cross_problems(values: Mapping[str, Any]) -> list[str]:
     """Problems that involve more than one parameter."""
-    shares = values["embed_budget_share"] + values["scale_budget_share"]
-    if shares > 1:
-        return [
-            f"parameters 'embed_budget_share' + 'scale_budget_share' = {shares:g} exceed 1: "
-            "together they may take at most the whole budget"
-        ]
-    return []
+    found = []
+    for a, b, why in (
+        ("embed_budget_share", "scale_budget_share", "together they may take at most the "
+         "whole budget"),
+        ("outreach_awareness_rate", "social_awareness_rate", "awareness could otherwise "
+         "exceed 1"),
+    ):
+        if values[a] + values[b] > 1:
+            found.append(f"parameters '{a}' + '{b}' = {values[a] + values[b]:g} exceed 1: {why}")
+    return found
 
 
 def problems(overrides: Mapping[str, Any]) -> list[str]:

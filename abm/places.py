@@ -14,10 +14,13 @@ Access from one neighbourhood to providers in another falls with distance as
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from types import MappingProxyType
 
 import numpy as np
 import scipy.sparse as sp
@@ -44,7 +47,7 @@ class Place:
     population: int
     rural_share: float
     imd_decile_shares: tuple[float, ...]  # % of LSOAs in deciles 1 (most deprived) to 10
-    sources: dict
+    sources: Mapping[str, str]  # figure -> its source (read-only: places are cached)
     path: Path
 
     @property
@@ -64,18 +67,32 @@ def place_names() -> list[str]:
 
 
 def load_place(name_or_path: str | Path) -> Place:
-    """Load a shipped place by name (``devon_ics``) or any place file by path; validate it."""
+    """Load a shipped place by name (``devon_ics``) or any place file by path; validate it.
+
+    Parsed places are cached by file and modification time: sweeps look a place up several
+    times per run, and an edited file is read afresh.
+    """
     text = str(name_or_path)
     if text.endswith((".yaml", ".yml")) or "/" in text:
         path = Path(text)
     else:
         path = places_dir() / f"{text}.yaml"
-        if not path.exists():
-            raise InputError(unknown_name_message("place", text, place_names()))
+        if not yamlfile.exists(path):
+            raise InputError(
+                yamlfile.one_line([unknown_name_message("place", text, place_names())]))
+    try:
+        modified = path.stat().st_mtime_ns
+    except (OSError, ValueError):
+        modified = None  # let the loader report why the file cannot be read
+    return _read_place(path, modified)
+
+
+@functools.lru_cache(maxsize=64)
+def _read_place(path: Path, modified: int | None) -> Place:
     data = yamlfile.load(path)
     problems = place_problems(data, path)
     if problems:
-        raise InputError(problems)
+        raise InputError(yamlfile.one_line(problems))
     shares = data["imd_decile_shares"]
     return Place(
         name=path.stem,
@@ -84,7 +101,7 @@ def load_place(name_or_path: str | Path) -> Place:
         population=data["population"],
         rural_share=float(data["rural_share"]),
         imd_decile_shares=tuple(float(shares[d]) for d in range(1, 11)),
-        sources=dict(data["sources"]),
+        sources=MappingProxyType(dict(data["sources"])),
         path=path,
     )
 
@@ -104,10 +121,11 @@ def place_problems(data: object, path: Path) -> list[str]:
     for key in FIGURES:
         if key not in data:
             found.append(f"{path}: missing key '{key}'")
-    for key, low in (("lsoas", 1), ("population", 1)):
+    for key, low, high in (("lsoas", 1, 1_000_000), ("population", 1, 1_000_000_000)):
         value = data.get(key)
-        if key in data and (not _is_int(value) or value < low):
-            found.append(f"{at(key)}: '{key}' = {value!r}: allowed is a whole number >= {low}")
+        if key in data and (not _is_int(value) or not low <= value <= high):
+            found.append(f"{at(key)}: '{key}' = {value!r}: allowed is a whole number from "
+                         f"{low:,} to {high:,}")
     rural = data.get("rural_share")
     if "rural_share" in data and (not _is_number(rural) or not 0 <= rural <= 1):
         found.append(
@@ -119,7 +137,8 @@ def place_problems(data: object, path: Path) -> list[str]:
         found.append(
             f"{path}: missing key 'sources': give a source for each of {', '.join(FIGURES)}")
     elif not isinstance(sources, dict):
-        found.append(f"{at('sources')}: 'sources' must map each figure to its source")
+        found.append(f"{at('sources')}: 'sources' = {sources!r}: allowed is a mapping of each "
+                     f"of {', '.join(FIGURES)} to its source")
     else:
         for key in FIGURES:
             if not isinstance(sources.get(key), str) or not sources[key].strip():
@@ -130,7 +149,8 @@ def place_problems(data: object, path: Path) -> list[str]:
 def _share_problems(shares: object, path: Path, line: int) -> list[str]:
     where = f"{path}:{line}"
     if not isinstance(shares, yamlfile.LineDict):
-        return [f"{where}: 'imd_decile_shares' must map deciles 1-10 to percentages"]
+        return [f"{where}: 'imd_decile_shares' = {shares!r}: allowed is a mapping of deciles "
+                "1 to 10 to percentages"]
     found = []
     for key in shares:
         if key not in range(1, 11) or isinstance(key, bool):
@@ -146,10 +166,10 @@ def _share_problems(shares: object, path: Path, line: int) -> list[str]:
         )
     for decile in range(1, 11):
         value = shares.get(decile)
-        if decile in shares and (not _is_number(value) or value < 0):
+        if decile in shares and (not _is_number(value) or not 0 <= value <= 100):
             found.append(
                 f"{path}:{shares.line_of(decile)}: 'imd_decile_shares' decile {decile} = "
-                f"{value!r}: allowed is a percentage >= 0"
+                f"{value!r}: allowed is a percentage from 0 to 100"
             )
     if not found:
         total = sum(shares[d] for d in range(1, 11))
@@ -166,7 +186,7 @@ def _is_int(value: object) -> bool:
 
 
 def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    return _is_int(value) or (isinstance(value, float) and math.isfinite(value))
 
 
 @dataclass(frozen=True)

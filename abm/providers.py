@@ -33,7 +33,7 @@ class ProviderState:
         "neighbourhood": np.int32,
         "kind": np.int8,  # index into KINDS
         "open": bool,
-        "capacity": np.int32,  # places for simulated residents
+        "capacity": np.int32,  # places for simulated residents with an ICS grant
         "effect": float,  # life satisfaction points at full dose
         "outreach": float,  # 0-1
         "running_cost": float,  # GBP per year
@@ -52,6 +52,7 @@ class ProviderState:
         self.hoods = hoods
         places = params.provider_capacity * params.residents_per_neighbourhood
         self.places_per_provider = max(1, round(places / people_per_neighbourhood))
+        self.unfunded_places = round(self.places_per_provider * params.unfunded_capacity_share)
         for name, dtype in self.FIELDS.items():
             setattr(self, name, np.zeros(0, dtype=dtype))
 
@@ -62,12 +63,17 @@ class ProviderState:
         """Per neighbourhood, how likely a new provider is to be founded there.
 
         ``"bids"``: where founders and funders already are, fewer in deprived areas (the
-        status quo); ``"need"``: in proportion to deprivation (proportionate universalism).
+        status quo); ``"need"``: weighted towards deprivation, 1 + pu_weight x deprivation
+        (proportionate universalism).
         """
         dep = self.hoods.deprivation
         if targeting == "need":
             return 1 + self.params.pu_weight * dep
         return 1 - self.params.provider_location_gradient * dep
+
+    def places(self) -> np.ndarray:
+        """Places each provider runs now: all with an ICS grant, fewer without one."""
+        return np.where(self.grant > 0, self.capacity, self.unfunded_places)
 
     def add_slots(self, hoods: np.ndarray, week: int, rng: np.random.Generator) -> np.ndarray:
         """Add slots in ``hoods`` and found a provider in each; return the new slot indices."""
@@ -85,7 +91,8 @@ class ProviderState:
         dep = self.hoods.deprivation[self.neighbourhood[slots]]
         self.kind[slots] = rng.integers(0, len(KINDS), len(slots))
         bid = p.bid_capacity_least_deprived - p.bid_capacity_deprivation_effect * dep
-        self.bid_capacity[slots] = np.clip(bid + rng.normal(0, 0.15, len(slots)), 0.0, 1.0)
+        spread = rng.normal(0, p.bid_capacity_spread, len(slots))
+        self.bid_capacity[slots] = np.clip(bid + spread, 0.0, 1.0)
         effect = rng.normal(p.attendance_effect, p.attendance_effect_spread, len(slots))
         self.effect[slots] = np.maximum(effect, 0.0)
         self.outreach[slots] = p.provider_outreach

@@ -187,21 +187,26 @@ class ResidentState:
         w = self.wellbeing
         self.wellbeing = np.clip(w + p.wellbeing_adjust_rate * (target - w), 0.0, 10.0)
 
+    def lose_places(self, residents: np.ndarray, week: int) -> None:
+        """These attenders lost their place (their group closed or cut sessions): they stop,
+        and the loss of the group adds ``stop_need_shock`` to their need."""
+        p = self.params
+        self.state[residents] = DROPPED_OUT
+        self.provider[residents] = -1
+        self.state_until[residents] = week + p.dropout_memory_weeks
+        self.need[residents] = np.minimum(self.need[residents] + p.stop_need_shock, 1.0)
+
     def lose_providers(self, closed: np.ndarray, hoods: np.ndarray, n_providers: int,
                        week: int) -> None:
         """Providers ``closed`` (in neighbourhoods ``hoods``) shut this week.
 
-        Their attenders stop, losing the group (need rises by ``stop_need_shock``); everyone in
-        each provider's neighbourhood loses ``closure_trust_loss`` of their awareness and trust.
+        Their attenders lose their places; everyone in each provider's neighbourhood loses
+        ``closure_trust_loss`` of their awareness and trust.
         """
         p = self.params
         lookup = np.zeros(n_providers + 1, dtype=bool)  # the last entry stands for "no provider"
         lookup[closed] = True
-        hit = np.flatnonzero(lookup[self.provider])
-        self.state[hit] = DROPPED_OUT
-        self.provider[hit] = -1
-        self.state_until[hit] = week + p.dropout_memory_weeks
-        self.need[hit] = np.minimum(self.need[hit] + p.stop_need_shock, 1.0)
+        self.lose_places(np.flatnonzero(lookup[self.provider]), week)
         per_hood = p.residents_per_neighbourhood
         for h in hoods:  # in provider order, so two closures in one place compound as in Resident
             start = self.hood_start[h]
@@ -368,7 +373,8 @@ class Resident(mesa.Agent):
         self.wellbeing = min(max(w + p.wellbeing_adjust_rate * (target - w), 0.0), 10.0)
 
     def lose_provider(self, week: int) -> None:
-        """This resident's group closed: they stop, and the loss adds to their need."""
+        """This resident lost their place (the group closed or cut sessions): they stop, and
+        the loss adds to their need."""
         self.state = DROPPED_OUT
         self.provider = -1
         self.state_until = week + self.model.params.dropout_memory_weeks

@@ -77,14 +77,15 @@ def find_scenario(name_or_path: str | Path) -> Path:
     """The file of a shipped scenario name (``embed``) or a path, which must exist."""
     text = str(name_or_path)
     path = Path(text)
-    if path.suffix in (".yaml", ".yml") or path.exists():
-        if not path.exists():
-            raise InputError(f"{path}: file not found")
+    if path.suffix in (".yaml", ".yml") or yamlfile.exists(path):
+        if not yamlfile.exists(path):
+            raise InputError(yamlfile.one_line([f"{path}: file not found"]))
         return path
     shipped = scenarios_dir() / f"{text}.yaml"
-    if shipped.exists():
+    if yamlfile.exists(shipped):
         return shipped
-    raise InputError(unknown_name_message("scenario", text, scenario_names(), "abm scenarios"))
+    raise InputError(yamlfile.one_line(
+        [unknown_name_message("scenario", text, scenario_names(), "abm scenarios")]))
 
 
 def load_scenario(name_or_path: str | Path) -> Scenario:
@@ -92,7 +93,7 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
     path = find_scenario(name_or_path)
     scenario, found = _resolve(path.resolve(), ())
     if found:
-        raise InputError(found)
+        raise InputError(yamlfile.one_line(found))
     return scenario
 
 
@@ -180,7 +181,8 @@ def _resolve(path: Path, seen: tuple[Path, ...]) -> tuple[Scenario, list[str]]:
     if raw is None:
         raw = {}
     if not isinstance(raw, yamlfile.LineDict | dict):
-        found.append(f"{at('parameters')}: 'parameters' must map parameter names to values")
+        found.append(f"{at('parameters')}: 'parameters' = {raw!r}: allowed is a mapping of "
+                     "parameter names to values")
     else:
         own_problems = []
         for name, value in raw.items():
@@ -218,7 +220,7 @@ def _parent_path(child: Path, extends: object) -> tuple[Path | None, str | None]
     else:
         candidates = [child.parent / f"{text}.yaml", scenarios_dir() / f"{text}.yaml"]
     for candidate in candidates:
-        if candidate.exists():
+        if yamlfile.exists(candidate):
             return candidate.resolve(), None
     return None, (
         f"'extends' = '{text}': no such scenario (looked for "

@@ -22,6 +22,7 @@ import math
 import platform
 import subprocess
 import sys
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from importlib import metadata
 from pathlib import Path
@@ -45,15 +46,16 @@ TARGET_TASK_SECONDS = 1.0
 PACKAGES = ("mesa", "numpy", "scipy", "pandas", "pyarrow", "ray", "pyyaml")
 
 
-def run_batch(specs: list[RunSpec], weekly: bool) -> list[tuple]:
-    """Run specs one after another in a worker. A run that raises is reported, not fatal.
+def run_batch(specs: list[RunSpec], weekly: bool, run: Callable = execute) -> list[tuple]:
+    """Run specs one after another in a worker with ``run`` (:func:`abm.runs.execute`).
 
-    Returns ``("done", row, series)`` or ``("failed", spec, error_text)`` per spec.
+    A run that raises is reported, not fatal. Returns ``("done", row, series)`` or
+    ``("failed", spec, error_text)`` per spec.
     """
     results = []
     for spec in specs:
         try:
-            row, series = execute(spec, weekly)
+            row, series = run(spec, weekly)
             results.append(("done", row, series))
         except Exception as error:
             results.append(("failed", spec, f"{type(error).__name__}: {error}"))
@@ -80,8 +82,12 @@ def plan_batches(specs: list[RunSpec], workers: int, batch_size: int | None = No
 
 def run_sweep(spec_path: str | Path, out: str | Path, *, address: str | None = None,
               num_cpus: int | None = None, resume: bool = False, serial: bool = False,
-              executor=None) -> int:
-    """Run (or resume) a sweep into ``out``; print the summary table; return an exit code."""
+              run: Callable = execute) -> int:
+    """Run (or resume) a sweep into ``out``; print the summary table; return an exit code.
+
+    ``run`` executes one spec (default :func:`abm.runs.execute`); tests pass a wrapper.
+    Exit codes: 0 all done, 1 some runs failed, 130 interrupted (Ctrl-C).
+    """
     sweep = load_sweep(spec_path)
     out = Path(out)
     specs = sweep.runs()
@@ -95,8 +101,12 @@ def run_sweep(spec_path: str | Path, out: str | Path, *, address: str | None = N
     done = _finished_ids(out)
     todo = [spec for spec, run_id in zip(specs, ids, strict=True) if run_id not in done]
     skipped = len(specs) - len(todo)
-    executor = executor or (SerialExecutor() if serial else
-                            RayExecutor(address, num_cpus, sweep.max_retries))
+    if not todo:
+        executor = SerialExecutor()  # nothing to run: no need to start Ray
+    elif serial:
+        executor = SerialExecutor()
+    else:
+        executor = RayExecutor(address, num_cpus, sweep.max_retries)
     invocation = {
         "started_at": _now(),
         "workers": executor.workers,
@@ -115,7 +125,7 @@ def run_sweep(spec_path: str | Path, out: str | Path, *, address: str | None = N
         queue = iter(batches)
         while True:
             while len(pending) < 2 * executor.workers and (batch := next(queue, None)):
-                pending.add(executor.submit(run_batch, batch, sweep.record == "weekly"))
+                pending.add(executor.submit(run_batch, batch, sweep.record == "weekly", run))
             if not pending:
                 break
             complete, pending = wait(pending, return_when=FIRST_COMPLETED)
@@ -126,8 +136,7 @@ def run_sweep(spec_path: str | Path, out: str | Path, *, address: str | None = N
                 bar.update(len(results))
     except KeyboardInterrupt:
         status = "interrupted"
-        if hasattr(executor, "cancel_pending"):
-            executor.cancel_pending()
+        executor.cancel_pending()
     finally:
         bar.close()
         executor.shutdown(wait=False)

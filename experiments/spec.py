@@ -174,7 +174,7 @@ def load_sweep(path: str | Path) -> Sweep:
             break
 
     if found:
-        raise InputError(found)
+        raise InputError(yamlfile.one_line(found))
     return Sweep(
         path=path, description=description.strip(), scenarios=tuple(scenarios), places=places,
         seeds=seeds, master_seed=master_seed, years=float(years), record=record,
@@ -187,9 +187,10 @@ def _scenario_ref(spec_path: Path, name: str) -> str:
     """A scenario named in a sweep: a path relative to the sweep file, or a shipped name."""
     if name.endswith((".yaml", ".yml")):
         local = spec_path.parent / name
-        return str(local if local.exists() else name)
-    shipped = scenarios_dir() / f"{name}.yaml"
-    return name if shipped.exists() else str(spec_path.parent / f"{name}.yaml")
+        return str(local if yamlfile.exists(local) else name)
+    shipped, local = scenarios_dir() / f"{name}.yaml", spec_path.parent / f"{name}.yaml"
+    # neither found: the name, so that the problem suggests a shipped scenario's name
+    return str(local) if not yamlfile.exists(shipped) and yamlfile.exists(local) else name
 
 
 def _is_whole(value: object) -> bool:
@@ -197,7 +198,7 @@ def _is_whole(value: object) -> bool:
 
 
 def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and np.isfinite(value)
+    return _is_whole(value) or (isinstance(value, float) and np.isfinite(value))
 
 
 def _whole(data, key, low, high, found, path, required=False, default=None):
@@ -216,9 +217,12 @@ def _whole(data, key, low, high, found, path, required=False, default=None):
 
 
 def _parameter_values(data, key, found, path) -> dict:
-    raw = data.get(key) or {}
+    raw = data.get(key)
+    if raw is None:
+        raw = {}
     if not isinstance(raw, dict):
-        found.append(f"{path}:{data.line_of(key)}: '{key}' must map parameter names to values")
+        found.append(f"{path}:{data.line_of(key)}: '{key}' = {raw!r}: allowed is a mapping of "
+                     "parameter names to values")
         return {}
     values = {}
     for name, value in raw.items():
@@ -236,8 +240,8 @@ def _parameter_values(data, key, found, path) -> dict:
 def _grid_points(data, found, path) -> list[dict]:
     grid = data["grid"]
     if not isinstance(grid, dict) or not grid:
-        found.append(f"{path}:{data.line_of('grid')}: 'grid' must map parameter names to lists "
-                     "of values")
+        found.append(f"{path}:{data.line_of('grid')}: 'grid' = {grid!r}: allowed is a mapping "
+                     "of parameter names to lists of values")
         return [{}]
     axes = {}
     for name, values in grid.items():
@@ -249,9 +253,10 @@ def _grid_points(data, found, path) -> list[dict]:
         if not isinstance(values, list) or not values:
             found.append(f"{path}:{line}: grid '{name}' = {values!r}: allowed is a list of values")
             continue
-        problems = [BY_NAME[name].problem_with(v) for v in values]
-        found += [f"{path}:{line}: grid {p}" for p in problems if p]
-        axes[name] = values
+        problems = [p for p in map(BY_NAME[name].problem_with, values) if p]
+        found += [f"{path}:{line}: grid {p}" for p in problems]
+        if not problems:  # a bad value is reported once, not again for each point it is in
+            axes[name] = values
     return [dict(zip(axes, combo, strict=True)) for combo in itertools.product(*axes.values())]
 
 
@@ -259,7 +264,8 @@ def _sample_points(data, found, path) -> list[dict]:
     sample = data["sample"]
     where = f"{path}:{data.line_of('sample')}"
     if not isinstance(sample, dict):
-        found.append(f"{where}: 'sample' must be a mapping with keys {', '.join(SAMPLE_KEYS)}")
+        found.append(f"{where}: 'sample' = {sample!r}: allowed is a mapping with keys "
+                     f"{', '.join(SAMPLE_KEYS)}")
         return [{}]
     for key in sample:
         if key not in SAMPLE_KEYS:
@@ -274,7 +280,8 @@ def _sample_points(data, found, path) -> list[dict]:
         found.append(f"{where}: sample 'seed' = {seed!r}: allowed is a whole number >= 0")
     ranges = sample.get("ranges")
     if not isinstance(ranges, dict) or not ranges:
-        found.append(f"{where}: sample 'ranges' must map parameter names to [low, high]")
+        found.append(f"{where}: sample 'ranges' = {ranges!r}: allowed is a mapping of "
+                     "parameter names to [low, high]")
         return [{}]
     bounds = {}
     for name, span in ranges.items():

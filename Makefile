@@ -1,0 +1,30 @@
+# Two commands on a fresh machine: `make main` (the main job) and `make test`.
+# Both create .venv with Python 3.12 (selected by .python-version through pyenv) and install
+# the project and its test tools into it first.
+
+PYTHON ?= $(shell command -v python3.12 2>/dev/null || echo python3)
+VENV := .venv
+STAMP := $(VENV)/.installed
+
+.PHONY: main test lint benchmark clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "Python >= 3.12 is needed (pyenv: see .python-version); got " + sys.version)'
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV)/bin/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+main: $(STAMP)
+	$(VENV)/bin/abm sweep experiments/main.yaml --out results/main
+
+test: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/python -m pytest
+
+benchmark: $(STAMP)
+	$(VENV)/bin/python -m benchmarks.throughput --devon
+	$(VENV)/bin/python -m benchmarks.parallel
+
+clean:
+	rm -rf $(VENV) results

@@ -1,0 +1,62 @@
+"""Equity metrics on hand-made data, and the WELLBY arithmetic."""
+
+import math
+
+import numpy as np
+import pytest
+
+from abm.metrics import by_quintile, compare, slope_index, weekly_equity
+
+
+def test_sii_of_a_straight_line_is_its_slope():
+    counts = np.full(10, 100.0)
+    rank = (np.arange(10) + 0.5) / 10
+    means = 6.0 + 2.0 * rank  # least deprived (rank 1) two points better
+    sii, rii = slope_index(means, counts)
+    assert sii == pytest.approx(2.0)
+    assert rii == pytest.approx(2.0 / means.mean())
+
+
+def test_sii_weights_groups_by_size_and_skips_empty_ones():
+    means = np.array([6.0, 7.0, 8.0, 9.0, 10.0, 0, 0, 0, 0, 0])
+    counts = np.array([1.0, 1, 1, 1, 1, 0, 0, 0, 0, 0])
+    sii, _ = slope_index(means, counts)
+    assert sii == pytest.approx(5.0), "five equal groups spanning rank 0-1, one point apart"
+    assert math.isnan(slope_index(np.ones(10), np.r_[1.0, np.zeros(9)])[0])
+
+
+def test_equal_wellbeing_has_no_inequality():
+    out = weekly_equity(np.full(10, 700.0), np.full(10, 100.0))
+    assert out["mean_wellbeing"] == pytest.approx(7.0)
+    assert out["gap_q5_q1"] == pytest.approx(0.0) and out["sii"] == pytest.approx(0.0)
+
+
+def test_quintile_gap_is_q5_minus_q1():
+    sums = np.array([60.0, 60, 70, 70, 70, 70, 70, 70, 80, 80])
+    out = weekly_equity(sums, np.full(10, 10.0))
+    assert out["gap_q5_q1"] == pytest.approx(2.0)
+    assert np.array_equal(by_quintile(np.arange(10)), [1, 5, 9, 13, 17])
+
+
+def summary(years, spend):
+    row = {"mean_wellbeing": 7.0, "gap_q5_q1": 0.5, "sii": 0.6, "p_attending_q1": 0.1,
+           "wellbeing_years": years, "spend_gbp": spend}
+    for q in range(1, 6):
+        row[f"wellbeing_years_q{q}"] = years / 5
+        row[f"spend_gbp_q{q}"] = spend / 5
+    return row
+
+
+def test_compare_counts_wellbys_cost_and_value():
+    out = compare(summary(1100.0, 3000.0), summary(1000.0, 1000.0), wellby_value_gbp=13_000)
+    assert out["wellby_gain"] == pytest.approx(100.0)
+    assert out["extra_spend_gbp"] == pytest.approx(2000.0)
+    assert out["cost_per_wellby"] == pytest.approx(20.0)
+    assert out["cost_per_wellby_q1"] == pytest.approx(20.0)
+    assert out["value_gbp"] == pytest.approx(1_300_000)
+    assert out["net_benefit_gbp"] == pytest.approx(1_298_000)
+
+
+def test_cost_per_wellby_is_undefined_without_a_gain():
+    out = compare(summary(900.0, 3000.0), summary(1000.0, 1000.0))
+    assert math.isnan(out["cost_per_wellby"])

@@ -1,0 +1,101 @@
+"""The model as a whole: running, results, Mesa integration and input checking."""
+
+import numpy as np
+import pytest
+
+from abm import Model
+from abm.errors import InputError
+from abm.metrics import WEEKLY_METRICS
+from abm.parameters import BY_NAME
+from abm.providers import Provider
+from abm.residents import Resident
+from tests.conftest import SMALL
+
+
+@pytest.fixture(scope="module")
+def ran():
+    return Model("devon_ics", "scale+embed", seed=4, parameters=SMALL).run(years=2)
+
+
+def test_run_chains_to_a_one_row_summary(ran):
+    summary = ran.summary()
+    assert len(summary) == 1
+    row = summary.iloc[0]
+    assert (row.place, row.rules, row.seed, row.years) == ("devon_ics", "scale+embed", 4, 2.0)
+    assert 0 < row.mean_wellbeing < 10
+    assert row.wellbeing_q1 < row.wellbeing_q5, "the deprived fare worse"
+    assert row.wellbeing_years == pytest.approx(
+        sum(row[f"wellbeing_years_q{q}"] for q in range(1, 6)))
+    assert row.spend_gbp == pytest.approx(sum(row[f"spend_gbp_q{q}"] for q in range(1, 6)))
+
+
+def test_outcome_names_do_not_clash_with_parameter_names(ran):
+    assert not set(ran.summary().columns) & set(BY_NAME)
+
+
+def test_weekly_series_covers_burn_in_and_policy(ran):
+    ts = ran.timeseries()
+    assert list(ts.columns) == list(WEEKLY_METRICS)
+    assert len(ts) == ran.burn_in_weeks + 2 * 52
+    assert ts.year.iloc[-1] == pytest.approx(2.0)
+    assert (ts.year <= 0).sum() == ran.burn_in_weeks
+    assert ts.spend_gbp[ts.year <= 0].eq(0).all(), "spend is counted from the policy start"
+    assert ts.spend_gbp.is_monotonic_increasing
+
+
+def test_spend_matches_the_budget_scaled_to_the_place(ran):
+    row = ran.summary().iloc[0]
+    per_head_per_year = row.spend_gbp / row.population / row.years
+    assert per_head_per_year <= ran.params.budget_gbp_per_head * 1.001
+    assert per_head_per_year > 0.5 * ran.params.budget_gbp_per_head
+
+
+def test_agents_are_mesa_agents_viewing_the_arrays(ran):
+    residents = ran.residents
+    assert len(residents) == ran.resident_state.n
+    first = residents[0]
+    assert isinstance(first, Resident) and first.wellbeing == ran.resident_state.wellbeing[0]
+    first.wellbeing = 5.0
+    assert ran.resident_state.wellbeing[0] == 5.0, "agents are views, not copies"
+    assert all(isinstance(p, Provider) for p in ran.providers)
+    assert len(ran.providers) == len(ran.provider_state)
+    assert ran.commissioner in ran.agents
+    mean = residents.agg("wellbeing", np.mean)
+    assert mean == pytest.approx(ran.resident_state.wellbeing.mean())
+
+
+def test_run_continues_where_it_stopped():
+    a = Model("bradford", seed=1, parameters=SMALL).run(years=1).run(years=1)
+    b = Model("bradford", seed=1, parameters=SMALL).run(years=2)
+    assert a.timeseries().equals(b.timeseries())
+    assert a.summary().equals(b.summary())
+
+
+def test_summary_needs_a_run():
+    with pytest.raises(RuntimeError, match="run the model first"):
+        Model("bradford", parameters=SMALL).summary()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "fragment"),
+    [
+        ({"place": "atlantis"}, "unknown place 'atlantis'"),
+        ({"rules": "scael"}, "unknown rule 'scael'"),
+        ({"parameters": {"uptake_rate": 7}}, "'uptake_rate' = 7 is out of range"),
+        ({"engine": "turbo"}, "unknown engine 'turbo'"),
+    ],
+)
+def test_bad_arguments_raise_input_errors(kwargs, fragment):
+    with pytest.raises(InputError, match=fragment):
+        Model(**{"place": "bradford", "parameters": SMALL, **kwargs})
+
+
+@pytest.mark.parametrize("years", [0, -1, 101, "5", True])
+def test_bad_years_are_rejected(years):
+    with pytest.raises(InputError, match="years"):
+        Model("bradford", parameters=SMALL).run(years=years)
+
+
+def test_parameters_can_be_given_as_keywords():
+    model = Model("bradford", seed=0, uptake_rate=0.02, **SMALL)
+    assert model.params.uptake_rate == 0.02

@@ -1,0 +1,84 @@
+"""The parameter declaration: complete, self-consistent, and strict about bad values."""
+
+import math
+
+import pytest
+
+from abm.errors import InputError
+from abm.parameters import BY_NAME, PARAMETERS, ParameterError, Params, defaults, problems
+
+
+def test_every_parameter_is_fully_declared():
+    for p in PARAMETERS:
+        assert p.type in (int, float), p.name
+        assert isinstance(p.default, p.type) and not isinstance(p.default, bool), p.name
+        assert p.low <= p.default <= p.high, f"{p.name} default outside its range"
+        for field in ("unit", "meaning", "source", "group", "label"):
+            assert getattr(p, field).strip(), f"{p.name} has no {field}"
+        assert p.source == "calibrated" or any(
+            word in p.source for word in ("assumption", "calibrated", "(", "20")
+        ), f"{p.name}: source must cite something or say assumption/calibrated"
+
+
+def test_names_are_unique_and_identifiers():
+    assert len(BY_NAME) == len(PARAMETERS)
+    assert all(name.isidentifier() for name in BY_NAME)
+
+
+def test_defaults_make_a_valid_set():
+    params = Params()
+    assert dict(params) == defaults()
+    assert params.uptake_rate == BY_NAME["uptake_rate"].default
+
+
+def test_unknown_name_is_rejected_with_a_suggestion():
+    with pytest.raises(ParameterError) as caught:
+        Params({"uptake_rat": 0.1})
+    message = str(caught.value)
+    assert "unknown parameter 'uptake_rat'" in message
+    assert "did you mean 'uptake_rate'" in message
+    assert isinstance(caught.value, InputError)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "fragment"),
+    [
+        ("uptake_rate", 1.5, "out of range: allowed is a number from 0 to 1 (per week)"),
+        ("uptake_rate", -0.1, "out of range"),
+        ("uptake_rate", "0.1", "wrong type"),
+        ("uptake_rate", True, "wrong type"),
+        ("n_neighbourhoods", 12.5, "allowed is a whole number from 10 to 20,000"),
+        ("n_neighbourhoods", 5, "out of range"),
+    ],
+)
+def test_bad_values_name_parameter_value_and_what_is_allowed(name, value, fragment):
+    with pytest.raises(ParameterError) as caught:
+        Params({name: value})
+    (problem,) = caught.value.problems
+    assert f"'{name}'" in problem and repr(value) in problem and fragment in problem
+    assert "\n" not in problem
+
+
+def test_ints_are_accepted_for_floats_and_stored_as_floats():
+    params = Params({"uptake_rate": 0})
+    assert params.uptake_rate == 0.0 and isinstance(params.uptake_rate, float)
+
+
+def test_all_problems_are_reported_together():
+    found = problems({"uptake_rate": 2.0, "nonsense": 1, "n_neighbourhoods": "x"})
+    assert len(found) == 3
+
+
+def test_budget_shares_cannot_exceed_the_budget():
+    with pytest.raises(ParameterError, match="exceed 1"):
+        Params({"embed_budget_share": 0.6, "scale_budget_share": 0.5})
+
+
+def test_params_are_read_only_and_replace_validates():
+    params = Params({"shock_rate": 0.01})
+    with pytest.raises(AttributeError):
+        params.shock_rate = 0.02
+    assert params.replace(shock_rate=0.02).shock_rate == 0.02
+    assert params.overridden() == {"shock_rate": 0.01}
+    with pytest.raises(ParameterError):
+        params.replace(shock_rate=math.inf)
