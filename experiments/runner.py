@@ -28,6 +28,8 @@ from importlib import metadata
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 from tqdm import tqdm
 
 from abm import __version__
@@ -88,14 +90,14 @@ def run_sweep(spec_path: str | Path, out: str | Path, *, address: str | None = N
     ``run`` executes one spec (default :func:`abm.runs.execute`); tests pass a wrapper.
     Exit codes: 0 all done, 1 some runs failed, 130 interrupted (Ctrl-C).
     """
+    if num_cpus is not None and num_cpus < 1:
+        raise InputError(f"--num-cpus = {num_cpus}: allowed is a whole number >= 1")
     sweep = load_sweep(spec_path)
     out = Path(out)
     specs = sweep.runs()
     ids = [spec.run_id for spec in specs]
     sweep_id = hashlib.sha256("\n".join(sorted(ids)).encode()).hexdigest()[:16]
     manifest = _start_manifest(out, sweep, specs, ids, sweep_id, resume)
-    if num_cpus is not None and num_cpus < 1:
-        raise InputError(f"--num-cpus = {num_cpus}: allowed is a whole number >= 1")
 
     _remove_orphans(out)
     done = _finished_ids(out)
@@ -124,7 +126,9 @@ def run_sweep(spec_path: str | Path, out: str | Path, *, address: str | None = N
         pending: set[Future] = set()
         queue = iter(batches)
         while True:
-            while len(pending) < 2 * executor.workers and (batch := next(queue, None)):
+            # Exactly `workers` tasks in flight: more would let Ray run them on CPUs beyond
+            # --num-cpus when it joins a bigger cluster.
+            while len(pending) < executor.workers and (batch := next(queue, None)):
                 pending.add(executor.submit(run_batch, batch, sweep.record == "weekly", run))
             if not pending:
                 break
@@ -233,10 +237,10 @@ def _write_part(out: Path, results: list[tuple]) -> list[dict]:
         series = [r[2] for r in results if r[0] == "done" and r[2] is not None]
         if series:
             write_parquet(pd.concat(series, ignore_index=True), out / "weekly" / f"{name}.parquet")
-        write_parquet(pd.DataFrame(rows), out / "runs" / f"{name}.parquet")
+        write_parquet(rows, out / "runs" / f"{name}.parquet")
     if failures:
         name = _part_name(f["run_id"] for f in failures)
-        write_parquet(pd.DataFrame(failures), out / "failed" / f"{name}.parquet")
+        write_parquet(failures, out / "failed" / f"{name}.parquet")
     return failures
 
 
@@ -245,17 +249,25 @@ def _part_name(run_ids) -> str:
     return "part-" + hashlib.sha256("".join(run_ids).encode()).hexdigest()[:16]
 
 
+def _read_parts(folder: Path, columns: list[str] | None = None) -> pa.Table | None:
+    """All part files of a folder as one table (None if there are none)."""
+    parts = sorted(folder.glob("part-*.parquet"))
+    if not parts:
+        return None
+    return pa.concat_tables([pq.read_table(p, columns=columns) for p in parts],
+                            promote_options="default")
+
+
 def _finished_ids(out: Path) -> set[str]:
     """Run ids already in summary parts."""
-    parts = sorted((out / "runs").glob("part-*.parquet"))
-    return {run_id for part in parts
-            for run_id in pd.read_parquet(part, columns=["run_id"])["run_id"]}
+    table = _read_parts(out / "runs", ["run_id"])
+    return set() if table is None else set(table.column("run_id").to_pylist())
 
 
 def _failed_ids(out: Path) -> set[str]:
     """Run ids in failure parts (their latest attempt raised)."""
-    return {run_id for part in (out / "failed").glob("part-*.parquet")
-            for run_id in pd.read_parquet(part, columns=["run_id"])["run_id"]}
+    table = _read_parts(out / "failed", ["run_id"])
+    return set() if table is None else set(table.column("run_id").to_pylist())
 
 
 def _remove_orphans(out: Path) -> None:
@@ -267,11 +279,11 @@ def _remove_orphans(out: Path) -> None:
 
 def _consolidate(out: Path, specs: list[RunSpec], sweep: Sweep) -> pd.DataFrame | None:
     """Rebuild summary.parquet in sweep order (and the table); drop stale failure parts."""
-    parts = sorted((out / "runs").glob("part-*.parquet"))
-    if not parts:
+    table = _read_parts(out / "runs")
+    if table is None:
         return None
     order = {s.run_id: i for i, s in enumerate(specs)}
-    results = pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
+    results = table.to_pandas()
     results = results.iloc[results["run_id"].map(order).argsort(kind="stable")]
     results = results.reset_index(drop=True)
     write_parquet(results, out / "summary.parquet")
