@@ -140,7 +140,10 @@ def format_table(table: pd.DataFrame, baseline: str = "baseline") -> str:
     if not out:
         return f"(nothing to compare: no scenario other than '{baseline}')"
     heading = f"Change against '{baseline}' (mean over seeds [95% interval of paired differences])"
-    return heading + "\n" + pd.DataFrame(out).to_string(index=False)
+    notes = ("GBP per WELLBY: extra spend per WELLBY gained; n/a where no WELLBYs were gained, "
+             "[n/a] where the gain's interval includes zero. WELLBYs and GBP are totals for "
+             "the whole place over the policy years.")
+    return f"{heading}\n{pd.DataFrame(out).to_string(index=False)}\n{notes}"
 
 
 def _show(mean, lo, hi, fmt: str) -> str:

@@ -32,6 +32,11 @@ ENGINES = ("fast", "agents")
 MAX_YEARS = 100
 
 
+def rank_among_equals(sorted_keys: np.ndarray) -> np.ndarray:
+    """For keys sorted ascending, each entry's position among equal keys: 0, 1, 2, 0, 1, ..."""
+    return np.arange(len(sorted_keys)) - np.searchsorted(sorted_keys, sorted_keys, side="left")
+
+
 class CommunityAssetsModel(mesa.Model):
     """Residents, asset providers and an ICS commissioner in one place; one step is one week.
 
@@ -242,8 +247,7 @@ class CommunityAssetsModel(mesa.Model):
         if self.engine == "fast":
             order = np.lexsort((priority, picks))  # by provider, then by priority
             wanted = picks[order]
-            rank = np.arange(len(order)) - np.searchsorted(wanted, wanted, side="left")
-            ok = rank < spare[wanted]
+            ok = rank_among_equals(wanted) < spare[wanted]
             rs.start(starters[order][ok], wanted[ok])
             return
         for k in np.argsort(priority, kind="stable"):
@@ -266,8 +270,7 @@ class CommunityAssetsModel(mesa.Model):
         order = np.lexsort((priority, rs.provider[attenders]))  # by provider, then priority
         ranked = attenders[order]
         group = rs.provider[ranked]
-        rank = np.arange(len(ranked)) - np.searchsorted(group, group, side="left")
-        losing = np.sort(ranked[rank >= places[group]])
+        losing = np.sort(ranked[rank_among_equals(group) >= places[group]])
         if self.policy_started:
             self.displaced += len(losing)
         if self.engine == "fast":

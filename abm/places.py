@@ -26,6 +26,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from abm import yamlfile
+from abm.checks import is_number, is_whole
 from abm.errors import InputError
 from abm.parameters import Params, unknown_name_message
 
@@ -123,11 +124,11 @@ def place_problems(data: object, path: Path) -> list[str]:
             found.append(f"{path}: missing key '{key}'")
     for key, low, high in (("lsoas", 1, 1_000_000), ("population", 1, 1_000_000_000)):
         value = data.get(key)
-        if key in data and (not _is_int(value) or not low <= value <= high):
+        if key in data and (not is_whole(value) or not low <= value <= high):
             found.append(f"{at(key)}: '{key}' = {value!r}: allowed is a whole number from "
                          f"{low:,} to {high:,}")
     rural = data.get("rural_share")
-    if "rural_share" in data and (not _is_number(rural) or not 0 <= rural <= 1):
+    if "rural_share" in data and (not is_number(rural) or not 0 <= rural <= 1):
         found.append(
             f"{at('rural_share')}: 'rural_share' = {rural!r}: allowed is a number from 0 to 1")
     if "imd_decile_shares" in data:
@@ -166,7 +167,7 @@ def _share_problems(shares: object, path: Path, line: int) -> list[str]:
         )
     for decile in range(1, 11):
         value = shares.get(decile)
-        if decile in shares and (not _is_number(value) or not 0 <= value <= 100):
+        if decile in shares and (not is_number(value) or not 0 <= value <= 100):
             found.append(
                 f"{path}:{shares.line_of(decile)}: 'imd_decile_shares' decile {decile} = "
                 f"{value!r}: allowed is a percentage from 0 to 100"
@@ -179,14 +180,6 @@ def _share_problems(shares: object, path: Path, line: int) -> list[str]:
                 f"(within {SHARE_TOLERANCE:g} for rounding)"
             )
     return found
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value: object) -> bool:
-    return _is_int(value) or (isinstance(value, float) and math.isfinite(value))
 
 
 @dataclass(frozen=True)

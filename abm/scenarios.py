@@ -26,9 +26,10 @@ from pathlib import Path
 from typing import Any
 
 from abm import yamlfile
+from abm.checks import parameter_values
 from abm.commissioning import RULES, parse_rules
 from abm.errors import InputError
-from abm.parameters import BY_NAME, Params, problems, unknown_name_message
+from abm.parameters import Params, problems, unknown_name_message
 from abm.places import place_names
 
 SCENARIO_KEYS = ("description", "extends", "place", "rules", "parameters")
@@ -176,27 +177,11 @@ def _resolve(path: Path, seen: tuple[Path, ...]) -> tuple[Scenario, list[str]]:
                 f"or a list of names from {', '.join(RULES)}"
             )
 
-    parameters = dict(parent.parameters)
-    raw = data.get("parameters", {})
-    if raw is None:
-        raw = {}
-    if not isinstance(raw, yamlfile.LineDict | dict):
-        found.append(f"{at('parameters')}: 'parameters' = {raw!r}: allowed is a mapping of "
-                     "parameter names to values")
-    else:
-        own_problems = []
-        for name, value in raw.items():
-            line = raw.line_of(name) if isinstance(raw, yamlfile.LineDict) else data.line
-            if name not in BY_NAME:
-                message = unknown_name_message("parameter", name, BY_NAME, "abm parameters")
-                own_problems.append(f"{path}:{line}: {message}")
-            elif (problem := BY_NAME[name].problem_with(value)) is not None:
-                own_problems.append(f"{path}:{line}: {problem}")
-            else:
-                parameters[name] = value
-        found += own_problems
-        if not own_problems:
-            found += [f"{at('parameters')}: {p}" for p in problems(parameters)]
+    own, own_problems = parameter_values(data, "parameters", path)
+    parameters = {**parent.parameters, **own}
+    found += own_problems
+    if not own_problems:
+        found += [f"{at('parameters')}: {p}" for p in problems(parameters)]
 
     scenario = Scenario(
         name=scenario_name(path),

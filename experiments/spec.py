@@ -33,6 +33,7 @@ import numpy as np
 from scipy.stats import qmc
 
 from abm import yamlfile
+from abm.checks import is_number, is_whole, parameter_values
 from abm.errors import InputError
 from abm.parameters import BY_NAME, Params, unknown_name_message
 from abm.places import place_names
@@ -143,21 +144,22 @@ def load_sweep(path: str | Path) -> Sweep:
     years = data.get("years")
     if "years" not in data:
         found.append(f"{path}: missing key 'years': the policy years of each run")
-    elif not _is_number(years) or not 0 < years <= MAX_YEARS:
+    elif not is_number(years) or not 0 < years <= MAX_YEARS:
         found.append(f"{at('years')}: 'years' = {years!r}: allowed is a number above 0 and at "
                      f"most {MAX_YEARS}")
     record = data.get("record", "summary")
     if record not in RECORDS:
         found.append(f"{at('record')}: 'record' = {record!r}: allowed are {', '.join(RECORDS)}")
     batch = data.get("batch_size", "auto")
-    if batch != "auto" and not (_is_whole(batch) and 1 <= batch <= 10_000):
+    if batch != "auto" and not (is_whole(batch) and 1 <= batch <= 10_000):
         found.append(f"{at('batch_size')}: 'batch_size' = {batch!r}: allowed is auto or a whole "
                      "number from 1 to 10,000")
     description = data.get("description", "")
     if not isinstance(description, str):
         found.append(f"{at('description')}: 'description' = {description!r}: allowed is text")
 
-    fixed = _parameter_values(data, "parameters", found, path)
+    fixed, fixed_problems = parameter_values(data, "parameters", path)
+    found += fixed_problems
     points: list[dict] = [{}]
     if "grid" in data and "sample" in data:
         found.append(f"{at('sample')}: give 'grid' or 'sample', not both")
@@ -193,14 +195,6 @@ def _scenario_ref(spec_path: Path, name: str) -> str:
     return str(local) if not yamlfile.exists(shipped) and yamlfile.exists(local) else name
 
 
-def _is_whole(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value: object) -> bool:
-    return _is_whole(value) or (isinstance(value, float) and np.isfinite(value))
-
-
 def _whole(data, key, low, high, found, path, required=False, default=None):
     """A whole-number setting checked against [low, high], or ``default`` with a problem noted."""
     if key not in data:
@@ -209,32 +203,11 @@ def _whole(data, key, low, high, found, path, required=False, default=None):
                          f"{low:,} to {high:,}")
         return default
     value = data[key]
-    if not _is_whole(value) or not low <= value <= high:
+    if not is_whole(value) or not low <= value <= high:
         found.append(f"{path}:{data.line_of(key)}: '{key}' = {value!r}: allowed is a whole "
                      f"number from {low:,} to {high:,}")
         return default
     return value
-
-
-def _parameter_values(data, key, found, path) -> dict:
-    raw = data.get(key)
-    if raw is None:
-        raw = {}
-    if not isinstance(raw, dict):
-        found.append(f"{path}:{data.line_of(key)}: '{key}' = {raw!r}: allowed is a mapping of "
-                     "parameter names to values")
-        return {}
-    values = {}
-    for name, value in raw.items():
-        line = raw.line_of(name) if isinstance(raw, yamlfile.LineDict) else data.line_of(key)
-        if name not in BY_NAME:
-            found.append(f"{path}:{line}: "
-                         f"{unknown_name_message('parameter', name, BY_NAME, 'abm parameters')}")
-        elif (problem := BY_NAME[name].problem_with(value)) is not None:
-            found.append(f"{path}:{line}: {problem}")
-        else:
-            values[name] = value
-    return values
 
 
 def _grid_points(data, found, path) -> list[dict]:
@@ -274,9 +247,9 @@ def _sample_points(data, found, path) -> list[dict]:
     if method not in SAMPLERS:
         found.append(f"{where}: sample 'method' = {method!r}: allowed are {', '.join(SAMPLERS)}")
     n, seed = sample.get("n"), sample.get("seed", 0)
-    if not _is_whole(n) or not 1 <= n <= 100_000:
+    if not is_whole(n) or not 1 <= n <= 100_000:
         found.append(f"{where}: sample 'n' = {n!r}: allowed is a whole number from 1 to 100,000")
-    if not _is_whole(seed) or seed < 0:
+    if not is_whole(seed) or seed < 0:
         found.append(f"{where}: sample 'seed' = {seed!r}: allowed is a whole number >= 0")
     ranges = sample.get("ranges")
     if not isinstance(ranges, dict) or not ranges:
@@ -292,7 +265,7 @@ def _sample_points(data, found, path) -> list[dict]:
             continue
         if span in (None, []):
             span = [parameter.low, parameter.high]
-        if (not isinstance(span, list) or len(span) != 2 or not all(map(_is_number, span))
+        if (not isinstance(span, list) or len(span) != 2 or not all(map(is_number, span))
                 or not parameter.low <= span[0] < span[1] <= parameter.high):
             found.append(f"{where}: sample range of '{name}' = {span!r}: allowed is [low, high] "
                          f"with low < high inside {parameter.low:g} to {parameter.high:g}")
