@@ -149,7 +149,7 @@ def _run(args: argparse.Namespace) -> int:
           f"seed {spec.seed}, {spec.years:g} years after a {spec.params.burn_in_years}-year "
           "burn-in ...", file=sys.stderr)
     row, weekly = execute(spec, weekly=True)
-    stem = f"{scenario.name.replace('/', '__')}_{place.name}_seed{spec.seed}"
+    stem = f"{scenario.name.replace('/', '__')}_{place.name}_seed{spec.seed}_{row['run_id']}"
     out = Path(args.out)
     write_parquet(weekly, out / f"{stem}_weekly.parquet")
     write_parquet(pd.DataFrame([row]), out / f"{stem}_summary.parquet")
@@ -172,7 +172,7 @@ def _outcome_table(row: dict) -> str:
          f"{row['p_attending']:.1%} / {row['p_attending_q1']:.1%} / {row['p_attending_q5']:.1%}"),
         ("Drop-outs per attender-year, q1 / q5",
          f"{row['dropout_rate_q1']:.2f} / {row['dropout_rate_q5']:.2f}"),
-        ("Providers open at the end", f"{row['n_open_providers']:,.0f}"),
+        ("Providers open (final-year mean)", f"{row['n_open_providers']:,.0f}"),
         ("Provider closures per year", f"{row['closures_per_year']:,.0f}"),
         ("Providers open at the start still open", f"{row['provider_survival']:.0%}"),
         ("ICS spend over the policy years (GBP)", f"{row['spend_gbp']:,.0f}"),

@@ -17,7 +17,8 @@ Once a year the commissioner holds a funding round. Its rules shape a :class:`Fu
    provider whose reserves cannot cover the bid's cost does not apply.
 
 Rules combine: each changes its own part of the plan, so ``scale+embed+sustain`` is the
-status quo with all three changes. A new rule is a :class:`Rule` added to :data:`RULES`.
+status quo with all three changes; a plan whose budget shares exceed the budget is refused.
+A new rule is a :class:`Rule` added to :data:`RULES`.
 """
 
 from __future__ import annotations
@@ -113,10 +114,15 @@ def parse_rules(spec: str | Iterable[str]) -> tuple[str, ...]:
 
 
 def make_plan(rules: Iterable[str], params: Params) -> FundingPlan:
-    """The status quo plan, changed by each rule in turn."""
+    """The status quo plan, changed by each rule in turn; refuse one that spends over budget."""
     plan = FundingPlan.status_quo(params)
     for name in rules:
         RULES[name].shape(plan, params)
+    if plan.embed_share + plan.scale_share > 1:
+        raise InputError(
+            f"rules {'+'.join(rules)}: 'embed_budget_share' + 'scale_budget_share' = "
+            f"{plan.embed_share + plan.scale_share:g} exceed 1: together they may take at most "
+            "the whole budget")
     return plan
 
 

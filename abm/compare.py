@@ -17,15 +17,16 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from abm.metrics import compare
+from abm.metrics import QUINTILES, compare
 from abm.runs import RunSpec, execute
 from abm.scenarios import Scenario
 
 #: Outcome levels summarised per scenario and place.
 LEVELS = ("mean_wellbeing", "gap_q5_q1", "sii", "p_attending_q1", "spend_gbp")
 #: Paired differences against the baseline.
-CHANGES = ("delta_mean_wellbeing", "delta_gap_q5_q1", "delta_sii", "wellby_gain",
-           "wellby_gain_q1", "extra_spend_gbp")
+CHANGES = ("delta_mean_wellbeing", "delta_gap_q5_q1", "delta_sii", "delta_p_attending_q1",
+           "wellby_gain", *(f"wellby_gain_{q}" for q in QUINTILES), "extra_spend_gbp",
+           "value_gbp", "net_benefit_gbp")
 GROUP = ["place", "scenario", "point"]
 
 
@@ -80,8 +81,10 @@ def summary_table(results: pd.DataFrame, baseline: str = "baseline",
             ])
             for name in CHANGES:
                 row |= _triple(name, interval(diffs[name]))
-            row |= _triple("cost_per_wellby", ratio_interval(
-                diffs["extra_spend_gbp"].to_numpy(), diffs["wellby_gain"].to_numpy()))
+            for suffix in ("", *(f"_{q}" for q in QUINTILES)):
+                row |= _triple(f"cost_per_wellby{suffix}", ratio_interval(
+                    diffs[f"extra_spend_gbp{suffix}"].to_numpy(),
+                    diffs[f"wellby_gain{suffix}"].to_numpy()))
         rows.append(row)
     return pd.DataFrame(rows)
 

@@ -19,6 +19,7 @@ import math
 from collections.abc import Mapping
 
 import numpy as np
+import pandas as pd
 
 QUINTILES = ("q1", "q2", "q3", "q4", "q5")
 
@@ -65,13 +66,19 @@ def weekly_equity(wellbeing_by_decile: np.ndarray, people_by_decile: np.ndarray)
     return out
 
 
-def compare(run: Mapping, baseline: Mapping, wellby_value_gbp: float = 13_000.0) -> dict:
-    """What ``run`` gains over a same-seed ``baseline`` run (both :meth:`Model.summary` rows).
+def compare(run: Mapping | pd.DataFrame, baseline: Mapping | pd.DataFrame,
+            wellby_value_gbp: float = 13_000.0) -> dict:
+    """What ``run`` gains over a same-seed ``baseline`` run (:meth:`Model.summary` results,
+    as one-row frames or rows).
 
     WELLBYs gained, extra spend, cost per WELLBY (only where WELLBYs were gained; a negative
     value means money was saved as well), their split by quintile (distributional
     cost-effectiveness), the monetised value at ``wellby_value_gbp`` and the net benefit.
+    By quintile, WELLBYs are those of residents living in the quintile, and spend is what
+    was spent on providers and link workers located in it (residents may use providers in
+    nearby neighbourhoods of another quintile).
     """
+    run, baseline = (r.iloc[0] if isinstance(r, pd.DataFrame) else r for r in (run, baseline))
     out = {
         "delta_mean_wellbeing": run["mean_wellbeing"] - baseline["mean_wellbeing"],
         "delta_gap_q5_q1": run["gap_q5_q1"] - baseline["gap_q5_q1"],

@@ -11,7 +11,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from abm import __version__
-from abm.commissioning import Commissioner, parse_rules
+from abm.commissioning import Commissioner, make_plan, parse_rules
 from abm.errors import InputError
 from abm.metrics import QUINTILES, WEEKLY_METRICS, by_quintile, weekly_equity
 from abm.parameters import Params
@@ -49,7 +49,7 @@ class CommunityAssetsModel(mesa.Model):
        with a free place, and link-worker referral capacity.
     3. Residents decide: needs and shocks -> awareness and trust -> referral -> drop out, or
        try to start at a provider.
-    4. Places: where a provider is full, those who asked first (random priority) get in.
+    4. Places: where a provider is full, places go to those asking in random priority order.
     5. Wellbeing moves towards baseline - need penalty + benefit of attending.
     6. Providers' finances: those out of money close (attenders lose the group, trust falls);
        slots whose re-founding delay is over get a new provider.
@@ -76,6 +76,7 @@ class CommunityAssetsModel(mesa.Model):
         params = Params({**(parameters or {}), **parameter_values})
         place = place if isinstance(place, Place) else load_place(place)
         self.rules = parse_rules(rules)
+        make_plan(self.rules, params)  # refuse rules that would spend more than the budget
         self.streams = Streams.from_seed(seed)
         super().__init__(rng=self.streams.mesa)
         self.params, self.place, self.engine, self.seed = params, place, engine, int(seed)
@@ -103,10 +104,11 @@ class CommunityAssetsModel(mesa.Model):
         self._decile_index = rs.decile.astype(np.int64) - 1
         self._people_by_decile = np.bincount(self._decile_index, minlength=10).astype(float)
         n_hoods = len(self.hoods)
-        self.spend_by_hood = np.zeros(n_hoods)
-        self.wellbeing_years_by_decile = np.zeros(10)
-        self.attender_weeks_by_decile = np.zeros(10)
-        self.dropouts_by_decile = np.zeros(10)
+        # Policy-period accounts, in the simulated sample's own units (scaled in summary()):
+        self.spend_by_hood = np.zeros(n_hoods)  # GBP, for the simulated neighbourhoods
+        self.wellbeing_years_by_decile = np.zeros(10)  # point-years, simulated residents
+        self.attender_weeks_by_decile = np.zeros(10)  # simulated residents x weeks
+        self.dropouts_by_decile = np.zeros(10)  # simulated residents
         self.referrals = 0
         self.closures = 0
         self.displaced = 0  # attenders who lost their place to a cut in sessions
@@ -128,7 +130,7 @@ class CommunityAssetsModel(mesa.Model):
     @property
     def providers(self) -> mesa.agentset.AgentSet:
         """All provider slots as Mesa agents (views of the arrays), open or closed."""
-        return self.agents_by_type[Provider]
+        return self.agents_by_type.get(Provider) or mesa.agentset.AgentSet([], random=self.random)
 
     def _make_resident_agents(self) -> None:
         self._resident_agents = [Resident(self, i) for i in range(self.resident_state.n)]
@@ -155,6 +157,9 @@ class CommunityAssetsModel(mesa.Model):
             raise InputError(
                 f"years = {years!r}: allowed is a number above 0 and at most {MAX_YEARS}")
         end = self.burn_in_weeks + round((self.years_run + years) * WEEKS_PER_YEAR)
+        if end <= self.burn_in_weeks + round(self.years_run * WEEKS_PER_YEAR):
+            raise InputError(f"years = {years!r}: allowed is at least one week "
+                             f"({1 / WEEKS_PER_YEAR:.4f} years)")
         while self.week < end:
             self.step()
         self.years_run += years
@@ -213,7 +218,7 @@ class CommunityAssetsModel(mesa.Model):
         is_open = ps.open
         outreach = np.bincount(ps.neighbourhood[is_open], weights=ps.outreach[is_open],
                                minlength=n_hoods)
-        with_space = np.flatnonzero(is_open & (ps.attendees(rs.provider) < ps.places()))
+        with_space = np.flatnonzero(is_open & (ps.attendees(rs.provider) < ps.places_now()))
         located = sp.csr_matrix(
             (np.ones(len(with_space)), (ps.neighbourhood[with_space], with_space)),
             shape=(n_hoods, len(ps)),
@@ -243,7 +248,7 @@ class CommunityAssetsModel(mesa.Model):
     def _admit(self, starters: np.ndarray, picks: np.ndarray, priority: np.ndarray) -> None:
         """Give places to starters in priority order until each provider is full."""
         rs, ps = self.resident_state, self.provider_state
-        spare = ps.places() - ps.attendees(rs.provider)
+        spare = ps.places_now() - ps.attendees(rs.provider)
         if self.engine == "fast":
             order = np.lexsort((priority, picks))  # by provider, then by priority
             wanted = picks[order]
@@ -260,7 +265,7 @@ class CommunityAssetsModel(mesa.Model):
         """Providers running fewer places than they have attenders (a grant ended) let the
         excess go, chosen at random: those attenders stop, as when a group closes."""
         rs, ps = self.resident_state, self.provider_state
-        places = ps.places()
+        places = ps.places_now()
         over = ps.attendees(rs.provider) > places
         if not over.any():
             return
@@ -322,7 +327,8 @@ class CommunityAssetsModel(mesa.Model):
             link_workers = self.commissioner.ics_link_workers * p.link_worker_cost_gbp
             self.spend_by_hood += (grants + link_workers) / WEEKS_PER_YEAR
         people = self._people_by_decile
-        attending = by_quintile(state_by_decile[:, ATTENDING]) / by_quintile(people)
+        with np.errstate(invalid="ignore", divide="ignore"):  # a place may lack a quintile
+            attending = by_quintile(state_by_decile[:, ATTENDING]) / by_quintile(people)
         self.latest = {
             "week": self.week + 1,
             "year": (self.week + 1 - self.burn_in_weeks) / WEEKS_PER_YEAR,
@@ -353,9 +359,11 @@ class CommunityAssetsModel(mesa.Model):
         if self.years_run == 0:
             raise RuntimeError("run the model first: model.run(years=...)")
         ts = self.timeseries()
+        running_totals = ["week", "year", "closures", "spend_gbp"]  # reported as totals below
         last_year = ts[(ts.year > self.years_run - 1) & (ts.year > 0)].drop(
-            columns=["week", "year"])
+            columns=running_totals)
         final = last_year.mean()
+        policy_years = (self.week - self.burn_in_weeks) / WEEKS_PER_YEAR
         per_resident = self.place.population / self.resident_state.n  # people per agent
         spend_q = np.bincount(self.hoods.quintile, weights=self.spend_by_hood, minlength=5)
         wellbeing_years_q = by_quintile(self.wellbeing_years_by_decile)
@@ -378,10 +386,11 @@ class CommunityAssetsModel(mesa.Model):
             row |= {f"dropout_rate_{q}": float(v)
                     for q, v in zip(QUINTILES, dropouts_q / attender_years_q, strict=True)}
         row |= {
-            "closures_per_year": self.closures * self.place_scale / self.years_run,
+            "closures": self.closures * self.place_scale,
+            "closures_per_year": self.closures * self.place_scale / policy_years,
             "provider_survival": float(survived.sum() / max(self._open_at_policy_start.sum(), 1)),
             "referrals": self.referrals * per_resident,
-            "displaced_per_year": self.displaced * per_resident / self.years_run,
+            "displaced_per_year": self.displaced * per_resident / policy_years,
             "spend_gbp": float(self.spend_by_hood.sum() * self.place_scale),
             **{f"spend_gbp_{q}": float(v * self.place_scale)
                for q, v in zip(QUINTILES, spend_q, strict=True)},

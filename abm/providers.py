@@ -34,6 +34,7 @@ class ProviderState:
         "kind": np.int8,  # index into KINDS
         "open": bool,
         "capacity": np.int32,  # places for simulated residents with an ICS grant
+        "unfunded_capacity": np.int32,  # places without one (fewer sessions)
         "effect": float,  # life satisfaction points at full dose
         "outreach": float,  # 0-1
         "running_cost": float,  # GBP per year
@@ -43,16 +44,16 @@ class ProviderState:
         "grant": float,  # GBP per year from the ICS
         "grant_end": np.int32,  # week the current grant ends
         "reopen_week": np.int32,  # week a closed slot is re-founded
-        "opened_week": np.int32,  # week the current provider was founded
         "closures": np.int32,  # closures in this slot so far
     }
 
     def __init__(self, hoods: Neighbourhoods, params: Params, people_per_neighbourhood: float):
         self.params = params
         self.hoods = hoods
-        places = params.provider_capacity * params.residents_per_neighbourhood
-        self.places_per_provider = max(1, round(places / people_per_neighbourhood))
-        self.unfunded_places = round(self.places_per_provider * params.unfunded_capacity_share)
+        #: Places per provider in simulated residents (real places x sample fraction); each
+        #: provider gets this rounded up or down at random, so the mean is exact.
+        self.places = (params.provider_capacity * params.residents_per_neighbourhood
+                       / people_per_neighbourhood)
         for name, dtype in self.FIELDS.items():
             setattr(self, name, np.zeros(0, dtype=dtype))
 
@@ -71,9 +72,9 @@ class ProviderState:
             return 1 + self.params.pu_weight * dep
         return 1 - self.params.provider_location_gradient * dep
 
-    def places(self) -> np.ndarray:
+    def places_now(self) -> np.ndarray:
         """Places each provider runs now: all with an ICS grant, fewer without one."""
-        return np.where(self.grant > 0, self.capacity, self.unfunded_places)
+        return np.where(self.grant > 0, self.capacity, self.unfunded_capacity)
 
     def add_slots(self, hoods: np.ndarray, week: int, rng: np.random.Generator) -> np.ndarray:
         """Add slots in ``hoods`` and found a provider in each; return the new slot indices."""
@@ -81,7 +82,6 @@ class ProviderState:
         for name, dtype in self.FIELDS.items():
             setattr(self, name, np.concatenate([getattr(self, name), np.zeros(len(hoods), dtype)]))
         self.neighbourhood[new] = hoods
-        self.capacity[new] = self.places_per_provider
         self.found(new, week, rng)
         return new
 
@@ -90,6 +90,12 @@ class ProviderState:
         p = self.params
         dep = self.hoods.deprivation[self.neighbourhood[slots]]
         self.kind[slots] = rng.integers(0, len(KINDS), len(slots))
+        # Whole places, rounded at random so that the mean is exact. One draw serves both
+        # counts, so a provider never has more places without a grant than with one.
+        u = rng.random(len(slots))
+        for field, places in (("capacity", self.places),
+                              ("unfunded_capacity", self.places * p.unfunded_capacity_share)):
+            getattr(self, field)[slots] = np.floor(places) + (u < places - np.floor(places))
         bid = p.bid_capacity_least_deprived - p.bid_capacity_deprivation_effect * dep
         spread = rng.normal(0, p.bid_capacity_spread, len(slots))
         self.bid_capacity[slots] = np.clip(bid + spread, 0.0, 1.0)
@@ -101,7 +107,6 @@ class ProviderState:
         self.reserves[slots] = p.reserves_months / 12 * p.provider_running_cost_gbp
         self.grant[slots] = 0.0
         self.grant_end[slots] = week
-        self.opened_week[slots] = week
         self.open[slots] = True
 
     def earned_income_at(self, deprivation: np.ndarray) -> np.ndarray:
@@ -144,9 +149,6 @@ class ProviderState:
         attending = provider_of_resident[provider_of_resident >= 0]
         return np.bincount(attending, minlength=len(self))
 
-    def kind_name(self, slot: int) -> str:
-        """The provider kind of a slot, e.g. ``"nature"``."""
-        return KINDS[self.kind[slot]]
 
 
 def initial_slot_neighbourhoods(state: ProviderState, rng: np.random.Generator) -> np.ndarray:

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from abm.errors import InputError
+
 #: Stream names in spawn order. Append new streams at the end: reordering changes every result.
 STREAM_NAMES = (
     "setup",  # population, places, ties and initial providers
@@ -45,7 +47,7 @@ class Streams:
     def from_seed(cls, seed: int) -> Streams:
         """Spawn one generator per stream from ``SeedSequence(seed)``."""
         if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
-            raise ValueError(f"seed must be a whole number >= 0, got {seed!r}")
+            raise InputError(f"seed = {seed!r}: allowed is a whole number >= 0")
         children = np.random.SeedSequence(int(seed)).spawn(len(STREAM_NAMES))
         generators = {
             name: np.random.Generator(np.random.PCG64(child))

@@ -38,7 +38,6 @@ from abm.views import ArrayField
 
 # Engagement states.
 NOT_ENGAGED, REFERRED, ATTENDING, DROPPED_OUT = 0, 1, 2, 3
-STATE_NAMES = ("not_engaged", "referred", "attending", "dropped_out")
 
 
 @dataclass

@@ -1,9 +1,10 @@
 """One run, described completely by a :class:`RunSpec`: the unit of work of compare and sweeps.
 
-A run's id is a hash of everything that determines its result: the resolved parameters (all
-of them, defaults included), the place's figures, the rules, the seed, the years and the
-model version. The same spec gives the same id and the same numbers on any machine, in any
-process, in any order.
+A run's id is a hash of everything that determines its result (the resolved parameters, all
+of them, defaults included; the place's figures; the rules; the seed; the years; the model
+version) and of the labels a report cites it by (scenario name and sweep point). The same
+spec gives the same id and the same numbers on any machine, in any process, in any order;
+two differently labelled runs never share an id, even when their content is the same.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import pandas as pd
 
 from abm import __version__
 from abm.commissioning import parse_rules
+from abm.errors import InputError
 from abm.parameters import Params
 from abm.places import load_place
 
@@ -30,13 +32,15 @@ class RunSpec:
     rules: tuple[str, ...]
     parameters: tuple[tuple[str, Any], ...]  # changes from the defaults, sorted by name
     seed: int
-    years: float
+    years: float  # policy years, after the burn-in
     point: int = 0  # index of the sweep's parameter point (0 when there is no grid)
 
     @classmethod
     def make(cls, scenario: str, place: str, rules, parameters: dict, seed: int, years: float,
              point: int = 0) -> RunSpec:
-        """A spec with rules checked and parameters in canonical order."""
+        """A spec with rules and seed checked and parameters in canonical order."""
+        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+            raise InputError(f"seed = {seed!r}: allowed is a whole number >= 0")
         return cls(scenario, place, parse_rules(rules), tuple(sorted(parameters.items())),
                    int(seed), float(years), point)
 
@@ -47,9 +51,11 @@ class RunSpec:
 
     @property
     def run_id(self) -> str:
-        """A stable 16-hex-digit id of everything that determines the result."""
+        """A stable 16-hex-digit id of the run's content and labels."""
         place = load_place(self.place)
         identity = {
+            "scenario": self.scenario,
+            "point": self.point,
             "place": {
                 "name": place.name,
                 "lsoas": place.lsoas,

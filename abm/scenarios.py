@@ -27,7 +27,7 @@ from typing import Any
 
 from abm import yamlfile
 from abm.checks import parameter_values
-from abm.commissioning import RULES, parse_rules
+from abm.commissioning import RULES, make_plan, parse_rules
 from abm.errors import InputError
 from abm.parameters import Params, problems, unknown_name_message
 from abm.places import place_names
@@ -182,6 +182,11 @@ def _resolve(path: Path, seen: tuple[Path, ...]) -> tuple[Scenario, list[str]]:
     found += own_problems
     if not own_problems:
         found += [f"{at('parameters')}: {p}" for p in problems(parameters)]
+    if not found:
+        try:
+            make_plan(rules, Params(parameters))
+        except InputError as error:
+            found += [f"{at('parameters')}: {p}" for p in error.problems]
 
     scenario = Scenario(
         name=scenario_name(path),

@@ -8,6 +8,7 @@ Layout of a results folder::
     failed/part-*.parquet  runs that raised, with the error text
     summary.parquet      every finished run's row, in sweep order (rebuilt at the end)
     summary_table.csv    per place x scenario: levels and paired changes with 95% intervals
+    summary_table.parquet  the same table as Parquet
 
 A run's rows are in exactly one ``runs`` part, or in none. Re-running the same command (or
 ``--resume``) reads the parts already there and runs only what is missing, so an interrupted
@@ -88,7 +89,9 @@ def run_sweep(spec_path: str | Path, out: str | Path, *, address: str | None = N
     """Run (or resume) a sweep into ``out``; print the summary table; return an exit code.
 
     ``run`` executes one spec (default :func:`abm.runs.execute`); tests pass a wrapper.
-    Exit codes: 0 all done, 1 some runs failed, 130 interrupted (Ctrl-C).
+    Exit codes: 0 all done, 1 some runs failed (recorded in ``failed/``; the sweep went on),
+    130 interrupted (Ctrl-C). A task that Ray gives up on (its worker died more than
+    ``max_retries`` times) counts its runs as failed.
     """
     if num_cpus is not None and num_cpus < 1:
         raise InputError(f"--num-cpus = {num_cpus}: allowed is a whole number >= 1")
@@ -96,7 +99,10 @@ def run_sweep(spec_path: str | Path, out: str | Path, *, address: str | None = N
     out = Path(out)
     specs = sweep.runs()
     ids = [spec.run_id for spec in specs]
-    sweep_id = hashlib.sha256("\n".join(sorted(ids)).encode()).hexdigest()[:16]
+    if len(set(ids)) < len(ids):  # load_sweep rejects duplicate labels; this guards the rest
+        raise InputError(f"{spec_path}: two runs of the sweep are identical, labels included")
+    identity = "\n".join([*sorted(ids), f"record={sweep.record}"])
+    sweep_id = hashlib.sha256(identity.encode()).hexdigest()[:16]
     manifest = _start_manifest(out, sweep, specs, ids, sweep_id, resume)
 
     _remove_orphans(out)
@@ -114,7 +120,13 @@ def run_sweep(spec_path: str | Path, out: str | Path, *, address: str | None = N
         "workers": executor.workers,
         "address": address or ("serial" if serial else "local"),
         "skipped": skipped,
+        "provenance": _provenance(),
     }
+    first = manifest["provenance"]
+    if invocation["provenance"]["git_commit"] != first["git_commit"]:
+        print(f"abm: warning: {out} was started at commit {first['git_commit']}; this run is "
+              f"at {invocation['provenance']['git_commit']}: results may mix code versions "
+              "(each invocation's provenance is in manifest.json)", file=sys.stderr)
     manifest["invocations"].append(invocation)
     manifest["status"] = "running"
     write_json(manifest, out / "manifest.json")
@@ -124,17 +136,24 @@ def run_sweep(spec_path: str | Path, out: str | Path, *, address: str | None = N
     bar = tqdm(total=len(todo), unit="run", disable=None, desc="runs", dynamic_ncols=True)
     try:
         pending: set[Future] = set()
+        batch_of: dict[Future, list[RunSpec]] = {}
         queue = iter(batches)
         while True:
             # Exactly `workers` tasks in flight: more would let Ray run them on CPUs beyond
             # --num-cpus when it joins a bigger cluster.
             while len(pending) < executor.workers and (batch := next(queue, None)):
-                pending.add(executor.submit(run_batch, batch, sweep.record == "weekly", run))
+                future = executor.submit(run_batch, batch, sweep.record == "weekly", run)
+                batch_of[future] = batch
+                pending.add(future)
             if not pending:
                 break
             complete, pending = wait(pending, return_when=FIRST_COMPLETED)
             for future in complete:
-                results = future.result()
+                try:
+                    results = future.result()
+                except Exception as error:
+                    text = f"task failed: {type(error).__name__}: {str(error)[:500]}"
+                    results = [("failed", spec, text) for spec in batch_of.pop(future)]
                 failures += _write_part(out, results)
                 finished += sum(r[0] == "done" for r in results)
                 bar.update(len(results))
@@ -150,15 +169,21 @@ def run_sweep(spec_path: str | Path, out: str | Path, *, address: str | None = N
     table = _consolidate(out, specs, sweep)
     done_ids = _finished_ids(out)
     failed_ids = _failed_ids(out) - done_ids
-    manifest |= {"status": "complete" if len(done_ids) == len(specs) else status,
+    if len(done_ids) == len(specs):
+        status = "complete"
+    elif status != "interrupted":
+        status = "incomplete"  # some runs failed; running the command again retries them
+    invocation["status"] = status
+    manifest |= {"status": status,
                  "counts": {"runs": len(specs), "done": len(done_ids), "failed": len(failed_ids),
                             "remaining": len(specs) - len(done_ids)}}
     write_json(manifest, out / "manifest.json")
-    if table is not None and status == "complete":
+    if table is not None and status != "interrupted":
         print(format_table(table, baseline=sweep.baseline))
+    advice = {"interrupted": " - interrupted; run the same command again to resume",
+              "incomplete": " - run the same command again to retry the failed runs"}
     print(f"{finished} runs finished, {len(failures)} failed, {skipped} skipped (already done)"
-          + (" - interrupted; run the same command again to resume" if status != "complete"
-             else ""))
+          + advice.get(status, ""))
     if status == "interrupted":
         return 130
     return 1 if failures else 0

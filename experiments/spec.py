@@ -26,6 +26,7 @@ Every defect is reported at once with the file, line, key, value and what is all
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,18 +35,19 @@ from scipy.stats import qmc
 
 from abm import yamlfile
 from abm.checks import is_number, is_whole, parameter_values
+from abm.commissioning import make_plan
 from abm.errors import InputError
 from abm.parameters import BY_NAME, Params, unknown_name_message
 from abm.places import place_names
 from abm.runs import RunSpec
-from abm.scenarios import Scenario, load_scenario, scenarios_dir
+from abm.scenarios import Scenario, load_scenario
 
 SPEC_KEYS = ("description", "scenarios", "places", "seeds", "master_seed", "years", "record",
              "parameters", "grid", "sample", "batch_size", "max_retries")
 SAMPLE_KEYS = ("method", "n", "seed", "ranges")
 SAMPLERS = ("latin_hypercube", "sobol")
 RECORDS = ("summary", "weekly")
-MAX_YEARS = 100
+MIN_YEARS, MAX_YEARS = 1 / 52, 100
 
 
 @dataclass(frozen=True)
@@ -77,8 +79,7 @@ class Sweep:
         does not depend on how many workers run the sweep or in what order runs finish.
         """
         children = np.random.SeedSequence(self.master_seed).spawn(self.seeds)
-        return [int(c.generate_state(2, np.uint32).astype(np.uint64) @ [1, 2**32]) >> 1
-                for c in children]
+        return [int(c.generate_state(1, np.uint64)[0]) >> 1 for c in children]
 
     def runs(self) -> list[RunSpec]:
         """Every run, in a fixed order: scenario, place, point, seed."""
@@ -136,6 +137,10 @@ def load_sweep(path: str | Path) -> Sweep:
                 if place not in place_names():
                     found.append(
                         f"{at('places')}: {unknown_name_message('place', place, place_names())}")
+            repeated = sorted({str(p) for p in places if places.count(p) > 1})
+            if repeated:
+                found.append(f"{at('places')}: 'places' lists {', '.join(repeated)} more than "
+                             "once: each place may appear once")
             places = tuple(places)
 
     seeds = _whole(data, "seeds", 1, 100_000, found, path, required=True)
@@ -144,9 +149,9 @@ def load_sweep(path: str | Path) -> Sweep:
     years = data.get("years")
     if "years" not in data:
         found.append(f"{path}: missing key 'years': the policy years of each run")
-    elif not is_number(years) or not 0 < years <= MAX_YEARS:
-        found.append(f"{at('years')}: 'years' = {years!r}: allowed is a number above 0 and at "
-                     f"most {MAX_YEARS}")
+    elif not is_number(years) or not MIN_YEARS <= years <= MAX_YEARS:
+        found.append(f"{at('years')}: 'years' = {years!r}: allowed is a number from one week "
+                     f"({MIN_YEARS:.4f}) to {MAX_YEARS}")
     record = data.get("record", "summary")
     if record not in RECORDS:
         found.append(f"{at('record')}: 'record' = {record!r}: allowed are {', '.join(RECORDS)}")
@@ -167,13 +172,15 @@ def load_sweep(path: str | Path) -> Sweep:
         points = _grid_points(data, found, path)
     elif "sample" in data:
         points = _sample_points(data, found, path)
-    for point in points:
-        try:
-            Params({**fixed, **point})
-        except InputError as error:
-            found += [f"{at('grid' if 'grid' in data else 'parameters')}: {p}"
-                      for p in error.problems]
-            break
+    where = at("grid" if "grid" in data else "sample" if "sample" in data else "parameters")
+    for scenario in scenarios:  # each scenario's own changes merged with the sweep's
+        for index, point in enumerate(points):
+            try:
+                make_plan(scenario.rules, Params({**scenario.parameters, **fixed, **point}))
+            except InputError as error:
+                found += [f"{where}: scenario '{scenario.name}', point {index}: {p}"
+                          for p in error.problems]
+                break
 
     if found:
         raise InputError(yamlfile.one_line(found))
@@ -186,13 +193,11 @@ def load_sweep(path: str | Path) -> Sweep:
 
 
 def _scenario_ref(spec_path: Path, name: str) -> str:
-    """A scenario named in a sweep: a path relative to the sweep file, or a shipped name."""
-    if name.endswith((".yaml", ".yml")):
-        local = spec_path.parent / name
-        return str(local if yamlfile.exists(local) else name)
-    shipped, local = scenarios_dir() / f"{name}.yaml", spec_path.parent / f"{name}.yaml"
-    # neither found: the name, so that the problem suggests a shipped scenario's name
-    return str(local) if not yamlfile.exists(shipped) and yamlfile.exists(local) else name
+    """A scenario named in a sweep, looked up as ``extends`` does: next to the sweep file
+    first, then among the shipped scenarios."""
+    local = spec_path.parent / (name if name.endswith((".yaml", ".yml")) else f"{name}.yaml")
+    # not found locally: the name, so that a problem suggests a shipped scenario's name
+    return str(local) if yamlfile.exists(local) else name
 
 
 def _whole(data, key, low, high, found, path, required=False, default=None):
@@ -228,7 +233,11 @@ def _grid_points(data, found, path) -> list[dict]:
             continue
         problems = [p for p in map(BY_NAME[name].problem_with, values) if p]
         found += [f"{path}:{line}: grid {p}" for p in problems]
-        if not problems:  # a bad value is reported once, not again for each point it is in
+        repeated = sorted({repr(v) for v in values if values.count(v) > 1})
+        if repeated:
+            found.append(f"{path}:{line}: grid '{name}' lists {', '.join(repeated)} more than "
+                         "once: each value may appear once")
+        if not problems and not repeated:  # a bad value is reported once, not per point
             axes[name] = values
     return [dict(zip(axes, combo, strict=True)) for combo in itertools.product(*axes.values())]
 
@@ -277,13 +286,12 @@ def _sample_points(data, found, path) -> list[dict]:
               if method == "latin_hypercube"
               else qmc.Sobol(d=len(bounds), scramble=True, rng=np.random.default_rng(seed)))
     unit = engine.random(n)
-    lows = np.array([b[0] for b in bounds.values()], dtype=float)
-    highs = np.array([b[1] for b in bounds.values()], dtype=float)
-    values = qmc.scale(unit, lows, highs)
-    points = []
-    for row in values:
-        point = {}
-        for name, value in zip(bounds, row, strict=True):
-            point[name] = round(value) if BY_NAME[name].type is int else float(value)
-        points.append(point)
+    points = [{} for _ in range(n)]
+    for column, (name, (low, high)) in enumerate(bounds.items()):
+        u = unit[:, column]
+        for point, x in zip(points, u, strict=True):
+            if BY_NAME[name].type is int:  # each whole number in [low, high] equally likely
+                point[name] = min(int(low + math.floor(x * (high - low + 1))), int(high))
+            else:
+                point[name] = float(low + x * (high - low))
     return points

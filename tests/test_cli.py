@@ -16,8 +16,9 @@ def test_run_prints_outcomes_and_writes_parquet(tmp_path, capsys):
     assert code == 0
     out = capsys.readouterr().out
     assert "Gap q5 - q1" in out and "Slope index of inequality" in out
-    summary = pd.read_parquet(tmp_path / "sustain_bradford_seed3_summary.parquet")
-    weekly = pd.read_parquet(tmp_path / "sustain_bradford_seed3_weekly.parquet")
+    (summary_file,) = tmp_path.glob("sustain_bradford_seed3_*_summary.parquet")
+    summary = pd.read_parquet(summary_file)
+    weekly = pd.read_parquet(str(summary_file).replace("_summary", "_weekly"))
     assert len(summary) == 1 and summary.rules.iloc[0] == "sustain"
     assert summary.n_neighbourhoods.iloc[0] == 20, "every parameter is recorded"
     assert len(weekly) == 2 * 52 and (weekly.run_id == summary.run_id.iloc[0]).all()
@@ -34,6 +35,7 @@ def test_run_prints_outcomes_and_writes_parquet(tmp_path, capsys):
         (["run", "--rule", "scale+sustian"], "unknown rule 'sustian': did you mean 'sustain'"),
         (["run", "no_such_scenario"], "unknown scenario 'no_such_scenario'"),
         (["run", "--years", "0"], "--years = 0: allowed is a number above 0"),
+        (["run", "--seed", "-1"], "seed = -1: allowed is a whole number >= 0"),
         (["compare", "embed", "--seeds", "0"], "--seeds = 0: allowed is a whole number >= 1"),
         (["compare", "embed", "--place", "nowhere"], "unknown place 'nowhere'"),
         (["parameters", "--group", "nope"], "unknown group 'nope'"),

@@ -34,6 +34,15 @@ def test_rules_combine_by_each_changing_its_own_part():
     assert set(RULES) == {"status_quo", "proportionate_universalism", "scale", "embed", "sustain"}
 
 
+def test_rules_may_not_spend_more_than_the_budget():
+    params = Params({"embed_budget_share": 0.6, "scale_budget_share": 0.5})
+    with pytest.raises(InputError, match=r"rules scale\+embed: .* exceed 1"):
+        make_plan(parse_rules("scale+embed"), params)
+    assert make_plan(("embed",), params).embed_share == 0.6, "one rule alone is within budget"
+    with pytest.raises(InputError, match="exceed 1"):
+        Model("bradford", "scale+embed", parameters={**SMALL, **params.overridden()})
+
+
 def funded_deprivation(rules, seed=0):
     model = Model("west_yorkshire", rules, seed=seed, parameters={**BIG, "burn_in_years": 0})
     model.step()  # week 0: the first funding round

@@ -122,7 +122,7 @@ EXPECTED: dict[str, list[str]] = {
     "sweep_seeds_float.yaml": [
         ":4:", "'seeds' = 2.5", "allowed is a whole number from 1 to 100,000"],
     "sweep_years_zero.yaml": [
-        ":5:", "'years' = 0", "allowed is a number above 0 and at most 100"],
+        ":5:", "'years' = 0", "allowed is a number from one week (0.0192) to 100"],
     "sweep_unknown_scenario.yaml": [
         ":3:", "scenario 'sustian'", "unknown scenario 'sustian'", "did you mean 'sustain'?",
         "see `abm scenarios`"],

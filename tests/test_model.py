@@ -90,7 +90,13 @@ def test_bad_arguments_raise_input_errors(kwargs, fragment):
         Model(**{"place": "bradford", "parameters": SMALL, **kwargs})
 
 
-@pytest.mark.parametrize("years", [0, -1, 101, "5", True])
+def test_summary_totals_are_totals(ran):
+    row = ran.summary().iloc[0]
+    assert row.closures == pytest.approx(row.closures_per_year * row.years)
+    assert row.closures == pytest.approx(ran.timeseries().closures.iloc[-1])
+
+
+@pytest.mark.parametrize("years", [0, -1, 101, "5", True, 0.001])
 def test_bad_years_are_rejected(years):
     with pytest.raises(InputError, match="years"):
         Model("bradford", parameters=SMALL).run(years=years)

@@ -69,9 +69,9 @@ def test_all_problems_are_reported_together():
     assert len(found) == 3
 
 
-def test_budget_shares_cannot_exceed_the_budget():
-    with pytest.raises(ParameterError, match="exceed 1"):
-        Params({"embed_budget_share": 0.6, "scale_budget_share": 0.5})
+def test_awareness_gains_cannot_exceed_one():
+    with pytest.raises(ParameterError, match="exceed 1: awareness could otherwise exceed 1"):
+        Params({"outreach_awareness_rate": 0.6, "social_awareness_rate": 0.5})
 
 
 def test_params_are_read_only_and_replace_validates():

@@ -59,8 +59,46 @@ def test_founding_gives_fresh_reserves_and_no_grant():
     new = model.add_providers(np.array([0, 1], dtype=np.int32), week=10)
     assert np.all(ps.open[new]) and np.all(ps.grant[new] == 0)
     assert np.allclose(ps.reserves[new], p.reserves_months / 12 * p.provider_running_cost_gbp)
-    assert all(ps.kind_name(s) in KINDS for s in new)
+    assert np.all(ps.kind[new] < len(KINDS))
     assert len(model.providers) == len(ps), "every slot is a Mesa agent"
+
+
+def test_places_are_rounded_at_random_with_the_exact_mean():
+    """Whole places per provider, rounded up or down at random: the mean is exact at any run
+    size, and a provider never has more places without a grant than with one."""
+    model = Model("devon_ics", seed=0, parameters={**SMALL, "n_neighbourhoods": 2000})
+    ps, p = model.provider_state, model.params
+    exact = ps.places  # provider_capacity x residents_per_neighbourhood / people per LSOA
+    n = len(ps)
+    assert abs(ps.capacity.mean() - exact) < 4 * 0.5 / np.sqrt(n)  # 4 standard errors
+    unfunded = exact * p.unfunded_capacity_share
+    assert abs(ps.unfunded_capacity.mean() - unfunded) < 4 * 0.5 / np.sqrt(n)
+    assert np.all(ps.unfunded_capacity <= ps.capacity)
+    assert set(np.unique(ps.capacity)) <= {np.floor(exact), np.ceil(exact)}
+
+
+def test_losing_a_grant_cuts_places_and_displaces_attenders():
+    model = Model("bradford", seed=1, parameters={**SMALL, "residents_per_neighbourhood": 100})
+    model.run(years=1)
+    ps, rs = model.provider_state, model.resident_state
+    funded = np.flatnonzero(ps.open & (ps.grant > 0) & (ps.unfunded_capacity < ps.capacity))
+    full = funded[ps.attendees(rs.provider)[funded] > ps.unfunded_capacity[funded]]
+    assert len(full) > 0, "the test needs a funded provider with more attenders than it keeps"
+    ps.grant[full] = 0.0
+    before = model.displaced
+    model.cut_places()
+    attendees = ps.attendees(rs.provider)
+    assert np.all(attendees[full] == ps.unfunded_capacity[full])
+    assert model.displaced > before
+
+
+def test_no_providers_is_a_valid_place_to_model():
+    for engine in ("fast", "agents"):
+        model = Model("bradford", seed=0, parameters={**SMALL, "providers_per_neighbourhood": 0},
+                      engine=engine)
+        model.run(years=1)
+        assert len(model.providers) >= 0
+        assert model.summary().p_attending.iloc[0] == 0
 
 
 def test_earned_income_is_lower_where_deprived():

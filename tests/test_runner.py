@@ -128,12 +128,13 @@ def test_interrupted_sweep_resumes_without_losing_or_repeating_runs(tmp_path, ca
 
 
 def die_once_then_run(spec, weekly, marker):
-    """Kill the worker process the first time a run starts (the marker file makes it once)."""
-    marker = Path(marker)
-    if marker.exists():
-        marker.unlink()
-        os._exit(1)  # the worker process dies mid-task, as if killed
-    return execute(spec, weekly)
+    """Kill the worker process the first time a run starts (the marker file makes it once:
+    deleting it is atomic, so of two workers racing for it exactly one dies)."""
+    try:
+        Path(marker).unlink()
+    except FileNotFoundError:
+        return execute(spec, weekly)
+    os._exit(1)  # the worker process dies mid-task, as if killed
 
 
 def raise_for_one_run(spec, weekly, bad_seed):
@@ -209,3 +210,36 @@ def test_batches_group_small_runs_and_keep_every_worker_busy():
     assert sum(len(b) for b in batches) == len(specs)
     assert len(batches) >= 8, "at least four tasks per worker"
     assert plan_batches(specs, workers=2, batch_size=7)[0] == specs[:7]
+
+
+def die_always(spec, weekly):
+    """A run whose worker always dies: Ray gives up on the task after max_retries."""
+    if spec.scenario == "embed":
+        os._exit(1)
+    return execute(spec, weekly)
+
+
+def test_a_task_ray_gives_up_on_is_recorded_as_failed(tmp_path, by_value, capsys):
+    spec = sweep_file(tmp_path, seeds=2, extra="max_retries: 0\n")
+    out = tmp_path / "out"
+    assert run_sweep(spec, out, num_cpus=2, run=die_always) == 1
+    printed = capsys.readouterr().out
+    assert "2 runs finished, 2 failed" in printed
+    failed = pd.concat(pd.read_parquet(p) for p in (out / "failed").glob("*.parquet"))
+    assert set(failed.scenario) == {"embed"} and failed.error.str.contains("task failed").all()
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["status"] == "incomplete"
+    assert manifest["counts"] == {"runs": 4, "done": 2, "failed": 2, "remaining": 2}
+
+
+def test_runs_with_the_same_content_but_different_labels_are_kept_apart(tmp_path):
+    copy = tmp_path / "copy_of_baseline.yaml"
+    copy.write_text("extends: baseline\n")
+    spec = sweep_file(tmp_path, seeds=2).read_text().replace(
+        "scenarios: [baseline, embed]", "scenarios: [baseline, copy_of_baseline.yaml]")
+    (tmp_path / "sweep.yaml").write_text(spec)
+    assert run_sweep(tmp_path / "sweep.yaml", tmp_path / "out", num_cpus=2) == 0
+    rows = results(tmp_path / "out")
+    assert len(rows) == 4 and set(rows.scenario) == {"baseline", "copy_of_baseline"}
+    same = rows.groupby("seed").mean_wellbeing.nunique()
+    assert (same == 1).all(), "identical content and seeds give identical outcomes"
