@@ -191,17 +191,19 @@ class Commissioner(mesa.Agent):
         model, p = self.model, self.model.params
         ps = model.provider_state
         candidates = np.flatnonzero(ps.open & (ps.grant == 0))
-        sought = ps.grant_at(model.hoods.deprivation[ps.neighbourhood[candidates]])
+        deprivation = model.hoods.deprivation[ps.neighbourhood[candidates]]
+        sought = ps.grant_at(deprivation)
         renewing = ending[candidates] & plan.renew_incumbents
         bid_cost = np.where(renewing, 0.0, p.bid_cost_share * sought)
         affords = bid_cost <= ps.reserves[candidates]  # a provider cannot spend what it lacks
-        applicants, sought, renewing = candidates[affords], sought[affords], renewing[affords]
+        applicants, sought, renewing, deprivation = (
+            x[affords] for x in (candidates, sought, renewing, deprivation))
         ps.reserves[applicants] -= bid_cost[affords]
         score = ps.bid_capacity[applicants] + model.streams.funding.normal(
             0, p.bid_noise, len(applicants)
         )
         if plan.targeting == "need":
-            score += p.pu_weight * model.hoods.deprivation[ps.neighbourhood[applicants]]
+            score += p.pu_weight * deprivation
         order = np.lexsort((-score, ~renewing))  # renewals first, then best score
         ranked, amount = applicants[order], sought[order]
         funded = ranked[np.cumsum(amount) <= max(money, 0.0)]

@@ -269,8 +269,7 @@ class CommunityAssetsModel(mesa.Model):
         over = ps.attendees(rs.provider) > places
         if not over.any():
             return
-        lookup = np.append(over, False)  # the last entry stands for "no provider"
-        attenders = np.flatnonzero(lookup[rs.provider])
+        attenders = rs.attenders_of(over)
         priority = self.streams.rationing.random(len(attenders))
         order = np.lexsort((priority, rs.provider[attenders]))  # by provider, then priority
         ranked = attenders[order]

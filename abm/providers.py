@@ -150,7 +150,6 @@ class ProviderState:
         return np.bincount(attending, minlength=len(self))
 
 
-
 def initial_slot_neighbourhoods(state: ProviderState, rng: np.random.Generator) -> np.ndarray:
     """Neighbourhood of each starting slot: Poisson counts, rarer where deprived (status quo)."""
     weights = state.location_weights("bids")

@@ -186,6 +186,12 @@ class ResidentState:
         w = self.wellbeing
         self.wellbeing = np.clip(w + p.wellbeing_adjust_rate * (target - w), 0.0, 10.0)
 
+    def attenders_of(self, providers: np.ndarray) -> np.ndarray:
+        """Indices (ascending) of residents attending any provider marked True in ``providers``
+        (a boolean array over provider slots)."""
+        lookup = np.append(providers, False)  # the last entry stands for "no provider" (-1)
+        return np.flatnonzero(lookup[self.provider])
+
     def lose_places(self, residents: np.ndarray, week: int) -> None:
         """These attenders lost their place (their group closed or cut sessions): they stop,
         and the loss of the group adds ``stop_need_shock`` to their need."""
@@ -203,9 +209,9 @@ class ResidentState:
         ``closure_trust_loss`` of their awareness and trust.
         """
         p = self.params
-        lookup = np.zeros(n_providers + 1, dtype=bool)  # the last entry stands for "no provider"
-        lookup[closed] = True
-        self.lose_places(np.flatnonzero(lookup[self.provider]), week)
+        closing = np.zeros(n_providers, dtype=bool)
+        closing[closed] = True
+        self.lose_places(self.attenders_of(closing), week)
         per_hood = p.residents_per_neighbourhood
         for h in hoods:  # in provider order, so two closures in one place compound as in Resident
             start = self.hood_start[h]

@@ -106,12 +106,10 @@ def run_sweep(spec_path: str | Path, out: str | Path, *, address: str | None = N
     manifest = _start_manifest(out, sweep, specs, ids, sweep_id, resume)
 
     _remove_orphans(out)
-    done = _finished_ids(out)
+    done = _ids_in(out / "runs")
     todo = [spec for spec, run_id in zip(specs, ids, strict=True) if run_id not in done]
     skipped = len(specs) - len(todo)
-    if not todo:
-        executor = SerialExecutor()  # nothing to run: no need to start Ray
-    elif serial:
+    if serial or not todo:  # with nothing to run there is no need to start Ray
         executor = SerialExecutor()
     else:
         executor = RayExecutor(address, num_cpus, sweep.max_retries)
@@ -149,11 +147,12 @@ def run_sweep(spec_path: str | Path, out: str | Path, *, address: str | None = N
                 break
             complete, pending = wait(pending, return_when=FIRST_COMPLETED)
             for future in complete:
+                batch = batch_of.pop(future)
                 try:
                     results = future.result()
-                except Exception as error:
+                except Exception as error:  # Ray gave up on the whole task
                     text = f"task failed: {type(error).__name__}: {str(error)[:500]}"
-                    results = [("failed", spec, text) for spec in batch_of.pop(future)]
+                    results = [("failed", spec, text) for spec in batch]
                 failures += _write_part(out, results)
                 finished += sum(r[0] == "done" for r in results)
                 bar.update(len(results))
@@ -167,8 +166,8 @@ def run_sweep(spec_path: str | Path, out: str | Path, *, address: str | None = N
     invocation |= {"finished_at": _now(), "status": status, "computed": finished,
                    "failed": len(failures)}
     table = _consolidate(out, specs, sweep)
-    done_ids = _finished_ids(out)
-    failed_ids = _failed_ids(out) - done_ids
+    done_ids = _ids_in(out / "runs")
+    failed_ids = _ids_in(out / "failed") - done_ids
     if len(done_ids) == len(specs):
         status = "complete"
     elif status != "interrupted":
@@ -283,15 +282,10 @@ def _read_parts(folder: Path, columns: list[str] | None = None) -> pa.Table | No
                             promote_options="default")
 
 
-def _finished_ids(out: Path) -> set[str]:
-    """Run ids already in summary parts."""
-    table = _read_parts(out / "runs", ["run_id"])
-    return set() if table is None else set(table.column("run_id").to_pylist())
-
-
-def _failed_ids(out: Path) -> set[str]:
-    """Run ids in failure parts (their latest attempt raised)."""
-    table = _read_parts(out / "failed", ["run_id"])
+def _ids_in(folder: Path) -> set[str]:
+    """Run ids in a folder's part files: ``runs`` (finished) or ``failed`` (latest attempt
+    raised)."""
+    table = _read_parts(folder, ["run_id"])
     return set() if table is None else set(table.column("run_id").to_pylist())
 
 
