@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from abm import viz_cli
 from abm.commissioning import RULES
 from abm.errors import InputError
 from abm.parameters import BY_NAME, PARAMETERS, unknown_name_message
@@ -96,6 +97,7 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("rules", help="list the commissioning rules").set_defaults(handler=_rules)
     commands.add_parser("scenarios", help="list the shipped scenarios").set_defaults(
         handler=_scenarios)
+    viz_cli.add_parser(commands)
     return parser
 
 
