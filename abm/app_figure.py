@@ -13,6 +13,8 @@ import math
 import threading
 
 import numpy as np
+import PIL.Image
+from matplotlib.artist import Artist
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
@@ -40,10 +42,60 @@ DPI = 80
 CLOSURE_BIN_WEEKS = 13
 
 
-def _png(figure: Figure) -> bytes:
-    out = io.BytesIO()
-    figure.savefig(out, format="png", pil_kwargs={"compress_level": 1})
-    return out.getvalue()
+class _Blit:
+    """A figure whose changing artists are drawn over a saved picture of everything else
+    (axes, ticks, titles, legends), redrawn only when ``stale`` is set: most frames then
+    cost a few lines' drawing and a PNG encoding instead of laying out every label again."""
+
+    def __init__(self, figure: Figure, changing: list[Artist]):
+        self.figure, self.changing = figure, changing
+        self.canvas = FigureCanvasAgg(figure)
+        for artist in changing:
+            artist.set_animated(True)
+        self.background = None
+
+    @property
+    def stale(self) -> bool:
+        return self.background is None
+
+    @stale.setter
+    def stale(self, value: bool) -> None:
+        if value:
+            self.background = None
+
+    def png(self) -> bytes:
+        """The figure as PNG bytes (RGB, fast compression)."""
+        if self.background is None:
+            self.canvas.draw()
+            self.background = self.canvas.copy_from_bbox(self.figure.bbox)
+        else:
+            self.canvas.restore_region(self.background)
+        for artist in self.changing:
+            self.figure.draw_artist(artist)
+        width, height = self.canvas.get_width_height()
+        image = PIL.Image.frombuffer("RGBA", (width, height), self.canvas.buffer_rgba(), "raw",
+                                     "RGBA", 0, 1).convert("RGB")
+        out = io.BytesIO()
+        image.save(out, format="PNG", compress_level=1)
+        return out.getvalue()
+
+
+def _limits(current: tuple[float, float], values: np.ndarray, pad: float,
+            floor: float | None) -> tuple[float, float]:
+    """Y-limits for ``values``: the current ones while the data fill at least 40% of them
+    and stay inside, else the data's range with room to grow (so limits change seldom)."""
+    values = values[np.isfinite(values)]
+    if len(values) == 0:
+        return current
+    low, high = float(values.min()), float(values.max())
+    span = max(high - low, pad)
+    inside = current[0] <= low and high <= current[1]
+    if inside and (high - low) >= 0.4 * (current[1] - current[0]) - 2 * pad:
+        return current
+    new_low, new_high = low - 0.3 * span - pad, high + 0.3 * span + pad
+    if floor is not None:
+        new_low = max(new_low, floor)
+    return new_low, new_high
 
 
 def _style(ax, title: str, ylabel: str) -> None:
@@ -60,7 +112,6 @@ class Charts:
     def __init__(self, horizon_years: float):
         self.lock = threading.Lock()
         self.figure = Figure(figsize=(13, 8.2), dpi=DPI)
-        FigureCanvasAgg(self.figure)
         axes = self.figure.subplots(2, 2)
         self.figure.subplots_adjust(left=0.07, right=0.93, top=0.88, bottom=0.08,
                                     wspace=0.28, hspace=0.42)
@@ -105,8 +156,11 @@ class Charts:
                            fontsize=FONT - 1, bbox_to_anchor=(0.5, 1.0))
         self.ax_gap.legend(fontsize=FONT - 2, loc="lower left", frameon=False)
         handles = [self.open, self.funded, self.closures]
-        self.ax_providers.legend(handles=handles, fontsize=FONT - 3, loc="lower left",
-                                 frameon=False, ncol=3)
+        legend = self.ax_providers.legend(handles=handles, fontsize=FONT - 3, loc="lower left",
+                                          frameon=False, ncol=3)
+        self.blit = _Blit(self.figure, [self.closures, *self.wellbeing, *self.uptake,
+                                        self.ghost, self.gap, self.funded, self.open,
+                                        legend])  # the legend over the closures' bars
 
     def png(self, frame: Frame) -> bytes:
         """The charts at ``frame``, as PNG bytes."""
@@ -122,13 +176,18 @@ class Charts:
             self.funded.set_data(x, frame.funded_providers)
             edges, counts = _bins(x, frame.closures)
             self.closures.set_data(counts, edges)
-            _fit(self.ax_wellbeing, frame.wellbeing, pad=0.1)
-            _fit(self.ax_gap, np.concatenate([frame.gap, frame.gap_status_quo]), pad=0.05)
-            _fit(self.ax_uptake, 100 * frame.attending, pad=1.0, floor=0.0)
-            _fit(self.ax_providers, frame.funded_providers, frame.open_providers, floor=0.0,
-                 pad=1.0, low_share=0.0)
-            self.ax_closures.set_ylim(0, max(counts.max(initial=0) * 2.2, 1.0))
-            return _png(self.figure)
+            for ax, values, pad, floor in (
+                (self.ax_wellbeing, frame.wellbeing, 0.05, None),
+                (self.ax_gap, np.concatenate([frame.gap, frame.gap_status_quo]), 0.02, None),
+                (self.ax_uptake, 100 * frame.attending, 0.5, 0.0),
+                (self.ax_providers, np.concatenate([[0.0], frame.open_providers]), 1.0, 0.0),
+                (self.ax_closures, np.concatenate([[0.0], 2 * counts]), 1.0, 0.0),
+            ):
+                limits = _limits(ax.get_ylim(), np.ravel(values), pad, floor)
+                if limits != ax.get_ylim():
+                    ax.set_ylim(*limits)
+                    self.blit.stale = True
+            return self.blit.png()
 
 
 def _bins(years: np.ndarray, per_week: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -143,21 +202,6 @@ def _bins(years: np.ndarray, per_week: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return edges, counts
 
 
-def _fit(ax, *arrays: np.ndarray, pad: float, floor: float | None = None,
-         low_share: float | None = None) -> None:
-    """Set the y-limits to the data with some padding (and no lower than ``floor``)."""
-    values = np.concatenate([np.ravel(a) for a in arrays])
-    values = values[np.isfinite(values)]
-    if len(values) == 0:
-        return
-    low, high = float(values.min()) - pad, float(values.max()) + pad
-    if low_share is not None:
-        low = low_share * high
-    if floor is not None:
-        low = max(low, floor)
-    ax.set_ylim(low, high)
-
-
 class Map:
     """Simulated neighbourhoods coloured by deprivation fifth, with each provider slot marked:
     an open group as a circle sized by the people taking part, a closed one as a cross."""
@@ -165,7 +209,6 @@ class Map:
     def __init__(self):
         self.lock = threading.Lock()
         self.figure = Figure(figsize=(6.4, 8.2), dpi=DPI)
-        FigureCanvasAgg(self.figure)
         self.ax = self.figure.add_axes((0.02, 0.2, 0.96, 0.72))
         self.ax.set_axis_off()
         self.ax.set_title("Neighbourhoods and their groups", fontsize=TITLE, loc="left")
@@ -188,17 +231,23 @@ class Map:
                            ncol=2, frameon=False, bbox_to_anchor=(0.0, 0.0))
         self.status = self.ax.text(0.0, -0.02, "", transform=self.ax.transAxes, va="top",
                                    fontsize=FONT)
+        self.blit = _Blit(self.figure, [self.open, self.closed, self.status])
+        self.layout: tuple | None = None  # the neighbourhoods drawn in the background
 
     def png(self, frame: Frame) -> bytes:
         """The map at ``frame``, as PNG bytes."""
         with self.lock:
-            side_x, side_y = int(frame.hood_x.max()) + 1, int(frame.hood_y.max()) + 1
-            grid = np.full((side_y, side_x), np.nan)
-            grid[frame.hood_y.astype(int), frame.hood_x.astype(int)] = frame.hood_quintile
-            self.cells.set_data(grid)
-            self.cells.set_extent((-0.5, side_x - 0.5, -0.5, side_y - 0.5))
-            self.ax.set_xlim(-0.5, side_x - 0.5)
-            self.ax.set_ylim(-0.5, side_y - 0.5)
+            layout = (frame.hood_x.tobytes(), frame.hood_y.tobytes(),
+                      frame.hood_quintile.tobytes())
+            if layout != self.layout:  # another place or seed: redraw the neighbourhoods
+                self.layout, self.blit.stale = layout, True
+                side_x, side_y = int(frame.hood_x.max()) + 1, int(frame.hood_y.max()) + 1
+                grid = np.full((side_y, side_x), np.nan)
+                grid[frame.hood_y.astype(int), frame.hood_x.astype(int)] = frame.hood_quintile
+                self.cells.set_data(grid)
+                self.cells.set_extent((-0.5, side_x - 0.5, -0.5, side_y - 0.5))
+                self.ax.set_xlim(-0.5, side_x - 0.5)
+                self.ax.set_ylim(-0.5, side_y - 0.5)
             position = _slot_positions(frame)
             is_open = frame.provider_open
             self.open.set_offsets(position[is_open])
@@ -206,7 +255,7 @@ class Map:
             self.closed.set_offsets(position[~is_open])
             self.status.set_text(f"{is_open.sum()} groups open, {(~is_open).sum()} closed "
                                  f"(simulated sample)")
-            return _png(self.figure)
+            return self.blit.png()
 
 
 def _slot_positions(frame: Frame) -> np.ndarray:

@@ -8,8 +8,8 @@ going back to an earlier slider position costs nothing. Both twins are copies of
 their rules set; the two then differ only by the policy (common random numbers).
 
 The uncertainty of the headline comes from a few more seeds, each a scenario/status-quo
-pair run to the end in a background process (:class:`SeedPairs`); the readout says how many
-are done and how the range is computed.
+pair run to the end in a background process (:class:`SeedPairs`, abm/app_background.py);
+the readout says how many are done and how the range is computed.
 
 Nothing here imports Solara: the background processes and the tests use it directly.
 """
@@ -18,17 +18,16 @@ from __future__ import annotations
 
 import copy
 import math
-import multiprocessing
-import os
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from abm.app_background import background
 from abm.commissioning import make_plan, parse_rules
 from abm.compare import interval
 from abm.errors import InputError
@@ -275,30 +274,14 @@ def seed_pair(settings: Settings) -> np.ndarray:
     return run.gap_difference()
 
 
-_pool: ProcessPoolExecutor | None = None
-_pool_lock = threading.Lock()
-
-
-def _background_pool() -> ProcessPoolExecutor:
-    """One worker process shared by every session, at low priority so that the room's own
-    run stays responsive (spawned, not forked: the server runs threads)."""
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            _pool = ProcessPoolExecutor(max_workers=1, initializer=os.nice, initargs=(10,),
-                                        mp_context=multiprocessing.get_context("spawn"))
-        return _pool
-
-
 class SeedPairs:
     """More seeds of the same settings, each a scenario/status-quo pair, run in the
     background for the readout's range (seeds ``seed + 1`` .. ``seed + EXTRA_SEEDS``)."""
 
     def __init__(self, settings: Settings, n: int = EXTRA_SEEDS):
         self.seeds = [settings.seed + 1 + i for i in range(n)]
-        pool = _background_pool()
-        self.futures: list[Future] = [
-            pool.submit(seed_pair, settings.changed(seed=seed)) for seed in self.seeds]
+        self.futures: list[Future] = background().submit_batch(
+            seed_pair, [(settings.changed(seed=seed),) for seed in self.seeds])
 
     def done(self) -> list[np.ndarray]:
         """Gap differences of the pairs finished so far."""

@@ -8,129 +8,31 @@ test-artefacts/app/ (git-ignored).
 
 from __future__ import annotations
 
-import os
-import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
-
 import pytest
 import yaml
+from playwright.sync_api import sync_playwright
 
 from abm.cli import main as abm_main
+from tests.app_browser import LOCAL, WAIT_MS, Visit, app_server, launch_chromium
 
 pytestmark = pytest.mark.slow
-
-ROOT = Path(__file__).resolve().parents[1]
-ARTEFACTS = ROOT / "test-artefacts" / "app"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-SERVER_START_SECONDS = 180  # the server imports the model, Solara and matplotlib; CI is slow
-WAIT_MS = 60_000  # generous: the test machine is shared
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    """`abm viz` on a free port, started once; yields (url, folder where saves go)."""
-    port, saves = _free_port(), tmp_path_factory.mktemp("saved")
-    log = (tmp_path_factory.mktemp("server") / "server.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-c", "import sys; from abm.cli import main; sys.exit(main())",
-         "viz", "--no-browser", "--port", str(port), "--save-dir", str(saves)],
-        stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + SERVER_START_SECONDS
-    while True:
-        try:
-            urllib.request.urlopen(url, timeout=5).close()
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                os.killpg(process.pid, signal.SIGTERM)
-                raise RuntimeError(f"abm viz did not start; see {log.name}") from None
-            time.sleep(0.5)
-    yield url, saves
-    os.killpg(process.pid, signal.SIGTERM)  # the server's own process group: its children too
-    process.wait(timeout=30)
-    log.close()
+    """`abm viz` started once for this module; yields (url, folder where saves go)."""
+    saves = tmp_path_factory.mktemp("saved")
+    log = tmp_path_factory.mktemp("server") / "server.log"
+    with app_server(saves, log) as url:
+        yield url, saves
 
 
 @pytest.fixture(scope="module")
 def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    assert Path(CHROMIUM).exists(), "Chromium is missing: apt-get install -y chromium"
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
         yield browser
         browser.close()
-
-
-class Visit:
-    """One browser session on the app, recording requests and console errors."""
-
-    def __init__(self, browser, url: str):
-        self.context = browser.new_context(viewport={"width": 1600, "height": 1000})
-        self.requests: list[str] = []
-        self.errors: list[str] = []
-        self.context.route("**/*", self._route)
-        self.page = self.context.new_page()
-        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
-        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-        self.page.goto(url)
-        self.page.locator(".abm-charts").first.wait_for(timeout=WAIT_MS)
-
-    def _route(self, route) -> None:
-        self.requests.append(route.request.url)
-        if route.request.url.startswith(("http://127.0.0.1", "ws://127.0.0.1")):
-            route.continue_()
-        else:
-            route.abort()
-
-    def text(self, css: str) -> str:
-        return self.page.locator(css).first.inner_text()
-
-    def image(self, css: str) -> str:
-        """The src of the image of ``css`` (a data URL: changes when the picture does)."""
-        locator = self.page.locator(f"{css} img, img{css}").first
-        return locator.get_attribute("src")
-
-    def wait_new_image(self, css: str, old: str) -> bool:
-        """Whether the picture of ``css`` changes from ``old`` within the wait."""
-        deadline = time.monotonic() + WAIT_MS / 1000
-        while time.monotonic() < deadline:
-            if self.image(css) != old:
-                return True
-            time.sleep(0.2)
-        return False
-
-    def wait_text(self, css: str, fragment: str) -> None:
-        self.page.locator(css).filter(has_text=fragment).first.wait_for(timeout=WAIT_MS)
-
-    def move_slider(self, name: str, key: str, presses: int = 1) -> None:
-        thumb = self.page.locator(f".abm-slider-{name} [role=slider]").first
-        thumb.focus()
-        for _ in range(presses):
-            thumb.press(key)
-
-    def screenshot(self, name: str) -> Path:
-        ARTEFACTS.mkdir(parents=True, exist_ok=True)
-        path = ARTEFACTS / name
-        self.page.screenshot(path=str(path), full_page=True)
-        return path
-
-    def close(self) -> None:
-        self.context.close()
 
 
 @pytest.fixture
@@ -151,7 +53,7 @@ def test_page_loads_offline_with_no_console_errors(visit):
     v.wait_text(".abm-status", "policy year 0.0")
     v.screenshot("start.png")
     assert v.requests, "the recorder saw the page's requests"
-    outside = [u for u in v.requests if not u.startswith(("http://127.0.0.1", "ws://127.0.0.1"))]
+    outside = [u for u in v.requests if not u.startswith(LOCAL)]
     assert outside == [], f"requests left this computer: {outside}"
     assert v.errors == [], f"console errors: {v.errors}"
     assert "The policy starts now" in v.text(".abm-headline")
