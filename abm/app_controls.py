@@ -15,29 +15,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from abm import parameters as declared
 from abm.commissioning import RULES
-from abm.parameters import PARAMETERS, Parameter
+from abm.parameters import PARAMETERS, WORKSHOP_GROUPS, Parameter
 from abm.places import load_place, place_names
 from abm.scenarios import Scenario, load_scenario, scenario_names
-
-#: Plain-language slider groups, in the order they are shown.
-WORKSHOP_GROUPS: tuple[str, ...] = getattr(
-    declared, "WORKSHOP_GROUPS", ("Place", "Money", "How money is given", "Link workers",
-                                  "Providers"))
-
-# TEMPORARY, until Model v2's ``Parameter.workshop`` lands on main: delete this mapping then.
-_TEMPORARY_WORKSHOP = {
-    "travel_distance_km": "Place", "rural_spacing_km": "Place",
-    "budget_gbp_per_head": "Money",
-    "grant_years": "How money is given", "pu_weight": "How money is given",
-    "core_grant_years": "How money is given", "embed_budget_share": "How money is given",
-    "scale_budget_share": "How money is given",
-    "link_workers_per_100k": "Link workers", "follow_up_share": "Link workers",
-    "embed_follow_up_share": "Link workers",
-    "providers_per_neighbourhood": "Providers", "provider_capacity": "Providers",
-    "reserves_months": "Providers",
-}
 
 #: Number of steps a float slider's range is divided into.
 FLOAT_STEPS = 50
@@ -72,18 +53,22 @@ class Slider:
 
     @property
     def step(self) -> int | float:
-        """1 for whole numbers; for others a round step giving about FLOAT_STEPS steps."""
+        """1 for whole numbers; for others the largest of 1, 2 or 5 x 10^k that divides the
+        range into at least FLOAT_STEPS steps."""
         if self.is_whole:
             return 1
         raw = (self.high - self.low) / FLOAT_STEPS
-        return 10 ** math.floor(math.log10(raw)) if raw > 0 else 0.01
+        if raw <= 0:
+            return 0.01
+        power = 10.0 ** math.floor(math.log10(raw))
+        return max(m * power for m in (1, 2, 5) if m * power <= raw)
 
     def snap(self, value: float) -> int | float:
-        """A slider position as the parameter's type, rounded to the step's precision."""
-        if self.is_whole:
-            return round(value)
-        digits = max(0, -math.floor(math.log10(self.step)))
-        return round(float(value), digits)
+        """A slider position on the slider's grid (``low`` + whole steps), in range, as the
+        parameter's type; float noise such as 0.30000000000000004 is rounded away."""
+        steps = round((float(value) - self.low) / self.step)
+        snapped = min(max(self.low + steps * self.step, self.low), self.high)
+        return round(snapped) if self.is_whole else float(f"{snapped:.10g}")
 
 
 def describe(parameter: Parameter, value: float) -> str:
@@ -99,24 +84,16 @@ def changes_from_defaults(values: Mapping[str, Any]) -> list[str]:
             if p.name in values and values[p.name] != p.default and p.group != "run size"]
 
 
-def workshop_group(parameter: Parameter) -> str | None:
-    """The parameter's plain-language slider group, or None when it is not a slider."""
-    if hasattr(parameter, "workshop"):
-        return parameter.workshop
-    return _TEMPORARY_WORKSHOP.get(parameter.name)
-
-
 def sliders(values: dict[str, int | float]) -> dict[str, list[Slider]]:
     """Workshop sliders by group (in :data:`WORKSHOP_GROUPS` order), each with its range
     widened to include its value in ``values`` (current values; defaults where absent)."""
     groups: dict[str, list[Slider]] = {group: [] for group in WORKSHOP_GROUPS}
     for parameter in PARAMETERS:
-        group = workshop_group(parameter)
+        group = parameter.workshop
         if group is None:
             continue
-        low = getattr(parameter, "plausible_low", None)
-        high = getattr(parameter, "plausible_high", None)
-        if low is None or high is None:  # a setting with no plausible range: its valid range
+        low, high = parameter.plausible_low, parameter.plausible_high
+        if low is None:  # a setting, not an uncertain quantity: its valid range
             low, high = parameter.low, parameter.high
         value = values.get(parameter.name, parameter.default)
         groups[group].append(Slider(parameter, min(low, value), max(high, value)))

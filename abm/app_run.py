@@ -40,8 +40,6 @@ from abm.providers import WEEKS_PER_YEAR
 #: Run size in the workshop: small enough to play at projector speed (see benchmarks/app.py),
 #: large enough that each deprivation fifth has a few hundred simulated residents.
 WORKSHOP_SIZE: dict[str, int] = {"n_neighbourhoods": 100, "residents_per_neighbourhood": 30}
-#: Policy years shown when the parameter declaration has no ``policy_years`` (before Model v2).
-DEFAULT_POLICY_YEARS = 10
 #: Extra seeds run in the background for the readout's range.
 EXTRA_SEEDS = 4
 #: Burned-in models kept (each a few MB at workshop size).
@@ -93,8 +91,7 @@ class Settings:
     @property
     def policy_weeks(self) -> int:
         """Weeks of policy the app runs (``policy_years`` of the declaration)."""
-        years = self.params.get("policy_years", DEFAULT_POLICY_YEARS)
-        return round(years * WEEKS_PER_YEAR)
+        return round(self.params.policy_years * WEEKS_PER_YEAR)
 
 
 def funded_providers(model: CommunityAssetsModel) -> float:

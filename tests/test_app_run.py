@@ -118,7 +118,7 @@ def test_sliders_come_from_the_declaration():
             assert slider.caption(p.default).startswith(p.label)
             assert slider.help.lower() == p.meaning.lower()
     budget = next(s for items in groups.values() for s in items if s.name == "grant_years")
-    assert budget.step == 1 and budget.snap(2.4) == 2
+    assert budget.step == 1 and budget.snap(2.4) == 2 and budget.snap(9) == budget.high
 
 
 def test_presets_are_the_shipped_scenarios():
