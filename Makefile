@@ -13,6 +13,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(VENV)/bin/python -m pip install --quiet -e ".[dev]"
+	$(VENV)/bin/python -m abm.app_assets  # the workshop app's browser files, for offline use
 	touch $(STAMP)
 
 main: $(STAMP)
@@ -25,6 +26,7 @@ test: $(STAMP)
 benchmark: $(STAMP)
 	$(VENV)/bin/python -m benchmarks.throughput --devon
 	$(VENV)/bin/python -m benchmarks.parallel
+	$(VENV)/bin/python -m benchmarks.app
 
 clean:
 	rm -rf $(VENV) results

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from abm.app_assets import missing
 from abm.app_background import NewestFirst
 from abm.app_controls import WORKSHOP_GROUPS, changes_from_defaults, presets, sliders
 from abm.app_run import (
@@ -180,3 +181,7 @@ def test_background_work_serves_the_newest_request_first():
     wait([*first, *old, *new], timeout=120)
     assert done == ["new-1", "new-2", "old"]
     assert dropped[0].cancelled()
+
+
+def test_the_browser_files_are_installed_for_offline_use():
+    assert missing() == [], "run `python -m abm.app_assets` (make does) to fetch them"
