@@ -130,7 +130,12 @@ def _cost_effectiveness(diffs: pd.DataFrame, paired: pd.DataFrame, suffix: str) 
 
 
 def _gbp(x: float) -> str:
-    return f"GBP {x:,.0f}" if x >= 0 else f"-GBP {-x:,.0f}"
+    """Whole pounds to three significant figures: 'GBP 1,230', '-GBP 46'."""
+    if x == 0 or not math.isfinite(x):
+        return f"GBP {x:g}"
+    places = min(2 - math.floor(math.log10(abs(x))), 0)
+    text = f"{round(abs(x), places):,.0f}"
+    return f"GBP {text}" if x > 0 else f"-GBP {text}"
 
 
 def summary_table(results: pd.DataFrame, baseline: str = "baseline",

@@ -188,7 +188,8 @@ def inequality_change(baseline_levels: Sequence[float], net_benefit_per_person: 
 
     ``baseline_levels``: health per person by quintile (most deprived first);
     ``net_benefit_per_person``: NHB per person in the same unit. Returns the SII before and
-    after (and its reduction), and for each aversion the Atkinson index before and after,
+    after (and its reduction), and for each aversion the EDE and Atkinson index before and
+    after,
     the change in EDE x population (equity-weighted NHB) and the equity impact
     (equity-weighted NHB - NHB: positive when inequality falls).
     """
@@ -200,8 +201,11 @@ def inequality_change(baseline_levels: Sequence[float], net_benefit_per_person: 
     out = {"sii_base": sii_base, "sii_post": sii_post, "sii_reduction": sii_base - sii_post}
     for epsilon in INEQUALITY_AVERSION:
         label = aversion_label(epsilon)
-        weighted = (ede(post, n, epsilon) - ede(base, n, epsilon)) * n.sum()
+        ede_base, ede_post = ede(base, n, epsilon), ede(post, n, epsilon)
+        weighted = (ede_post - ede_base) * n.sum()
         out |= {
+            f"ede_base_{label}": ede_base,
+            f"ede_post_{label}": ede_post,
             f"atkinson_base_{label}": atkinson(base, n, epsilon),
             f"atkinson_post_{label}": atkinson(post, n, epsilon),
             f"equity_weighted_nhb_{label}": weighted,
