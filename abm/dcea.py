@@ -38,8 +38,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
-from abm.compare import interval
 from abm.metrics import QUINTILES, slope_index
 from abm.parameters import BY_NAME
 
@@ -164,14 +164,20 @@ def net_health_benefit(benefit_wellbys: Sequence[float], extra_spend_gbp: float,
     spend; the opportunity cost is ``extra / gbp_per_qaly`` QALYs, spread by
     :func:`opportunity_cost_shares`.
     """
-    benefit = np.asarray(benefit_wellbys, dtype=float)
-    shares = opportunity_cost_shares(population, gradient)
-    cost_qalys = extra_spend_gbp / gbp_per_qaly * shares
+    columns = _net_health_benefit(np.asarray(benefit_wellbys, dtype=float), extra_spend_gbp,
+                                  gbp_per_qaly, wellbys_per_qaly,
+                                  np.asarray(population, dtype=float), gradient)
+    return pd.DataFrame({"quintile": list(QUINTILES[:len(benefit_wellbys)]),
+                         "population": np.asarray(population, dtype=float), **columns})
+
+
+def _net_health_benefit(benefit: np.ndarray, extra: float, gbp_per_qaly: float,
+                        wellbys_per_qaly: float, population: np.ndarray,
+                        gradient: Sequence[float]) -> dict[str, np.ndarray]:
+    cost_qalys = extra / gbp_per_qaly * opportunity_cost_shares(population, gradient)
     benefit_qalys = benefit / wellbys_per_qaly
     net_qalys = benefit_qalys - cost_qalys
-    return pd.DataFrame({
-        "quintile": list(QUINTILES[:len(benefit)]),
-        "population": np.asarray(population, dtype=float),
+    return {
         "health_benefit_wellbys": benefit,
         "health_benefit_qalys": benefit_qalys,
         "opportunity_cost_qalys": cost_qalys,
@@ -179,7 +185,7 @@ def net_health_benefit(benefit_wellbys: Sequence[float], extra_spend_gbp: float,
         "net_health_benefit_qalys": net_qalys,
         "net_health_benefit_wellbys": net_qalys * wellbys_per_qaly,
         "net_monetary_benefit_gbp": net_qalys * gbp_per_qaly,
-    })
+    }
 
 
 def inequality_change(baseline_levels: Sequence[float], net_benefit_per_person: Sequence[float],
@@ -298,24 +304,25 @@ def _one_pair(run: pd.Series, base: pd.Series, basis: str, thresholds: Sequence[
     totals, by_quintile = [], []
     for threshold in thresholds:
         for gradient_name, gradient in gradients.items():
-            table = net_health_benefit(gain, extra, threshold.gbp_per_qaly, wellbys_per_qaly,
-                                       population, gradient)
-            per_person = np.where(occupied, table["net_health_benefit_wellbys"]
-                                  / np.where(occupied, population, 1), 0.0)
+            columns = _net_health_benefit(gain, extra, threshold.gbp_per_qaly, wellbys_per_qaly,
+                                          population, gradient)
+            nhb = columns["net_health_benefit_wellbys"]
+            per_person = np.where(occupied, nhb / np.where(occupied, population, 1), 0.0)
             label = {"threshold": threshold.name, "gradient": gradient_name}
             totals.append(label | {
                 "horizon_years": float(run["years"]),
                 "gbp_per_qaly": threshold.gbp_per_qaly,
                 "wellbys_per_qaly": wellbys_per_qaly,
                 "extra_spend_gbp": extra,
-                **{c: float(table[c].sum()) for c in table.columns
-                   if c not in ("quintile", "population")},
+                **{name: float(values.sum()) for name, values in columns.items()},
                 **inequality_change(levels[occupied], per_person[occupied],
                                     population[occupied]),
             })
-            table["baseline_wellbeing_years_per_person"] = levels
-            table["post_wellbeing_years_per_person"] = levels + per_person
-            by_quintile += [label | r for r in table.to_dict("records")]
+            columns |= {"baseline_wellbeing_years_per_person": levels,
+                        "post_wellbeing_years_per_person": levels + per_person}
+            by_quintile += [label | {"quintile": q, "population": float(population[i])}
+                            | {name: float(values[i]) for name, values in columns.items()}
+                            for i, q in enumerate(QUINTILES)]
     return totals, by_quintile
 
 
@@ -326,15 +333,21 @@ WITH_INTERVALS = ("health_benefit_wellbys", "net_health_benefit_wellbys",
 
 
 def _mean_over_seeds(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    rows = []
+    """Mean over seeds per group; for :data:`WITH_INTERVALS` also the 95% t-interval (as
+    :func:`abm.compare.interval`: NaN bounds with fewer than two seeds)."""
     values = [c for c in frame.columns if c not in [*keys, "seed"]]
-    for key, group in frame.groupby(keys, sort=False):
-        row = dict(zip(keys, key, strict=True)) | {"n_seeds": len(group)}
-        for column in values:
-            if column in WITH_INTERVALS:
-                mean, lo, hi = interval(group[column])
-                row |= {column: mean, f"{column}_lo": lo, f"{column}_hi": hi}
-            else:
-                row[column] = float(group[column].mean())
-        rows.append(row)
-    return pd.DataFrame(rows)
+    grouped = frame.groupby(keys, sort=False)
+    out = grouped[values].mean().reset_index()
+    out.insert(len(keys), "n_seeds", grouped.size().to_numpy())
+    counts = grouped[values].count()
+    spread = grouped[values].std(ddof=1)
+    for column in WITH_INTERVALS:
+        if column not in values:
+            continue
+        n = counts[column].to_numpy(dtype=float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            half = stats.t.ppf(0.975, n - 1) * spread[column].to_numpy() / np.sqrt(n)
+        at = out.columns.get_loc(column) + 1
+        out.insert(at, f"{column}_lo", out[column].to_numpy() - half)
+        out.insert(at + 1, f"{column}_hi", out[column].to_numpy() + half)
+    return out

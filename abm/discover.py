@@ -3,7 +3,8 @@ of interest (e.g. the gap narrows), with PRIM from ``ema_workbench.analysis.prim
 
 Works on a sweep's ``summary.parquet`` (one row per run, every parameter a column), best a
 sampled sweep (``sample:`` in the sweep file). The inputs PRIM may restrict are the
-parameters that vary across runs, and the scenario and place where the sweep has several.
+parameters that vary across runs, and the strategy (scenario) and place where the sweep has
+several.
 The outcome is a summary column (a level) or a paired change against the baseline run with
 the same place, parameter point and seed (``delta_<column>``, or ``wellby_gain``).
 
@@ -77,15 +78,16 @@ def outcome_values(results: pd.DataFrame, outcome: str, baseline: str) -> pd.Ser
 
 
 def inputs(results: pd.DataFrame) -> pd.DataFrame:
-    """What PRIM may restrict: parameters that vary across runs, and scenario and place where
-    there are several (as categories); indexed by run id."""
+    """What PRIM may restrict: parameters that vary across runs, and the strategy (scenario)
+    and place where there are several (as categories); indexed by run id."""
     frame = results.set_index("run_id")
     columns = [p.name for p in PARAMETERS
                if p.name in frame and frame[p.name].nunique(dropna=True) > 1]
     x = frame[columns].astype(float)
-    for label in ("scenario", "place"):
+    # EMA's PRIM drops a column called "scenario" (its own bookkeeping): call it "strategy".
+    for label, name in (("scenario", "strategy"), ("place", "place")):
         if frame[label].nunique() > 1:
-            x[label] = frame[label].astype("category")
+            x[name] = frame[label].astype("category")
     return x
 
 
@@ -111,8 +113,10 @@ def discover(results: pd.DataFrame, outcome: str, threshold: float,
     if not cases.any():
         raise InputError(f"no run has {rule}: choose another --threshold")
     logging.getLogger("EMA").setLevel(logging.WARNING)
-    finder = prim.Prim(x.reset_index(drop=True), cases.to_numpy(dtype=int))
-    box = finder.find_box()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pandas deprecations inside ema_workbench's PRIM
+        finder = prim.Prim(x.reset_index(drop=True), cases.to_numpy(dtype=int))
+        box = finder.find_box()
     trajectory = box.peeling_trajectory
     eligible = trajectory[trajectory.coverage >= min_coverage]
     chosen = int(eligible.density.idxmax()) if len(eligible) else int(trajectory.coverage.idxmax())

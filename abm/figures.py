@@ -49,7 +49,7 @@ MARKERS = ("o", "s", "D", "^", "v", "P", "X", "*")
 STYLE = {
     "font.size": 9, "axes.titlesize": 10, "axes.labelsize": 9, "legend.fontsize": 8,
     "axes.spines.top": False, "axes.spines.right": False, "svg.fonttype": "none",
-    "axes.grid": True, "grid.alpha": 0.3, "savefig.bbox": "tight",
+    "axes.grid": True, "grid.alpha": 0.3, "savefig.bbox": "tight", "svg.hashsalt": "abm",
 }
 DPI = 150
 
@@ -79,7 +79,8 @@ def save(figure: Figure, stem: str | Path) -> dict[str, Path]:
     for fmt in ("png", "svg"):
         path = stem.with_suffix(f".{fmt}")
         tmp = path.with_name(f".{path.name}.tmp")
-        figure.savefig(tmp, format=fmt, dpi=DPI, metadata=_metadata(fmt))
+        with plt.rc_context(STYLE):  # svg.hashsalt: the same ids in every run
+            figure.savefig(tmp, format=fmt, dpi=DPI, metadata=_metadata(fmt))
         tmp.replace(path)
         paths[fmt] = path
     plt.close(figure)

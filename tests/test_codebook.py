@@ -65,5 +65,5 @@ def test_codebook_files_are_written(tmp_path, two_runs):
     assert list(frame.column) == list(rows.columns)
     assert set(frame.better) <= set(codebook.BETTER_WORDS.values())
     assert "| `gap_q5_q1` | life satisfaction points | lower is better |" in paths[1].read_text()
-    with pytest.raises(KeyError, match="abm/codebook.py"):
+    with pytest.raises(KeyError, match=r"abm/codebook\.py"):
         codebook.describe(["mystery"], "summary")
