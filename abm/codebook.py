@@ -87,8 +87,8 @@ _IDENTITY = [
 ]
 
 _OUTCOMES = [
-    *_by_quintile("mean_wellbeing", "life satisfaction, 0-10",
-                  "mean life satisfaction over the final year", "higher")[:1],
+    Column("mean_wellbeing", "life satisfaction, 0-10",
+           "mean life satisfaction over the final year", "higher"),
     *_by_quintile("wellbeing", "life satisfaction, 0-10",
                   "mean life satisfaction over the final year", "higher", overall=False),
     Column("gap_q5_q1", "life satisfaction points",
