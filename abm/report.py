@@ -40,7 +40,7 @@ from abm.dcea import (
     has_discounted,
 )
 from abm.errors import InputError
-from abm.figures import SWEEP_FIGURES, FigureRecord, SweepData, sweep_figures
+from abm.figures import FigureRecord, SweepData, sweep_figures
 from abm.io import write_csv, write_json, write_parquet, write_text
 from abm.parameters import BY_NAME
 from abm.provenance import provenance
@@ -509,5 +509,3 @@ def _md_cite(c: _Context, item: str) -> str:
             f"`{c.ids['manifest_sha256']}`; {len(entry['run_ids'])} runs (ids in `ids.json`). "
             f"Regenerate: `{entry['command']}`")
 
-
-__all__ = ["SWEEP_FIGURES", "Sweep", "make_report", "read_sweep", "summary_sentences"]

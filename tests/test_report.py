@@ -281,3 +281,16 @@ def test_report_renders_offline_in_chromium(reported):
     assert heading.startswith("Community assets and health disparities")
     for name in ("report_summary.png", "report_equity_plane.png"):
         assert (ARTEFACTS / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_without_weekly_series_the_time_figures_are_left_out(reported, tmp_path):
+    from dataclasses import replace
+
+    from abm.figures import sweep_figures
+    from abm.report import read_sweep
+
+    results, _ = reported
+    data = replace(read_sweep(results).data, weekly=None)
+    records = sweep_figures(data, tmp_path, only=["F2", "F3", "F5"])
+    assert [r.id for r in records] == ["F5"], "F5 falls back to totals; F2 and F3 need weeks"
+    assert (tmp_path / "F5_provider_survival.svg").exists()
