@@ -66,9 +66,13 @@ class FigureRecord:
     files: dict[str, Path] = field(default_factory=dict)  # format -> path
 
 
+#: Scenario colours: Okabe-Ito with yellow, the hardest to see on white, last.
+SCENARIO_COLOURS = (*(c for c in OKABE_ITO if c != "#F0E442"), "#F0E442")
+
+
 def scenario_colours(scenarios: Sequence[str]) -> dict[str, str]:
     """A colour per scenario, in order (the first, usually the baseline, black)."""
-    return {s: OKABE_ITO[i % len(OKABE_ITO)] for i, s in enumerate(scenarios)}
+    return {s: SCENARIO_COLOURS[i % len(SCENARIO_COLOURS)] for i, s in enumerate(scenarios)}
 
 
 def save(figure: Figure, stem: str | Path) -> dict[str, Path]:
@@ -339,7 +343,7 @@ def cost_per_wellby(table: pd.DataFrame, baseline: str) -> Figure:
                        error_kw={"linewidth": 0.6})
             for i, scenario in enumerate(scenarios):
                 if math.isnan(sub.loc[scenario, "cost_per_wellby_lo"]):
-                    ax.text(i, 0, _short(sub.loc[scenario, "verdict"]), rotation=90,
+                    ax.text(i - 2.5 * width, 0, _short(sub.loc[scenario, "verdict"]), rotation=90,
                             ha="center", va="bottom", fontsize=7, color="0.3")
             ax.axhline(0, color="0.4", linewidth=0.8)
             ax.set_xticks(range(len(scenarios)), [_title(s) for s in scenarios])
@@ -365,7 +369,7 @@ def equity_impact_plane(summary: pd.DataFrame) -> Figure:
     places = list(dict.fromkeys(rows.place))
     colours = scenario_colours(["_baseline", *dict.fromkeys(rows.scenario)])
     with plt.rc_context(STYLE):
-        figure, ax = plt.subplots(figsize=(7.5, 6))
+        figure, ax = plt.subplots(figsize=(8.5, 6.5))
         for k, place in enumerate(places):
             for _, row in rows[rows.place == place].iterrows():
                 x, y = row.net_health_benefit_wellbys, row.equity_impact_e10_95
@@ -379,12 +383,16 @@ def equity_impact_plane(summary: pd.DataFrame) -> Figure:
                             xytext=(4, 4), textcoords="offset points")
         ax.axhline(0, color="0.3", linewidth=0.9)
         ax.axvline(0, color="0.3", linewidth=0.9)
-        for (hx, hy), text in (((0.98, 0.98), "more health,\nless inequality (win-win)"),
-                               ((0.02, 0.98), "less health,\nless inequality"),
-                               ((0.98, 0.02), "more health,\nmore inequality"),
-                               ((0.02, 0.02), "less health,\nmore inequality (lose-lose)")):
-            ax.text(hx, hy, text, transform=ax.transAxes, fontsize=8, color="0.45",
-                    ha="right" if hx > 0.5 else "left", va="top" if hy > 0.5 else "bottom")
+        _include_origin(ax)
+        for (hx, hy), text in (((1.0, 1.0), "more health, less inequality (win-win)"),
+                               ((0.0, 1.0), "less health, less inequality"),
+                               ((1.0, 0.0), "more health, more inequality"),
+                               ((0.0, 0.0), "less health, more inequality (lose-lose)")):
+            ax.annotate(text, (hx, hy), xycoords="axes fraction", fontsize=7.5, color="0.35",
+                        xytext=(-3 if hx else 3, -3 if hy else 3), textcoords="offset points",
+                        ha="right" if hx else "left", va="top" if hy else "bottom",
+                        bbox={"boxstyle": "round", "fc": "white", "ec": "0.8", "alpha": 0.9},
+                        zorder=5)
         for k, place in enumerate(places):
             ax.plot([], [], MARKERS[k % len(MARKERS)], color="0.3", label=_title(place))
         if len(places) > 1:
@@ -396,6 +404,15 @@ def equity_impact_plane(summary: pd.DataFrame) -> Figure:
                title="Equity impact plane (up and right is better)")
         figure.tight_layout()
     return figure
+
+
+def _include_origin(ax, margin: float = 0.12) -> None:
+    """Stretch the axes so that both zero lines show, with room around the data."""
+    for get, set_ in ((ax.get_xlim, ax.set_xlim), (ax.get_ylim, ax.set_ylim)):
+        low, high = get()
+        low, high = min(low, 0.0), max(high, 0.0)
+        pad = (high - low) * margin
+        set_(low - pad, high + pad)
 
 
 def net_benefit_by_quintile(by_quintile: pd.DataFrame) -> Figure:
