@@ -28,11 +28,15 @@ from abm.runs import RunSpec, execute
 from abm.scenarios import Scenario
 
 #: Outcome levels summarised per scenario and place.
-LEVELS = ("mean_wellbeing", "gap_q5_q1", "sii", "p_attending_q1", "spend_gbp")
-#: Paired differences against the baseline.
+LEVELS = ("mean_wellbeing", "gap_q5_q1", "sii", "p_attending_q1", "p_past_year_q1",
+          "spend_gbp")
+#: Paired differences against the baseline. WELLBYs and money come discounted (``_disc``,
+#: the Green Book headline) and undiscounted.
 CHANGES = ("delta_mean_wellbeing", "delta_gap_q5_q1", "delta_sii", "delta_p_attending_q1",
-           "wellby_gain", *(f"wellby_gain_{q}" for q in QUINTILES), "extra_spend_gbp",
-           "value_gbp", "net_benefit_gbp")
+           "delta_p_past_year_q1",
+           "wellby_gain", *(f"wellby_gain_{q}" for q in QUINTILES),
+           "wellby_gain_disc", *(f"wellby_gain_disc_{q}" for q in QUINTILES),
+           "extra_spend_gbp", "extra_spend_gbp_disc", "value_gbp", "net_benefit_gbp")
 GROUP = ["place", "scenario", "point"]
 
 
@@ -116,12 +120,13 @@ def verdict(gain: tuple[float, float, float], extra: float, ratio: tuple[float, 
 
 def _cost_effectiveness(diffs: pd.DataFrame, paired: pd.DataFrame, suffix: str) -> dict:
     """Cost per WELLBY gained (with its BCa interval where the gain is clearly positive) and
-    the verdict, overall (``suffix`` "") or for one quintile (``suffix`` "_q1" ...)."""
-    gain, extra = diffs[f"wellby_gain{suffix}"], diffs[f"extra_spend_gbp{suffix}"]
+    the verdict, overall (``suffix`` "") or for one quintile (``suffix`` "_q1" ...), on
+    discounted WELLBYs and money (Green Book)."""
+    gain, extra = diffs[f"wellby_gain_disc{suffix}"], diffs[f"extra_spend_gbp_disc{suffix}"]
     ratio = bootstrap_ratio(extra.to_numpy(), gain.to_numpy())
     gain_ci = interval(gain)
     text = verdict(gain_ci, float(extra.mean()), ratio,
-                   float(paired[f"spend_gbp{suffix}_base"].mean()))
+                   float(paired[f"spend_gbp_disc{suffix}_base"].mean()))
     if not gain_ci[0] > 0:  # no WELLBYs gained on average: no cost per WELLBY gained
         ratio = (math.nan,) * 3
     elif not gain_ci[1] > 0:  # the gain may be zero: the ratio is unbounded
@@ -148,6 +153,8 @@ def summary_table(results: pd.DataFrame, baseline: str = "baseline",
     rows = []
     for (place, scenario, point), runs in results.groupby(GROUP, sort=False):
         row = {"place": place, "scenario": scenario, "point": point, "n_seeds": len(runs)}
+        if "years" in runs:
+            row["years"] = float(runs["years"].iloc[0])
         for name in LEVELS:
             row |= _triple(name, interval(runs[name]))
         base = results[(results.place == place) & (results.scenario == baseline)
@@ -204,7 +211,7 @@ def format_table(table: pd.DataFrame, baseline: str = "baseline") -> str:
         "delta_mean_wellbeing": ("mean wellbeing", "{:+.4f}"),
         "delta_gap_q5_q1": ("q5-q1 gap", "{:+.4f}"),
         "delta_sii": ("SII", "{:+.4f}"),
-        "wellby_gain": ("WELLBYs", "{:+,.0f}"),
+        "wellby_gain_disc": ("WELLBYs (discounted)", "{:+,.0f}"),
     }
     out = []
     for _, row in table.iterrows():
@@ -220,9 +227,12 @@ def format_table(table: pd.DataFrame, baseline: str = "baseline") -> str:
     if not out:
         return f"(nothing to compare: no scenario other than '{baseline}')"
     heading = f"Change against '{baseline}' (mean over seeds [95% interval of paired differences])"
+    years = ", ".join(f"{y:g}" for y in sorted(set(table["years"]))) if "years" in table else "?"
     notes = ("A negative change in the q5-q1 gap or SII means the gap narrowed. WELLBYs and GBP "
-             "are totals for the whole place over the policy years; cost per WELLBY intervals "
-             "are paired BCa bootstraps over seeds.")
+             f"are totals for the whole place over {years} policy years, discounted to the "
+             "first policy year (WELLBYs at the Green Book's 1.5%, money at 3.5%, unless the "
+             "runs set other rates); cost per WELLBY intervals are paired BCa bootstraps over "
+             "seeds.")
     with pd.option_context("display.max_colwidth", 90, "display.width", 250):
         text = pd.DataFrame(out).to_string(index=False)
     return f"{heading}\n{text}\n{notes}"

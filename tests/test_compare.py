@@ -62,11 +62,13 @@ def _results(gains: list[float], extra: float) -> pd.DataFrame:
         for scenario, g, e in (("baseline", 0.0, 0.0), ("s", gain, extra)):
             row = {"place": "p", "scenario": scenario, "point": 0, "seed": seed,
                    "wellby_value_gbp": 13_000.0, "mean_wellbeing": 7.0, "gap_q5_q1": 1.0,
-                   "sii": 1.0, "p_attending_q1": 0.1, "spend_gbp": 1e6 + e,
-                   "wellbeing_years": 1e6 + g}
-            for q in ("q1", "q2", "q3", "q4", "q5"):
-                row[f"spend_gbp_{q}"] = (1e6 + e) / 5
-                row[f"wellbeing_years_{q}"] = (1e6 + g) / 5
+                   "sii": 1.0, "p_attending_q1": 0.1, "p_past_year_q1": 0.2}
+            for disc in ("", "_disc"):  # the same figures discounted, for simplicity
+                row[f"spend_gbp{disc}"] = 1e6 + e
+                row[f"wellbeing_years{disc}"] = 1e6 + g
+                for q in ("q1", "q2", "q3", "q4", "q5"):
+                    row[f"spend_gbp{disc}_{q}"] = (1e6 + e) / 5
+                    row[f"wellbeing_years{disc}_{q}"] = (1e6 + g) / 5
             rows.append(row)
     return pd.DataFrame(rows)
 

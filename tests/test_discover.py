@@ -14,7 +14,7 @@ from experiments.runner import run_sweep
 
 def _synthetic(n: int = 300) -> pd.DataFrame:
     """Paired runs where sustain narrows the gap by 0.5 exactly when uptake_rate > 0.06;
-    attendance_effect is irrelevant noise."""
+    attendance_effect_eq5d is irrelevant noise."""
     rng = np.random.default_rng(0)
     rows = []
     for i in range(n):
@@ -23,7 +23,7 @@ def _synthetic(n: int = 300) -> pd.DataFrame:
             gap = 1.0 - (0.5 if scenario == "sustain" and uptake > 0.06 else 0.0)
             rows.append({"run_id": f"{scenario}{i}", "scenario": scenario, "place": "p",
                          "point": i, "seed": 1, "uptake_rate": uptake,
-                         "attendance_effect": effect, "gap_q5_q1": gap + rng.normal(0, 0.01)})
+                         "attendance_effect_eq5d": effect, "gap_q5_q1": gap + rng.normal(0, 0.01)})
     return pd.DataFrame(rows)
 
 
@@ -53,7 +53,7 @@ def test_paired_outcome_and_inputs():
     change = outcome_values(results, "delta_gap_q5_q1", "baseline")
     assert len(change) == 10 and set(change.index) == {f"sustain{i}" for i in range(10)}
     x = inputs(results)
-    assert list(x.columns) == ["uptake_rate", "attendance_effect", "strategy"]
+    assert list(x.columns) == ["uptake_rate", "attendance_effect_eq5d", "strategy"]
     with pytest.raises(InputError, match="allowed is a summary column"):
         outcome_values(results, "delta_nonsense", "baseline")
 
@@ -64,7 +64,7 @@ def test_discover_command_on_a_sampled_sweep(tmp_path, capsys):
         "scenarios: [baseline, sustain]\nplaces: [bradford]\nseeds: 1\nmaster_seed: 3\n"
         "years: 1\nparameters: {n_neighbourhoods: 20, residents_per_neighbourhood: 20, "
         "burn_in_years: 1}\nsample:\n  method: latin_hypercube\n  n: 12\n  seed: 1\n"
-        "  ranges: {uptake_rate: [0.005, 0.05], attendance_effect: [0.1, 1.0]}\n")
+        "  ranges: {uptake_rate: [0.005, 0.05], attendance_effect_eq5d: [0.01, 0.06]}\n")
     out = tmp_path / "results"
     assert run_sweep(spec, out, serial=True) == 0
     summary = pd.read_parquet(out / "summary.parquet")
