@@ -168,7 +168,9 @@ class Accounts:
         with np.errstate(invalid="ignore", divide="ignore"):  # a place may lack a quintile
             attending_q = by_quintile(state_by_decile[:, ATTENDING]) / people_q
             past_year_q = by_quintile(past_year_by_decile) / people_q
-            full = (attendees >= ps.places[open_]).mean() if open_.any() else np.nan
+            running = ps.places[open_] > 0  # a group rounded down to no places is not "full"
+            full = ((attendees[running] >= ps.places[open_][running]).mean() if running.any()
+                    else np.nan)
         by_state = state_by_decile.sum(axis=0) / rs.n
         spent = sum(year["spend"].sum() for year in self.years)
         return {
