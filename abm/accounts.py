@@ -219,6 +219,8 @@ class Accounts:
             "years": years,
             "n_residents": model.resident_state.n,
             "population": model.place.population,
+            **{f"population_{q}": float(v * per_resident) for q, v in zip(
+                QUINTILES, by_quintile(self.people_by_decile), strict=True)},
             "model_version": __version__,
             **{name: float(final[name]) for name in final.index},
         }
