@@ -1,0 +1,106 @@
+"""The space calibration and sensitivity analysis explore, read from the parameter declaration.
+
+Each parameter's plausible range is ``plausible_low``..``plausible_high`` from
+:mod:`abm.parameters` (Model v2); a parameter that does not declare one yet falls back to its
+validity range ``low``..``high``. Cross-parameter constraints (``abm.parameters.CONSTRAINTS``
+in Model v2; the declaration's own check otherwise) are respected by rejecting points that
+break them. Nothing here re-types a range.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from abm import parameters as declaration
+from abm.errors import InputError
+from abm.parameters import BY_NAME, unknown_name_message
+
+
+def plausible_range(name: str) -> tuple[float, float]:
+    """The range sampling should explore for parameter ``name``."""
+    p = BY_NAME[name]
+    low = getattr(p, "plausible_low", None)
+    high = getattr(p, "plausible_high", None)
+    return (float(p.low if low is None else low), float(p.high if high is None else high))
+
+
+@dataclass(frozen=True)
+class Space:
+    """A box of parameters to explore, in declaration units, with the declaration's types."""
+
+    names: tuple[str, ...]
+    bounds: tuple[tuple[float, float], ...]
+
+    @classmethod
+    def of(cls, names: Sequence[str], ranges: Mapping[str, Sequence[float]] | None = None
+           ) -> Space:
+        """The space of ``names`` over their plausible ranges (or ``ranges``, inside the
+        declaration's validity bounds)."""
+        problems, bounds = [], []
+        for name in names:
+            if name not in BY_NAME:
+                problems.append(unknown_name_message("parameter", name, BY_NAME,
+                                                     "abm parameters"))
+                continue
+            span = tuple(ranges[name]) if ranges and name in ranges else plausible_range(name)
+            p = BY_NAME[name]
+            if not (len(span) == 2 and p.low <= span[0] < span[1] <= p.high):
+                problems.append(f"range of '{name}' = {list(span)}: allowed is [low, high] with "
+                                f"low < high inside {p.low:g} to {p.high:g}")
+            bounds.append((float(span[0]), float(span[1])))
+        if problems:
+            raise InputError(problems)
+        return cls(tuple(names), tuple(bounds))
+
+    @property
+    def dim(self) -> int:
+        return len(self.names)
+
+    def salib_problem(self) -> dict:
+        """The SALib problem dictionary."""
+        return {"num_vars": self.dim, "names": list(self.names),
+                "bounds": [list(b) for b in self.bounds]}
+
+    def from_unit(self, unit: np.ndarray) -> np.ndarray:
+        """Map points in the unit cube (rows) to the box."""
+        low = np.array([b[0] for b in self.bounds])
+        high = np.array([b[1] for b in self.bounds])
+        return low + np.asarray(unit) * (high - low)
+
+    def to_unit(self, x: np.ndarray) -> np.ndarray:
+        """Map points in the box (rows) to the unit cube."""
+        low = np.array([b[0] for b in self.bounds])
+        high = np.array([b[1] for b in self.bounds])
+        return (np.asarray(x) - low) / (high - low)
+
+    def values(self, x: Sequence[float]) -> dict:
+        """One point as parameter values of the declared types (whole numbers rounded)."""
+        out = {}
+        for name, v in zip(self.names, x, strict=True):
+            out[name] = int(round(v)) if BY_NAME[name].type is int else float(v)
+        return out
+
+    def allowed(self, x: Sequence[float], fixed: Mapping | None = None) -> bool:
+        """Whether a point, with ``fixed`` values, satisfies the cross-parameter constraints."""
+        values = {**declaration.defaults(), **(fixed or {}), **self.values(x)}
+        constraints = getattr(declaration, "CONSTRAINTS", None)
+        if constraints is not None:
+            return all(c.holds(values) for c in constraints)
+        return not declaration.problems({k: v for k, v in values.items()
+                                         if v != BY_NAME[k].default})
+
+
+def point_seed(master: int, *labels: int | str) -> int:
+    """A run seed derived from a master seed and labels (wave, generation, job...): stable,
+    so a resumed analysis asks for the same runs, and the same seed gives the same run id."""
+    text = ":".join(str(x) for x in (master, *labels))
+    state = np.random.SeedSequence([ord(c) for c in text]).generate_state(1, np.uint64)[0]
+    return int(state) >> 1
+
+
+def finite(x: float) -> bool:
+    return isinstance(x, int | float) and math.isfinite(x)
