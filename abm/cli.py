@@ -17,6 +17,7 @@ import pandas as pd
 from abm.commissioning import RULES
 from abm.errors import InputError
 from abm.parameters import BY_NAME, PARAMETERS, unknown_name_message
+from calibration import cli as calibration_cli
 
 EXIT_BAD_INPUT = 2
 
@@ -96,6 +97,7 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("rules", help="list the commissioning rules").set_defaults(handler=_rules)
     commands.add_parser("scenarios", help="list the shipped scenarios").set_defaults(
         handler=_scenarios)
+    calibration_cli.add_parser(commands)
     return parser
 
 

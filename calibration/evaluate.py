@@ -22,7 +22,7 @@ from tqdm import tqdm
 
 from abm.io import write_parquet
 from abm.runs import RunSpec
-from calibration.outputs import simulate
+from calibration import outputs
 from experiments.executors import RayExecutor, SerialExecutor
 from experiments.runner import plan_batches, run_batch
 
@@ -72,13 +72,15 @@ def make_executor(address: str | None = None, num_cpus: int | None = None,
 
 
 def evaluate(specs: Sequence[RunSpec], store: RunStore, executor: Executor,
-             run: Callable = simulate, desc: str = "runs") -> pd.DataFrame:
+             run: Callable | None = None, desc: str = "runs") -> pd.DataFrame:
     """Rows for ``specs`` (in order): stored ones read back, the others run on ``executor``.
 
+    ``run(spec, weekly)`` runs one spec (default :func:`calibration.outputs.simulate`).
     Each finished task is stored before the next result is awaited, so Ctrl-C keeps every
     finished run. A run that raises stops the analysis with its error (a calibration cannot
     silently drop points).
     """
+    run = run or outputs.simulate
     ids = [s.run_id for s in specs]
     have = store.ids()
     todo, seen = [], set()

@@ -9,7 +9,6 @@ break them. Nothing here re-types a range.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -79,10 +78,7 @@ class Space:
 
     def values(self, x: Sequence[float]) -> dict:
         """One point as parameter values of the declared types (whole numbers rounded)."""
-        out = {}
-        for name, v in zip(self.names, x, strict=True):
-            out[name] = int(round(v)) if BY_NAME[name].type is int else float(v)
-        return out
+        return typed(dict(zip(self.names, x, strict=True)))
 
     def allowed(self, x: Sequence[float], fixed: Mapping | None = None) -> bool:
         """Whether a point, with ``fixed`` values, satisfies the cross-parameter constraints."""
@@ -94,13 +90,15 @@ class Space:
                                          if v != BY_NAME[k].default})
 
 
+def typed(values: Mapping[str, float]) -> dict:
+    """Parameter values as the declared types: whole numbers rounded, others as float."""
+    return {name: round(float(v)) if BY_NAME[name].type is int else float(v)
+            for name, v in values.items()}
+
+
 def point_seed(master: int, *labels: int | str) -> int:
     """A run seed derived from a master seed and labels (wave, generation, job...): stable,
     so a resumed analysis asks for the same runs, and the same seed gives the same run id."""
     text = ":".join(str(x) for x in (master, *labels))
     state = np.random.SeedSequence([ord(c) for c in text]).generate_state(1, np.uint64)[0]
     return int(state) >> 1
-
-
-def finite(x: float) -> bool:
-    return isinstance(x, int | float) and math.isfinite(x)

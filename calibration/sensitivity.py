@@ -79,6 +79,8 @@ def sobol_indices(space: Space, evaluate_fn: Evaluate, n: int, seed: int = 0,
     unit = space.to_unit(x)
     tables = []
     for outcome in observed.columns:
+        if not np.isfinite(observed[outcome]).all() or np.ptp(observed[outcome]) == 0:
+            continue  # as in the direct method: undefined somewhere, or constant
         emulator = Emulator(design_unit, observed[[outcome]].to_numpy(), seed=seed)
         mean, cov = emulator.models[0].predict(unit, return_cov=True)
         cov[np.diag_indices_from(cov)] -= emulator.noise_sd()[0] ** 2  # the mean, not a run
@@ -196,3 +198,50 @@ def save_tables(morris: pd.DataFrame | None, sobol: pd.DataFrame | None, folder:
         write_csv(morris, folder / "morris.csv")
     if sobol is not None:
         write_csv(sobol, folder / "sobol.csv")
+
+
+def run_sensitivity(spec, out: Path, executor) -> tuple[pd.DataFrame | None,
+                                                       pd.DataFrame | None]:
+    """Morris, then Sobol, as the spec asks, into ``out`` (resumable); tables and figures."""
+    from calibration.problem import point_seed
+
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "spec.yaml").write_text(spec.text, encoding="utf-8")
+    store = RunStore(out)
+    seeds = [point_seed(spec.master_seed, "sensitivity", k) for k in range(spec.seeds)]
+
+    def evaluator(label: str) -> Evaluate:
+        return model_evaluator(spec.space, list(spec.scenarios), spec.place, spec.fixed, seeds,
+                               spec.years, store, executor, label)
+
+    morris = sobol = None
+    if spec.morris:
+        morris = morris_indices(spec.space, evaluator("morris"), spec.morris["trajectories"],
+                                spec.morris["levels"], seed=spec.master_seed % 2**32)
+    if spec.sobol:
+        sobol = sobol_indices(spec.space, evaluator("sobol"), spec.sobol["n"],
+                              seed=spec.master_seed % 2**32, method=spec.sobol["method"],
+                              design=spec.sobol["design"], draws=spec.sobol["draws"])
+    save_tables(morris, sobol, out)
+    write_figures(morris, sobol, out, f"{spec.place}, {spec.years:g} policy years")
+    return morris, sobol
+
+
+def format_ranking(morris: pd.DataFrame | None, sobol: pd.DataFrame | None, top: int = 3) -> str:
+    """For each outcome, the parameters that matter most, in words."""
+    lines = []
+    if sobol is not None and not sobol.empty:
+        lines.append("Sobol total-order indices (share of the outcome's variance each parameter "
+                     "is involved in, 95% interval):")
+        for outcome, part in sobol.groupby("outcome", sort=False):
+            best = part.sort_values("ST", ascending=False).head(top)
+            lines.append(f"  {outcome}: " + "; ".join(
+                f"{r.parameter} {r.ST:.2f} [{r.ST - r.ST_conf:.2f}, {r.ST + r.ST_conf:.2f}]"
+                for r in best.itertuples()))
+    elif morris is not None and not morris.empty:
+        lines.append("Morris mu* (mean absolute elementary effect, outcome units):")
+        for outcome, part in morris.groupby("outcome", sort=False):
+            best = part.sort_values("mu_star", ascending=False).head(top)
+            lines.append(f"  {outcome}: " + "; ".join(
+                f"{r.parameter} {r.mu_star:.3g}" for r in best.itertuples()))
+    return "\n".join(lines)
