@@ -409,6 +409,22 @@ def calibrated_file(spec: CalibrationSpec, cal_id: str, particles: pd.DataFrame)
     return "\n".join(lines) + "\n", sources
 
 
+def parameter_table(spec: CalibrationSpec, particles: pd.DataFrame,
+                    identifiable_below: float = 0.5) -> pd.DataFrame:
+    """Per calibrated parameter: plausible range, posterior median and 90% interval, and
+    whether the data pin it down (the interval narrower than ``identifiable_below`` of the
+    range; otherwise the targets say little about it)."""
+    weights = particles["weight"].to_numpy() / particles["weight"].sum()
+    rows = []
+    for name, (low, high) in zip(spec.space.names, spec.space.bounds, strict=True):
+        lo, mid, hi = _weighted_quantiles(particles[name].to_numpy(), weights, [0.05, 0.5, 0.95])
+        share = (hi - lo) / (high - low)
+        rows.append({"parameter": name, "plausible_low": low, "plausible_high": high,
+                     "median": mid, "lo_90": lo, "hi_90": hi, "interval_share_of_range": share,
+                     "identifiable": bool(share < identifiable_below)})
+    return pd.DataFrame(rows)
+
+
 def _weighted_quantiles(values: np.ndarray, weights: np.ndarray, qs) -> list[float]:
     order = np.argsort(values)
     cumulative = np.cumsum(weights[order]) - weights[order] / 2
@@ -428,6 +444,7 @@ def run_calibration(spec: CalibrationSpec, out: Path, executor) -> dict:
     draws = posterior_draws(particles, spec.space.names, spec.draws,
                             point_seed(spec.master_seed, "draws"))
     write_parquet(draws, out / "posterior.parquet")
+    write_csv(parameter_table(spec, particles), out / "parameters.csv")
     report = fit_report(spec, sim, draws, store, executor)
     write_csv(report, out / "fit_report.csv")
     fit_figure(report, out / "fit.png", f"{cal_id}: targets and the model")

@@ -168,17 +168,19 @@ class _Reader:
 
     def section(self, key: str, defaults: dict, optional: bool = False) -> dict | None:
         raw = self.data.get(key)
+        here = self.data.line_of(key)
         if raw is None:
-            return None if optional else dict(defaults)
+            return None if optional else yamlfile.LineDict(defaults, {}, here)
         if not isinstance(raw, yamlfile.LineDict):
             self.found.append(f"{self.at(key)}: '{key}' = {raw!r}: allowed is a mapping with keys "
                               f"{', '.join(defaults)}")
-            return dict(defaults)
+            return yamlfile.LineDict(defaults, {}, here)
         for name in raw:
             if name not in defaults:
                 self.found.append(f"{self.path}:{raw.line_of(name)}: "
                                   f"{unknown_name_message(key + ' key', name, list(defaults))}")
-        return {**defaults, **{k: v for k, v in raw.items() if k in defaults}}
+        return yamlfile.LineDict({**defaults, **{k: v for k, v in raw.items() if k in defaults}},
+                                 raw.lines, raw.line)
 
     def space(self) -> tuple[Space | None, dict]:
         names = self.names("parameters", BY_NAME, "parameter")

@@ -92,8 +92,8 @@ def _target(path: Path, name: str, entry: yamlfile.LineDict, found: list[str]) -
         sd = entry.get(key)
         if key in entry and not (is_number(sd) and sd >= 0):
             found.append(f"{at(key)}: '{key}' = {sd!r}: allowed is a number >= 0")
-    if (is_number(entry.get("sampling_sd")) and is_number(entry.get("discrepancy_sd"))
-            and entry["sampling_sd"] + entry["discrepancy_sd"] <= 0):
+    sds = [entry.get("sampling_sd"), entry.get("discrepancy_sd")]
+    if all(is_number(sd) and sd >= 0 for sd in sds) and sum(sds) == 0:
         found.append(f"{at('sampling_sd')}: 'sampling_sd' and 'discrepancy_sd' are both 0: "
                      "allowed is a total uncertainty above 0")
     output = entry.get("output")
