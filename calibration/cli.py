@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from pathlib import Path
 
 from abm.errors import InputError
@@ -39,6 +40,8 @@ def add_parser(commands) -> None:
     uncertainty.add_argument("--posterior", required=True,
                              help="posterior.parquet of a calibration")
     uncertainty.add_argument("--draws", type=int, help="use only the first N draws")
+    uncertainty.add_argument("--seeds", type=int,
+                             help="seeds per draw (default: the sweep's seeds)")
     uncertainty.add_argument("--out", required=True, help="results folder")
     _executor_options(uncertainty)
     uncertainty.set_defaults(handler=_uncertainty)
@@ -126,6 +129,11 @@ def _uncertainty(args: argparse.Namespace) -> int:
     if args.draws is not None and args.draws < 1:
         raise InputError(f"--draws = {args.draws}: allowed is a whole number >= 1")
     draws = read_draws(args.posterior, args.draws)
+    if args.seeds is not None:
+        if not 1 <= args.seeds <= sweep.seeds:
+            raise InputError(f"--seeds = {args.seeds}: allowed is a whole number from 1 to the "
+                             f"sweep's {sweep.seeds}")
+        sweep = dataclasses.replace(sweep, seeds=args.seeds)
     executor = _executor(args)
     try:
         _, text = run_uncertainty(sweep, draws, Path(args.out), executor)

@@ -116,12 +116,12 @@ def test_known_parameter_values_are_recovered(tmp_path):
         "founding_cost_gbp]\n"
         "ranges: {wellbeing_least_deprived: [7.0, 9.0], wellbeing_deprivation_gradient: "
         "[0.2, 1.5], founding_cost_gbp: [1000, 50000]}\n"
-        "fixed: {n_neighbourhoods: 20, residents_per_neighbourhood: 30, burn_in_years: 1}\n"
+        "fixed: {n_neighbourhoods: 30, residents_per_neighbourhood: 40, burn_in_years: 1}\n"
         "targets_file: targets.yaml\n"
         "targets: [mean_life_satisfaction, wellbeing_gap_q5_q1]\n"
         "years: 1.6\nmaster_seed: 11\n"
         "history_matching: {waves: 2, points: 12, seeds: 1, candidates: 4000}\n"
-        "abc: {population: 30, generations: 2}\ndraws: 4\n")
+        "abc: {population: 30, generations: 3}\ndraws: 4\n")
     shutil.copy(outputs.__file__.replace("outputs.py", "targets.yaml"), tmp_path / "targets.yaml")
     executor = SerialExecutor()
     synthetic_targets(load_calibration_spec(path), truth, 6, tmp_path / "targets.yaml",
