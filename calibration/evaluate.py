@@ -90,7 +90,9 @@ def evaluate(specs: Sequence[RunSpec], store: RunStore, executor: Executor,
             seen.add(run_id)
     if todo:
         workers = getattr(executor, "workers", 1)
-        batches = iter(plan_batches(todo, workers))
+        # In this process there is no task overhead to amortise: store after every run.
+        batch_size = 1 if isinstance(executor, SerialExecutor) else None
+        batches = iter(plan_batches(todo, workers, batch_size))
         pending: set[Future] = set()
         bar = tqdm(total=len(todo), unit="run", desc=desc, disable=None, dynamic_ncols=True)
         try:
