@@ -3,10 +3,10 @@
 Start with :class:`abm.model.CommunityAssetsModel` (also importable as ``abm.Model``)::
 
     from abm import Model
-    Model("devon_ics", "scale+embed", seed=1).run(years=10).summary()
+    Model("devon_ics", "scale+embed", seed=1).run().summary()
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 from abm.model import CommunityAssetsModel
 

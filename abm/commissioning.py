@@ -1,20 +1,31 @@
 """The ICS commissioner and its commissioning rules.
 
 Once a year the commissioner holds a funding round. Its rules shape a :class:`FundingPlan`
-(how the budget is split and how grants are given), then the commissioner carries it out:
+(how the budget is split and how grants are given); the commissioner carries it out:
 
-1. grants that end this round stop; multi-year grants still running are committed money;
-2. link workers: ``embed_share`` of the budget pays link workers placed by need (on top of
-   the nationally funded ones, spread by population, that every rule has);
-3. new providers: ``scale_share`` of the budget founds providers (founding cost plus their
-   first-year grant), placed where founders already are, or by need under proportionate
-   universalism;
-4. grants: what is left funds open providers without a grant, best score first, each grant
-   paying the provider's funding gap plus a margin for reserves. The score is bid-writing
-   capacity plus chance (the status quo favours providers that write good bids), plus
-   catchment deprivation under proportionate universalism. Under sustain, providers whose
-   grant just ended are renewed first, without a new bid; everyone else pays to bid, and a
-   provider whose reserves cannot cover the bid's cost does not apply.
+1. **Money.** The year's budget (``budget_gbp_per_head`` x people, plus any
+   ``budget_uplift``) is added to what is left from earlier rounds (money a provider did not
+   draw because it closed, or an amount too small for the next grant): the commissioner
+   spends its budget, so rules compared with the same money spend the same money.
+   Grants that end now stop; multi-year grants still running are paid first.
+2. **Embed** (``embed_budget_share`` of the year's budget): link workers placed by need,
+   and grants to providers for the referred people they take (``embed_provider_share``),
+   so that referral brings places with it; follow-up rises to ``embed_follow_up_share`` and
+   followed-up referrals are admitted first when a group is full.
+3. **Scale** (``scale_budget_share``): new providers, founded and then funded for
+   ``scale_support_years`` at their full ask. Each year the scale money first pays the
+   supported providers already founded; what is left founds more (founding cost plus the
+   first year's grant). Growth is therefore bounded by what the money sustains.
+4. **Grants**: the rest funds open providers without a grant, best score first, each
+   getting its ask (what it needs to run all its places). The score is bid-writing
+   capacity plus chance (the status quo favours providers that write good bids). Everyone
+   pays to bid, and a provider whose reserves cannot cover the cost does not apply.
+   *Sustain*: grants last ``core_grant_years`` and providers whose grant just ended are
+   renewed first, without a new bid. *Proportionate universalism*: the money is first
+   divided between deprivation quintiles in proportion to population x (1 + ``pu_weight``
+   x deprivation), and each quintile's pot funds its own providers by score; what a pot
+   cannot use is then given by score across all quintiles. New providers under scale are
+   placed by the same weights.
 
 Rules combine: each changes its own part of the plan, so ``scale+embed+sustain`` is the
 status quo with all three changes; a plan whose budget shares exceed the budget is refused.
@@ -31,24 +42,26 @@ import numpy as np
 
 from abm.errors import InputError
 from abm.parameters import Params, unknown_name_message
-from abm.providers import WEEKS_PER_YEAR
+from abm.providers import WEEKS_PER_YEAR, location_weights
+from abm.randomness import normal
 
 
 @dataclass
 class FundingPlan:
     """How one funding round splits the budget and gives grants."""
 
-    targeting: str  # "bids": score on bid-writing capacity; "need": add catchment deprivation
+    targeting: str  # "bids": money follows scores; "need": pots weighted by deprivation
     grant_years: int  # length of grants given this round
     renew_incumbents: bool  # renew grants that end this round first, without a new bid
-    embed_share: float  # share of the budget for link workers placed by need
-    scale_share: float  # share of the budget for founding new providers
+    embed_share: float  # share of the budget for embedding (link workers, referral grants)
+    scale_share: float  # share of the budget for founding and supporting new providers
     follow_up_share: float  # share of referrals followed up (3+ link-worker contacts)
+    referral_priority: bool  # followed-up referrals are admitted first at full groups
 
     @classmethod
     def status_quo(cls, params: Params) -> FundingPlan:
         """Short competitive grants scored on bid-writing capacity; nothing else."""
-        return cls("bids", params.grant_years, False, 0.0, 0.0, params.follow_up_share)
+        return cls("bids", params.grant_years, False, 0.0, 0.0, params.follow_up_share, False)
 
 
 @dataclass(frozen=True)
@@ -77,6 +90,7 @@ class Embed(Rule):
     def shape(self, plan: FundingPlan, params: Params) -> None:
         plan.embed_share = params.embed_budget_share
         plan.follow_up_share = params.embed_follow_up_share
+        plan.referral_priority = True
 
 
 class Scale(Rule):
@@ -90,10 +104,12 @@ RULES: dict[str, Rule] = {
         Rule("status_quo", "short competitive grants that favour providers good at writing bids"),
         ProportionateUniversalism(
             "proportionate_universalism",
-            "grants and new providers weighted towards deprived neighbourhoods",
+            "grant money divided by need: more for deprived areas, then by bid",
         ),
-        Scale("scale", "more providers and places: part of the budget founds new groups"),
-        Embed("embed", "link workers placed by need, with more follow-up after referral"),
+        Scale("scale", "more providers and places: part of the budget founds and funds new "
+                       "groups"),
+        Embed("embed", "link workers placed by need with more follow-up, and money that "
+                       "follows referrals to the groups that take them"),
         Sustain("sustain", "multi-year core grants, renewed without a new bid"),
     )
 }
@@ -126,86 +142,183 @@ def make_plan(rules: Iterable[str], params: Params) -> FundingPlan:
     return plan
 
 
+def greedy(asks: np.ndarray, money: float) -> np.ndarray:
+    """Indices of ``asks`` (in the order given) funded one after another while each still
+    fits in what is left of ``money``; an ask that does not fit is skipped."""
+    funded, left = [], money
+    for k, amount in enumerate(asks):
+        if amount <= left:
+            funded.append(k)
+            left -= amount
+    return np.asarray(funded, dtype=np.int64)
+
+
 class Commissioner(mesa.Agent):
-    """The ICS commissioner: an annual budget, spent by the rules in force at each round."""
+    """The ICS commissioner: an annual budget, spent by the rules in force at each round.
+
+    Money is in GBP. ``balance`` is what the commissioner holds: each round adds the year's
+    budget, and every payment (grants week by week, link workers, founding costs) is taken
+    from it, so money not spent in one year is spent in the next.
+    """
 
     def __init__(self, model: mesa.Model):
         super().__init__(model)
         p = model.params
-        self.budget_per_year = p.budget_gbp_per_head * model.people_represented
+        self.budget_per_year = p.budget_per_head * model.people_represented
+        self.balance = 0.0
         self.plan = FundingPlan.status_quo(p)
-        hoods = model.hoods
+        dep = model.hoods.deprivation
         people = model.place.people_per_neighbourhood
+        placement = np.maximum(1 + p.link_worker_need_gradient * (dep - 0.5), 0.0)
         #: Link workers (FTE) per neighbourhood funded nationally, under every rule.
-        self.national_link_workers = np.full(len(hoods), p.link_workers_per_100k * people / 1e5)
+        self.national_link_workers = (p.link_workers_per_100k * people / 1e5 * len(dep)
+                                      * placement / max(placement.sum(), 1e-12))
         #: Link workers (FTE) per neighbourhood funded from this budget (embed).
-        self.ics_link_workers = np.zeros(len(hoods))
+        self.ics_link_workers = np.zeros(len(dep))
+        #: Yearly demand: what funding every open provider's ask would cost (GBP).
+        self.demand = 0.0
 
     @property
     def link_workers(self) -> np.ndarray:
         """All link workers (FTE) per neighbourhood."""
         return self.national_link_workers + self.ics_link_workers
 
+    def new_clients_per_week(self, follow_up_share: float) -> np.ndarray:
+        """New people the link workers of each neighbourhood can take on each week (real
+        people): their contact time divided by the mean contacts a person needs, which rises
+        with the share followed up."""
+        p = self.model.params
+        contacts = (follow_up_share * p.contacts_per_followed_client
+                    + (1 - follow_up_share) * p.contacts_per_brief_client)
+        return self.link_workers * p.link_worker_contacts_per_week / contacts
+
+    def ics_link_worker_cost(self) -> np.ndarray:
+        """Yearly cost of the ICS-funded link workers per neighbourhood (GBP)."""
+        return self.ics_link_workers * self.model.params.link_worker_cost_gbp
+
     def funding_round(self, week: int, rules: Iterable[str]) -> None:
-        """Spend the year's budget as the rules say (see the module docstring for the order)."""
+        """Spend the year's money as the rules say (see the module docstring for the order)."""
         model, p = self.model, self.model.params
         plan = self.plan = make_plan(rules, p)
         ps = model.provider_state
         budget = self.budget_per_year
-        # 1. Grants that end now stop; the rest are committed.
+        self.balance += budget
+        # 1. Grants that end now stop; running grants are paid first.
         ending = ps.open & (ps.grant > 0) & (ps.grant_end <= week)
         ps.grant[ps.grant_end <= week] = 0.0
+        ps.referral_grant[:] = 0.0
+        supported = ps.open & (ps.supported_until > week)
         committed = ps.grant[ps.open].sum()
-        # 2. Link workers placed by need.
-        lw_budget = plan.embed_share * budget
+        self.demand = float(ps.ask(ps.open).sum())
+        model.accounts.round(budget, self.demand)
+        # 2. Embed, from what is not already committed.
+        embed_money = min(plan.embed_share * budget, max(self.balance - committed, 0.0))
+        self._embed(embed_money * (1 - p.embed_provider_share),
+                    embed_money * p.embed_provider_share)
+        # 3. Scale: its share pays the groups it supports first; founding costs are paid
+        # from the balance at once.
+        free = self.balance - committed - embed_money
+        scale_money = min(plan.scale_share * budget - ps.grant[supported].sum(), free)
+        new_grants = self._found_providers(plan, scale_money, week)
+        ending = np.pad(ending, (0, len(ps) - len(ending)))  # new slots' grants do not end now
+        # 4. Grants from what is left.
+        grant_money = self.balance - committed - embed_money - new_grants
+        self._award_grants(plan, grant_money, ending, week)
+
+    def _embed(self, link_worker_money: float, referral_money: float) -> None:
+        """Link workers placed by need; referral grants to providers by referred attenders."""
+        model, p = self.model, self.model.params
         dep = model.hoods.deprivation
-        self.ics_link_workers = lw_budget / p.link_worker_cost_gbp * dep / dep.sum()
-        # 3. New providers.
-        scale_spent = self._found_providers(plan, plan.scale_share * budget, week)
-        # 4. Grants.
-        self._award_grants(plan, budget - lw_budget - scale_spent - committed, ending, week)
+        self.ics_link_workers = link_worker_money / p.link_worker_cost_gbp * dep / dep.sum()
+        if referral_money <= 0:
+            return
+        ps, rs = model.provider_state, model.resident_state
+        referred = np.bincount(rs.provider[rs.came_by_referral & (rs.provider >= 0)],
+                               minlength=len(ps)).astype(float)
+        if referred.sum() == 0:  # no referred attenders yet: by need where providers are open
+            referred = ps.open * ps.deprivation()
+        if referred.sum() > 0:
+            ps.referral_grant[:] = referral_money * referred / referred.sum()
 
     def _found_providers(self, plan: FundingPlan, money: float, week: int) -> float:
-        """Found as many providers as ``money`` pays for; return what was spent."""
+        """Found as many providers as ``money`` pays for (founding cost and the first year's
+        grant), placed by the plan's location weights; pay the founding costs and return the
+        new providers' yearly grants (GBP)."""
         model, p = self.model, self.model.params
         if money <= 0:
             return 0.0
         ps = model.provider_state
-        weights = ps.location_weights(plan.targeting)
-        first_grant = ps.grant_at(model.hoods.deprivation)  # per neighbourhood
-        cost = p.founding_cost_gbp + first_grant
-        most = int(money // cost.min()) + 1
-        hoods = model.streams.funding.choice(len(weights), size=most, p=weights / weights.sum())
-        fits = np.cumsum(cost[hoods]) <= money
-        hoods = hoods[fits]
+        weights = location_weights(model.hoods, p, plan.targeting)
+        cost_by_hood = p.founding_cost_gbp + self._ask_in(np.arange(len(weights)))
+        most = int(money // cost_by_hood.min()) + 1
+        u = model.streams.uniforms("scale", week, most)
+        cumulative = np.cumsum(weights / weights.sum())
+        hoods = np.minimum(np.searchsorted(cumulative, u, side="right"), len(weights) - 1)
+        hoods = hoods[np.cumsum(cost_by_hood[hoods]) <= money].astype(np.int32)
         if len(hoods) == 0:
             return 0.0
-        new = model.add_providers(hoods.astype(np.int32), week)
-        ps.grant[new] = first_grant[hoods]
-        ps.grant_end[new] = week + plan.grant_years * WEEKS_PER_YEAR
-        model.book_spend(hoods, np.full(len(hoods), p.founding_cost_gbp))
-        return float(cost[hoods].sum())
+        new = model.add_providers(hoods, week, reserves=p.founding_cost_gbp)
+        ps.grant[new] = ps.ask(new)
+        ps.grant_end[new] = week + p.scale_support_years * WEEKS_PER_YEAR
+        ps.grant_years[new] = p.scale_support_years
+        ps.supported_until[new] = week + p.scale_support_years * WEEKS_PER_YEAR
+        model.accounts.pay(ps.neighbourhood[new], np.full(len(new), p.founding_cost_gbp))
+        return float(ps.grant[new].sum())
 
-    def _award_grants(self, plan: FundingPlan, money: float, ending: np.ndarray, week: int) -> None:
-        """Fund applicants in score order while the money lasts; applicants pay to bid."""
+    def _ask_in(self, hoods: np.ndarray) -> np.ndarray:
+        """The ask of a typical new provider in each neighbourhood (GBP a year): its traits
+        at their means."""
+        p, dep = self.model.params, self.model.hoods.deprivation[hoods]
+        full = p.fixed_cost_gbp + p.place_cost_gbp * p.provider_places
+        other = p.other_funding_share * full * (1 - p.other_funding_deprivation_effect * dep)
+        fees = p.fee_income_gbp * (1 - p.fee_deprivation_effect * dep)
+        need = p.fixed_cost_gbp + np.maximum(p.place_cost_gbp - fees, 0) * p.provider_places
+        return np.maximum(need - other, 0.0) * (1 + p.grant_reserve_margin)
+
+    def _award_grants(self, plan: FundingPlan, money: float, ending: np.ndarray,
+                      week: int) -> None:
+        """Fund applicants by score while the money lasts (by need-weighted pots under
+        proportionate universalism); applicants pay to bid."""
         model, p = self.model, self.model.params
         ps = model.provider_state
         candidates = np.flatnonzero(ps.open & (ps.grant == 0))
-        deprivation = model.hoods.deprivation[ps.neighbourhood[candidates]]
-        sought = ps.grant_at(deprivation)
+        sought = ps.ask(candidates)
         renewing = ending[candidates] & plan.renew_incumbents
         bid_cost = np.where(renewing, 0.0, p.bid_cost_share * sought)
-        affords = bid_cost <= ps.reserves[candidates]  # a provider cannot spend what it lacks
-        applicants, sought, renewing, deprivation = (
-            x[affords] for x in (candidates, sought, renewing, deprivation))
+        affords = (bid_cost <= ps.reserves[candidates]) & (sought > 0)
+        applicants, sought, renewing = candidates[affords], sought[affords], renewing[affords]
         ps.reserves[applicants] -= bid_cost[affords]
-        score = ps.bid_capacity[applicants] + model.streams.funding.normal(
-            0, p.bid_noise, len(applicants)
-        )
+        u = model.streams.uniforms("funding", week, len(ps))[applicants]
+        score = normal(u, ps.bid_capacity[applicants], p.bid_noise)
+        order = np.lexsort((applicants, -score, ~renewing))  # renewals, best score, slot
+        applicants, sought = applicants[order], sought[order]
         if plan.targeting == "need":
-            score += p.pu_weight * deprivation
-        order = np.lexsort((-score, ~renewing))  # renewals first, then best score
-        ranked, amount = applicants[order], sought[order]
-        funded = ranked[np.cumsum(amount) <= max(money, 0.0)]
-        ps.grant[funded] = amount[: len(funded)]
-        ps.grant_end[funded] = week + plan.grant_years * WEEKS_PER_YEAR
+            funded = self._by_need(applicants, sought, max(money, 0.0))
+        else:
+            funded = greedy(sought, max(money, 0.0))
+        winners = applicants[funded]
+        ps.grant[winners] = sought[funded]
+        ps.grant_end[winners] = week + plan.grant_years * WEEKS_PER_YEAR
+        ps.grant_years[winners] = plan.grant_years
+        model.accounts.book_grants(ps.grant[winners], plan.grant_years)
+
+    def _by_need(self, applicants: np.ndarray, sought: np.ndarray, money: float) -> np.ndarray:
+        """Proportionate universalism: each quintile's pot (population x (1 + pu_weight x
+        mean deprivation)) funds its applicants in the order given; leftovers then fund the
+        rest in that order. Returns positions in ``applicants``."""
+        model, p = self.model, self.model.params
+        hoods = model.hoods
+        quintile = hoods.quintile[model.provider_state.neighbourhood[applicants]]
+        people = np.bincount(hoods.quintile, minlength=5).astype(float)
+        dep = np.bincount(hoods.quintile, weights=hoods.deprivation, minlength=5)
+        weight = people + p.pu_weight * dep  # = people x (1 + pu_weight x mean deprivation)
+        pots = money * weight / weight.sum()
+        funded = []
+        for q in range(5):
+            mine = np.flatnonzero(quintile == q)
+            chosen = mine[greedy(sought[mine], pots[q])]
+            funded.extend(chosen.tolist())
+        left = money - sought[funded].sum()
+        rest = np.setdiff1d(np.arange(len(applicants)), funded)  # still in score order
+        funded.extend(rest[greedy(sought[rest], left)].tolist())
+        return np.sort(np.asarray(funded, dtype=np.int64))

@@ -1,16 +1,25 @@
 """Equity and value metrics: quintile gap, slope and relative index of inequality, WELLBYs.
 
 Deprivation groups are national IMD deciles of the resident's neighbourhood; quintile 1
-(``q1``) is deciles 1-2 (most deprived), ``q5`` deciles 9-10 (least deprived).
+(``q1``) is deciles 1-2 (most deprived), ``q5`` deciles 9-10 (least deprived). Deprivation
+*thirds* (for low life satisfaction, as Bellis et al. 2012 report it) are the place's
+residents ranked by individual deprivation and cut into three equal groups, ``third1`` the
+most deprived.
 
 - ``gap_q5_q1``: mean life satisfaction in q5 minus q1 (positive: the affluent fare better).
 - ``sii``: slope index of inequality, the ONS way: a population-weighted least-squares line
   through each decile's mean, placed at the midpoint of its cumulative population rank from
   most deprived (0) to least deprived (1). It is the modelled difference between the least
   and most deprived ends of the population. ``rii`` = ``sii`` / population mean.
+- ``p_low_ls``: share with low life satisfaction, the ONS band 0-4 (below
+  :data:`LOW_LIFE_SATISFACTION` on the model's continuous scale).
+- ``p_past_year``: share who attended a group at some time in the past 52 weeks (the
+  question surveys such as DCMS Taking Part and Munford et al. 2017 ask), beside the
+  point-in-time ``p_attending``.
 - ``wellbeing_years``: life-satisfaction points x person-years lived in the policy period,
   scaled to the whole place. The difference between two same-seed runs is WELLBYs gained
-  (HM Treasury Green Book wellbeing guidance, 2021).
+  (HM Treasury Green Book wellbeing guidance, 2021). ``_disc`` totals are discounted to the
+  first policy year at ``discount_rate_health`` (WELLBYs) and ``discount_rate_costs`` (money).
 """
 
 from __future__ import annotations
@@ -22,14 +31,25 @@ import numpy as np
 import pandas as pd
 
 QUINTILES = ("q1", "q2", "q3", "q4", "q5")
+THIRDS = ("third1", "third2", "third3")
+#: ONS "low" life satisfaction is 0-4 on the whole-number scale: below 4.5 on a continuous one.
+LOW_LIFE_SATISFACTION = 4.5
+#: A resident has taken part "in the past year" if they attended within this many weeks.
+PAST_YEAR_WEEKS = 52
 
 #: Columns recorded every week by the model's DataCollector.
 WEEKLY_METRICS = (
     "week", "year", "mean_wellbeing",
-    *(f"wellbeing_{q}" for q in QUINTILES), "gap_q5_q1", "sii", "rii",
-    "p_attending", *(f"p_attending_{q}" for q in QUINTILES), "p_referred", "p_dropped_out",
-    "n_open_providers", "link_workers", "closures", "spend_gbp",
+    *(f"wellbeing_{q}" for q in QUINTILES), "gap_q5_q1", "sii", "rii", "sd_wellbeing",
+    *(f"p_low_ls_{t}" for t in THIRDS),
+    "p_attending", *(f"p_attending_{q}" for q in QUINTILES),
+    "p_past_year", *(f"p_past_year_{q}" for q in QUINTILES),
+    "p_referred", "p_dropped_out",
+    "n_open_providers", "n_places", "share_providers_full", "link_workers", "closures",
+    "spend_gbp",
 )
+#: Weekly columns that are running totals, reported as policy-period totals instead.
+RUNNING_TOTALS = ("week", "year", "closures", "spend_gbp")
 
 
 def by_quintile(per_decile: np.ndarray) -> np.ndarray:
@@ -66,17 +86,32 @@ def weekly_equity(wellbeing_by_decile: np.ndarray, people_by_decile: np.ndarray)
     return out
 
 
+def deprivation_thirds(deprivation: np.ndarray) -> np.ndarray:
+    """Third of each resident (0 = most deprived) by rank of individual deprivation."""
+    order = np.argsort(-deprivation, kind="stable")
+    third = np.empty(len(deprivation), dtype=np.int8)
+    third[order] = np.arange(len(deprivation)) * 3 // max(len(deprivation), 1)
+    return third
+
+
+def discount_factors(years: int, rate: float) -> np.ndarray:
+    """Factor for each policy year 0..years-1: 1 / (1 + rate)^year (year 0 undiscounted,
+    as in the Green Book)."""
+    return 1.0 / (1.0 + rate) ** np.arange(years)
+
+
 def compare(run: Mapping | pd.DataFrame, baseline: Mapping | pd.DataFrame,
             wellby_value_gbp: float = 13_000.0) -> dict:
     """What ``run`` gains over a same-seed ``baseline`` run (:meth:`Model.summary` results,
     as one-row frames or rows).
 
-    WELLBYs gained, extra spend, cost per WELLBY (only where WELLBYs were gained; a negative
-    value means money was saved as well), their split by quintile (distributional
-    cost-effectiveness), the monetised value at ``wellby_value_gbp`` and the net benefit.
-    By quintile, WELLBYs are those of residents living in the quintile, and spend is what
-    was spent on providers and link workers located in it (residents may use providers in
-    nearby neighbourhoods of another quintile).
+    WELLBYs gained and extra ICS spend, discounted (``_disc``, the Green Book headline) and
+    not; cost per WELLBY on discounted figures (only where WELLBYs were gained; a negative
+    value means money was saved as well); their split by quintile (distributional
+    cost-effectiveness); the discounted WELLBYs' value at ``wellby_value_gbp`` and the net
+    benefit. By quintile, WELLBYs are those of residents living in the quintile, and spend
+    is what was spent on providers and link workers located in it (residents may use
+    providers in nearby neighbourhoods of another quintile).
     """
     run, baseline = (r.iloc[0] if isinstance(r, pd.DataFrame) else r for r in (run, baseline))
     out = {
@@ -84,13 +119,16 @@ def compare(run: Mapping | pd.DataFrame, baseline: Mapping | pd.DataFrame,
         "delta_gap_q5_q1": run["gap_q5_q1"] - baseline["gap_q5_q1"],
         "delta_sii": run["sii"] - baseline["sii"],
         "delta_p_attending_q1": run["p_attending_q1"] - baseline["p_attending_q1"],
+        "delta_p_past_year_q1": run["p_past_year_q1"] - baseline["p_past_year_q1"],
     }
     for suffix in ("", *(f"_{q}" for q in QUINTILES)):
-        gain = run[f"wellbeing_years{suffix}"] - baseline[f"wellbeing_years{suffix}"]
-        extra = run[f"spend_gbp{suffix}"] - baseline[f"spend_gbp{suffix}"]
-        out[f"wellby_gain{suffix}"] = gain
-        out[f"extra_spend_gbp{suffix}"] = extra
+        for disc in ("", "_disc"):
+            out[f"wellby_gain{disc}{suffix}"] = (run[f"wellbeing_years{disc}{suffix}"]
+                                                 - baseline[f"wellbeing_years{disc}{suffix}"])
+            out[f"extra_spend_gbp{disc}{suffix}"] = (run[f"spend_gbp{disc}{suffix}"]
+                                                     - baseline[f"spend_gbp{disc}{suffix}"])
+        gain, extra = out[f"wellby_gain_disc{suffix}"], out[f"extra_spend_gbp_disc{suffix}"]
         out[f"cost_per_wellby{suffix}"] = extra / gain if gain > 0 else math.nan
-    out["value_gbp"] = out["wellby_gain"] * wellby_value_gbp
-    out["net_benefit_gbp"] = out["value_gbp"] - out["extra_spend_gbp"]
+    out["value_gbp"] = out["wellby_gain_disc"] * wellby_value_gbp
+    out["net_benefit_gbp"] = out["value_gbp"] - out["extra_spend_gbp_disc"]
     return out

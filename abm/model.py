@@ -10,14 +10,22 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from abm import __version__
+from abm.accounts import Accounts
 from abm.commissioning import Commissioner, make_plan, parse_rules
+from abm.engines import ENGINES, rank_among_equals
 from abm.errors import InputError
-from abm.metrics import QUINTILES, WEEKLY_METRICS, by_quintile, weekly_equity
+from abm.metrics import WEEKLY_METRICS
 from abm.parameters import Params
 from abm.places import Place, load_place, synthesise
-from abm.providers import WEEKS_PER_YEAR, Provider, ProviderState, initial_slot_neighbourhoods
-from abm.randomness import Streams
+from abm.providers import (
+    CLOSURE_DRAWS,
+    FOUNDING_DRAWS,
+    WEEKS_PER_YEAR,
+    Provider,
+    ProviderState,
+    initial_slot_neighbourhoods,
+)
+from abm.randomness import Streams, seed_from
 from abm.residents import (
     ATTENDING,
     DROPPED_OUT,
@@ -28,13 +36,9 @@ from abm.residents import (
     WeekContext,
 )
 
-ENGINES = ("fast", "agents")
 MAX_YEARS = 100
-
-
-def rank_among_equals(sorted_keys: np.ndarray) -> np.ndarray:
-    """For keys sorted ascending, each entry's position among equal keys: 0, 1, 2, 0, 1, ..."""
-    return np.arange(len(sorted_keys)) - np.searchsorted(sorted_keys, sorted_keys, side="left")
+#: Keys of a Mesa ``Scenario`` that are not model parameters.
+SCENARIO_KEYS = ("place", "rules")
 
 
 class CommunityAssetsModel(mesa.Model):
@@ -43,77 +47,87 @@ class CommunityAssetsModel(mesa.Model):
     Each step:
 
     1. Commissioning: at the start of each year the commissioner holds a funding round, under
-       the status quo during the burn-in and under the scenario's rules after it. Providers
-       left without a grant run fewer places; attenders beyond them, chosen at random, stop.
+       the status quo during the burn-in and under the scenario's rules after it; providers
+       then plan this year's places. Attenders beyond a provider's places lose them.
     2. Context: the week's random draws; each neighbourhood's outreach, access to providers
-       with a free place, and link-worker referral capacity.
+       with a free place, and the link workers' free time for new referrals.
     3. Residents decide: needs and shocks -> awareness and trust -> referral -> drop out, or
        try to start at a provider.
-    4. Places: where a provider is full, places go to those asking in random priority order.
+    4. Places: where a provider is full, places go to those asking in random priority order
+       (followed-up referrals first under embed).
     5. Wellbeing moves towards baseline - need penalty + benefit of attending.
-    6. Providers' finances: those out of money close (attenders lose the group, trust falls);
-       slots whose re-founding delay is over get a new provider.
-    7. Accounts (spend, wellbeing-years) and weekly metrics (Mesa DataCollector).
+    6. Providers' finances: those out of money, or closing for other reasons, close
+       (attenders lose the group, trust falls); slots waiting long enough are re-founded
+       when other funders' founding pool can pay.
+    7. Accounts (payments, wellbeing-years) and weekly metrics (Mesa DataCollector).
 
-    ``engine="fast"`` applies the resident and provider rules to arrays; ``engine="agents"``
-    applies the same rules one Mesa agent at a time (the reference; slow).
+    Mesa conventions: ``rng=`` (an int seed, a numpy Generator or SeedSequence) or ``seed=``
+    sets the run seed (neither: a fresh one, kept in ``model.seed``); ``scenario=`` a Mesa
+    ``Scenario`` whose attributes are parameter values (and optionally ``place`` and
+    ``rules``); ``model.running`` turns False after ``burn_in_years + policy_years``, so
+    ``mesa.batch_run`` stops by itself.
 
-    Use: ``CommunityAssetsModel("devon_ics", "scale+embed", seed=1).run(years=10).summary()``.
+    Use: ``CommunityAssetsModel("devon_ics", "scale+embed", seed=1).run().summary()``.
     """
 
     def __init__(
         self,
         place: str | Place = "devon_ics",
         rules: str | Iterable[str] = "status_quo",
-        seed: int = 0,
+        seed: int | None = None,
         parameters: Mapping[str, Any] | None = None,
         *,
+        rng: Any = None,
+        scenario: Any = None,
         engine: str = "fast",
         **parameter_values: Any,
     ):
         if engine not in ENGINES:
             raise InputError(f"unknown engine '{engine}': allowed are {', '.join(ENGINES)}")
+        if scenario is not None:
+            values = {k: v for k, v in scenario.to_dict().items()
+                      if k not in ("rng", "model", "_scenario_id")}
+            place = values.pop("place", place)
+            rules = values.pop("rules", rules)
+            parameter_values = {**values, **parameter_values}
+            rng = scenario.rng if rng is None and seed is None else rng
+        if seed is not None and rng is not None:
+            raise InputError("give the seed as seed= or rng=, not both")
+        if seed is None and rng is None:
+            seed = int(np.random.SeedSequence().entropy % (2**63))
         params = Params({**(parameters or {}), **parameter_values})
         place = place if isinstance(place, Place) else load_place(place)
         self.rules = parse_rules(rules)
         make_plan(self.rules, params)  # refuse rules that would spend more than the budget
-        self.streams = Streams.from_seed(seed)
+        self.streams = Streams(seed if seed is not None else seed_from(rng))
         super().__init__(rng=self.streams.mesa)
-        self.params, self.place, self.engine, self.seed = params, place, engine, int(seed)
+        if scenario is not None:
+            self.scenario = scenario
+        self.params, self.place, self.seed = params, place, self.streams.seed
         self.week = 0
         self.burn_in_weeks = params.burn_in_years * WEEKS_PER_YEAR
-        self.years_run = 0.0
+        #: The week the run ends (``running`` turns False), unless ``run`` asks for more.
+        self.end_week = self.burn_in_weeks + round(params.policy_years * WEEKS_PER_YEAR)
 
         setup = self.streams.setup
         self.hoods = synthesise(place, params, setup)
         self.people_represented = len(self.hoods) * place.people_per_neighbourhood
         #: Multiply a total for the simulated neighbourhoods by this to get the place's total.
         self.place_scale = place.population / self.people_represented
-        self.resident_state = ResidentState(self.hoods, params, setup)
         #: Simulated residents per real person.
         self.sample_fraction = params.residents_per_neighbourhood / place.people_per_neighbourhood
-        self.provider_state = ProviderState(self.hoods, params, place.people_per_neighbourhood)
+        self.resident_state = ResidentState(self.hoods, params, setup)
+        for index in range(self.resident_state.n):
+            Resident(self, index)
+        self.provider_state = ProviderState(self.hoods, params, self.sample_fraction)
         self.commissioner = Commissioner(self)
-        self.add_providers(initial_slot_neighbourhoods(self.provider_state, setup), week=0,
-                           rng=setup)
-        self._resident_agents: list[Resident] | None = None
-        if engine == "agents":
-            self._make_resident_agents()
-
-        rs = self.resident_state
-        self._decile_index = rs.decile.astype(np.int64) - 1
-        self._people_by_decile = np.bincount(self._decile_index, minlength=10).astype(float)
-        n_hoods = len(self.hoods)
-        # Policy-period accounts, in the simulated sample's own units (scaled in summary()):
-        self.spend_by_hood = np.zeros(n_hoods)  # GBP, for the simulated neighbourhoods
-        self.wellbeing_years_by_decile = np.zeros(10)  # point-years, simulated residents
-        self.attender_weeks_by_decile = np.zeros(10)  # simulated residents x weeks
-        self.dropouts_by_decile = np.zeros(10)  # simulated residents
-        self.referrals = 0
-        self.closures = 0
-        self.displaced = 0  # attenders who lost their place to a cut in sessions
-        self._open_at_policy_start = np.zeros(0, dtype=bool)
-        self._closures_at_policy_start = np.zeros(0, dtype=np.int32)
+        self.accounts = Accounts(self)
+        self.engine = ENGINES[engine](self)
+        self.founding_pool = 0.0  # GBP other funders hold for founding groups
+        #: Residents who cannot take a place (none unless an experiment says so).
+        self.barred = np.zeros(self.resident_state.n, dtype=bool)
+        initial = initial_slot_neighbourhoods(self.hoods, params, setup)
+        self.add_providers(initial, 0, reserves=self.provider_state.starting_reserves())
         self.latest: dict[str, float] = {}
         self.datacollector = mesa.DataCollector(
             model_reporters={name: (lambda m, k=name: m.latest[k]) for name in WEEKLY_METRICS}
@@ -122,9 +136,7 @@ class CommunityAssetsModel(mesa.Model):
     # --- agents -------------------------------------------------------------------------------
     @property
     def residents(self) -> mesa.agentset.AgentSet:
-        """All residents as Mesa agents (views of the arrays), made on first use."""
-        if self._resident_agents is None:
-            self._make_resident_agents()
+        """All residents as Mesa agents (views of the arrays)."""
         return self.agents_by_type[Resident]
 
     @property
@@ -132,16 +144,23 @@ class CommunityAssetsModel(mesa.Model):
         """All provider slots as Mesa agents (views of the arrays), open or closed."""
         return self.agents_by_type.get(Provider) or mesa.agentset.AgentSet([], random=self.random)
 
-    def _make_resident_agents(self) -> None:
-        self._resident_agents = [Resident(self, i) for i in range(self.resident_state.n)]
-
-    def add_providers(self, hoods: np.ndarray, week: int,
-                      rng: np.random.Generator | None = None) -> np.ndarray:
-        """Add provider slots in ``hoods``, each with a newly founded provider; return the slots."""
-        new = self.provider_state.add_slots(hoods, week, rng or self.streams.providers)
+    def add_providers(self, hoods: np.ndarray, week: int, reserves: float) -> np.ndarray:
+        """Add slots in ``hoods``, each with a newly founded provider holding ``reserves``
+        (GBP); return the new slot indices."""
+        ps = self.provider_state
+        new = ps.add_slots(np.asarray(hoods, dtype=np.int32))
         for index in new:
             Provider(self, int(index))
+        self._found(new, week, reserves)
         return new
+
+    def _found(self, slots: np.ndarray, week: int, reserves: float) -> None:
+        """Found a provider in each of ``slots`` (traits from stream ``founding``) and let it
+        plan its places."""
+        ps = self.provider_state
+        u = self.streams.uniforms("founding", week, len(ps), FOUNDING_DRAWS)[slots]
+        ps.found(slots, u, reserves)
+        self.engine.plan(slots)
 
     # --- running ------------------------------------------------------------------------------
     @property
@@ -149,76 +168,80 @@ class CommunityAssetsModel(mesa.Model):
         """Whether the burn-in is over and the scenario's rules are in force."""
         return self.week >= self.burn_in_weeks
 
-    def run(self, years: float = 10) -> Self:
-        """Run the burn-in (if not yet done) and then ``years`` of the policy. Returns the model."""
-        if isinstance(years, bool) or not isinstance(years, int | float) or not (
-            0 < years <= MAX_YEARS
-        ):
-            raise InputError(
-                f"years = {years!r}: allowed is a number above 0 and at most {MAX_YEARS}")
-        end = self.burn_in_weeks + round((self.years_run + years) * WEEKS_PER_YEAR)
-        if end <= self.burn_in_weeks + round(self.years_run * WEEKS_PER_YEAR):
+    @property
+    def years_run(self) -> float:
+        """Policy years simulated so far."""
+        return max(self.week - self.burn_in_weeks, 0) / WEEKS_PER_YEAR
+
+    def run(self, years: float | None = None) -> Self:
+        """Run the burn-in (if not yet done) and then ``years`` more policy years (default:
+        to the end of ``policy_years``). Returns the model."""
+        if years is None:
+            end = self.end_week
+        else:
+            if isinstance(years, bool) or not isinstance(years, int | float) or not (
+                    0 < years <= MAX_YEARS):
+                raise InputError(
+                    f"years = {years!r}: allowed is a number above 0 and at most {MAX_YEARS}")
+            end = max(self.week, self.burn_in_weeks) + round(years * WEEKS_PER_YEAR)
+            self.end_week = max(self.end_week, end)
+        if end <= max(self.week, self.burn_in_weeks):
             raise InputError(f"years = {years!r}: allowed is at least one week "
-                             f"({1 / WEEKS_PER_YEAR:.4f} years)")
+                             f"({1 / WEEKS_PER_YEAR:.4f} years) beyond what has run")
         while self.week < end:
             self.step()
-        self.years_run += years
         return self
 
     def step(self) -> None:
         """Advance one week (see the class docstring for the order)."""
         week, rs, ps = self.week, self.resident_state, self.provider_state
         if week == self.burn_in_weeks:
-            self._open_at_policy_start = ps.open.copy()
-            self._closures_at_policy_start = ps.closures.copy()
+            self.accounts.start_policy()
         # 1. Commissioning.
         if week % WEEKS_PER_YEAR == 0:
             rules = self.rules if self.policy_started else ("status_quo",)
             self.commissioner.funding_round(week, rules)
+            self.engine.plan()
             self.cut_places()
         # 2. Context.
         ctx = self.week_context()
         # 3. Residents decide.
-        if self.engine == "fast":
-            starters, picks = rs.decide(ctx)
-        else:
-            intents = [x for x in self.residents.map("decide", ctx) if x is not None]
-            starters = np.array([i for i, _ in intents], dtype=np.int64)
-            picks = np.array([j for _, j in intents], dtype=np.int32)
+        starters, picks = self.engine.decide(ctx)
         dropped = ctx.attending_at_start & (rs.state == DROPPED_OUT)
-        referred = (rs.state == REFERRED) & (rs.state_until == week + self.params.referral_weeks)
+        new_referrals = (rs.state == REFERRED) & (
+            rs.state_until == week + self.params.referral_weeks)
         # 4. Places.
-        priority = self.streams.rationing.random(len(starters))
-        self._admit(starters, picks, priority)
+        starters, picks = starters[~self.barred[starters]], picks[~self.barred[starters]]
+        first = (rs.state[starters] == REFERRED) & rs.followed_up[starters] & (
+            self.commissioner.plan.referral_priority)
+        priority = self.streams.uniforms("admission", week, rs.n)[starters]
+        self.engine.admit(starters, picks, first, priority)
         # 5. Wellbeing.
-        if self.engine == "fast":
-            rs.update_wellbeing(ps.effect)
-        else:
-            self.residents.do("update_wellbeing", ps.effect)
+        self.engine.update_wellbeing(week)
         # 6. Providers' finances, closures and re-founding.
-        if self.engine == "fast":
-            closing = ps.pay_week()
-        else:
-            closing = np.array([p.index for p in self.providers if p.step()], dtype=np.int64)
+        u = self.streams.uniforms("closures", week, len(ps), CLOSURE_DRAWS)
+        broke = self.engine.pay_week()
+        other = ps.closing_for_other_reasons(u[:, 0])
+        closing = np.union1d(broke, other)
         if len(closing):
-            self.close_providers(closing)
-        ps.found(ps.due_to_reopen(week), week, self.streams.providers)
+            self.close_providers(closing, u[closing, 1])
+        self.refound(week)
         # 7. Accounts and metrics.
-        self._account(dropped, referred)
+        self.accounts.week(ctx.attending_at_start, dropped, new_referrals)
         self.week += 1
+        self.latest = self.accounts.weekly_metrics()
         self.datacollector.collect(self)
+        if self.week >= self.end_week:
+            self.running = False
 
     def week_context(self) -> WeekContext:
         """This week's draws and each neighbourhood's surroundings (shared by both engines)."""
         rs, ps, p = self.resident_state, self.provider_state, self.params
-        n_hoods = len(self.hoods)
-        u_shock = self.streams.shocks.random(rs.n)
-        u_act = self.streams.engagement.random(rs.n)
-        u_ref = self.streams.referral.random(rs.n)
+        n_hoods, week = len(self.hoods), self.week
         is_open = ps.open
         outreach = np.bincount(ps.neighbourhood[is_open], weights=ps.outreach[is_open],
                                minlength=n_hoods)
-        with_space = np.flatnonzero(is_open & (ps.attendees(rs.provider) < ps.places_now()))
+        with_space = np.flatnonzero(is_open & (ps.attendees(rs.provider) < ps.places))
         located = sp.csr_matrix(
             (np.ones(len(with_space)), (ps.neighbourhood[with_space], with_space)),
             shape=(n_hoods, len(ps)),
@@ -229,118 +252,69 @@ class CommunityAssetsModel(mesa.Model):
             rs.need > p.referral_need_threshold
         )
         eligible_per_hood = np.bincount(rs.neighbourhood[eligible], minlength=n_hoods)
-        referral_slots = (
-            self.commissioner.link_workers * p.referrals_per_link_worker * self.sample_fraction
-        )
+        follow_up = self.commissioner.plan.follow_up_share
+        new_clients = self.commissioner.new_clients_per_week(follow_up) * self.sample_fraction
         return WeekContext(
-            week=self.week,
-            u_shock=u_shock,
-            u_act=u_act,
-            u_ref=u_ref,
+            week=week,
+            u_shock=self.streams.uniforms("shocks", week, rs.n),
+            u_act=self.streams.uniforms("engagement", week, rs.n),
+            u_ref=self.streams.uniforms("referral", week, rs.n),
             attending_at_start=rs.state == ATTENDING,
             outreach=np.minimum(outreach, 1.0),
             access=np.minimum(np.asarray(candidates.sum(axis=1)).ravel(), 1.0),
             candidates=candidates,
-            referral_prob=np.minimum(referral_slots / np.maximum(eligible_per_hood, 1), 1.0),
-            follow_up_share=self.commissioner.plan.follow_up_share,
+            referral_prob=np.minimum(new_clients / np.maximum(eligible_per_hood, 1), 1.0),
+            follow_up_share=follow_up,
         )
 
-    def _admit(self, starters: np.ndarray, picks: np.ndarray, priority: np.ndarray) -> None:
-        """Give places to starters in priority order until each provider is full."""
-        rs, ps = self.resident_state, self.provider_state
-        spare = ps.places_now() - ps.attendees(rs.provider)
-        if self.engine == "fast":
-            order = np.lexsort((priority, picks))  # by provider, then by priority
-            wanted = picks[order]
-            ok = rank_among_equals(wanted) < spare[wanted]
-            rs.start(starters[order][ok], wanted[ok])
-            return
-        for k in np.argsort(priority, kind="stable"):
-            resident, provider = self._resident_agents[starters[k]], int(picks[k])
-            if spare[provider] > 0:
-                spare[provider] -= 1
-                resident.state, resident.provider = ATTENDING, provider
-
     def cut_places(self) -> None:
-        """Providers running fewer places than they have attenders (a grant ended) let the
-        excess go, chosen at random: those attenders stop, as when a group closes."""
+        """Providers running fewer places than they have attenders (a grant ended, money is
+        short) let the excess go, chosen at random (stream ``cuts``): a forced stop for them."""
         rs, ps = self.resident_state, self.provider_state
-        places = ps.places_now()
-        over = ps.attendees(rs.provider) > places
+        over = ps.attendees(rs.provider) > ps.places
         if not over.any():
             return
         attenders = rs.attenders_of(over)
-        priority = self.streams.rationing.random(len(attenders))
+        priority = self.streams.uniforms("cuts", self.week, rs.n)[attenders]
         order = np.lexsort((priority, rs.provider[attenders]))  # by provider, then priority
         ranked = attenders[order]
         group = rs.provider[ranked]
-        losing = np.sort(ranked[rank_among_equals(group) >= places[group]])
-        if self.policy_started:
-            self.displaced += len(losing)
-        if self.engine == "fast":
-            rs.lose_places(losing, self.week)
-        else:
-            for index in losing:
-                self._resident_agents[index].lose_provider(self.week)
+        losing = np.sort(ranked[rank_among_equals(group) >= ps.places[group]])
+        self.accounts.displaced(len(losing))
+        self.engine.lose_places(losing, self.week)
 
-    def close_providers(self, closing: np.ndarray) -> None:
+    def close_providers(self, closing: np.ndarray, u_delay: np.ndarray | None = None) -> None:
         """Close providers (slot indices, ascending) now: their attenders lose the group and
-        their neighbourhoods lose trust. Called when money runs out; also usable to ask
-        "what if these groups closed?"."""
+        their neighbourhoods lose trust. Called when money runs out or a group stops for
+        other reasons; also usable to ask "what if these groups closed?" (``u_delay``: one
+        uniform per slot for its re-founding delay; default the ``closures`` stream's)."""
         rs, ps, week = self.resident_state, self.provider_state, self.week
         closing = np.asarray(closing, dtype=np.int64)
-        hoods = ps.neighbourhood[closing]
-        ps.close(closing, week, self.streams.providers)
-        if self.policy_started:
-            self.closures += len(closing)
-        if self.engine == "fast":
-            rs.lose_providers(closing, hoods, len(ps), week)
+        if u_delay is None:
+            u_delay = self.streams.uniforms("closures", week, len(ps), CLOSURE_DRAWS)[closing, 1]
+        is_closing = np.zeros(len(ps), dtype=bool)
+        is_closing[closing] = True
+        attenders = rs.attenders_of(is_closing)
+        ps.close(closing, week, u_delay)
+        self.accounts.closed(len(closing), len(attenders))
+        self.engine.lose_places(attenders, week)
+        self.engine.lose_trust(ps.neighbourhood[closing])
+
+    def refound(self, week: int) -> None:
+        """Re-found slots whose delay is over, longest waiting first, while other funders'
+        founding pool (topped up weekly, at most one year's money held) can pay for them."""
+        p, ps = self.params, self.provider_state
+        yearly = p.founding_pool_gbp_per_head * self.people_represented
+        self.founding_pool = min(self.founding_pool + yearly / WEEKS_PER_YEAR, yearly)
+        waiting = ps.waiting_to_reopen(week)
+        if not len(waiting) or p.founding_cost_gbp > self.founding_pool:
             return
-        per_hood = self.params.residents_per_neighbourhood
-        for provider, hood in zip(closing, hoods, strict=True):
-            for resident in self._resident_agents:
-                if resident.provider == provider:
-                    resident.lose_provider(week)
-            for resident in self._resident_agents[hood * per_hood:(hood + 1) * per_hood]:
-                resident.lose_trust()
-
-    def book_spend(self, hoods: np.ndarray, amounts: np.ndarray) -> None:
-        """Record one-off ICS spending (GBP) in the given neighbourhoods, if the policy is on."""
-        if self.policy_started:
-            np.add.at(self.spend_by_hood, hoods, amounts)
-
-    def _account(self, dropped: np.ndarray, referred: np.ndarray) -> None:
-        """Weekly accounts (policy period only) and the metrics the DataCollector records."""
-        rs, ps, p = self.resident_state, self.provider_state, self.params
-        wellbeing_by_decile = np.bincount(self._decile_index, weights=rs.wellbeing, minlength=10)
-        state_by_decile = np.bincount(
-            self._decile_index * 4 + rs.state, minlength=40
-        ).reshape(10, 4)
-        if self.policy_started:
-            self.wellbeing_years_by_decile += wellbeing_by_decile / WEEKS_PER_YEAR
-            self.attender_weeks_by_decile += state_by_decile[:, ATTENDING]
-            self.dropouts_by_decile += np.bincount(self._decile_index[dropped], minlength=10)
-            self.referrals += int(referred.sum())
-            grants = np.bincount(ps.neighbourhood, weights=ps.grant * ps.open,
-                                 minlength=len(self.hoods))
-            link_workers = self.commissioner.ics_link_workers * p.link_worker_cost_gbp
-            self.spend_by_hood += (grants + link_workers) / WEEKS_PER_YEAR
-        people = self._people_by_decile
-        with np.errstate(invalid="ignore", divide="ignore"):  # a place may lack a quintile
-            attending = by_quintile(state_by_decile[:, ATTENDING]) / by_quintile(people)
-        self.latest = {
-            "week": self.week + 1,
-            "year": (self.week + 1 - self.burn_in_weeks) / WEEKS_PER_YEAR,
-            **weekly_equity(wellbeing_by_decile, people),
-            "p_attending": state_by_decile[:, ATTENDING].sum() / rs.n,
-            **{f"p_attending_{q}": float(v) for q, v in zip(QUINTILES, attending, strict=True)},
-            "p_referred": state_by_decile[:, REFERRED].sum() / rs.n,
-            "p_dropped_out": state_by_decile[:, DROPPED_OUT].sum() / rs.n,
-            "n_open_providers": ps.open.sum() * self.place_scale,
-            "link_workers": self.commissioner.link_workers.sum() * self.place_scale,
-            "closures": self.closures * self.place_scale,
-            "spend_gbp": self.spend_by_hood.sum() * self.place_scale,
-        }
+        affordable = len(waiting) if p.founding_cost_gbp == 0 else int(
+            self.founding_pool // p.founding_cost_gbp)
+        slots = np.sort(waiting[:affordable])
+        self.founding_pool -= p.founding_cost_gbp * len(slots)
+        self.accounts.other_funders(p.founding_cost_gbp * len(slots))
+        self._found(slots, week, p.founding_cost_gbp)
 
     # --- results ------------------------------------------------------------------------------
     def timeseries(self) -> pd.DataFrame:
@@ -348,53 +322,8 @@ class CommunityAssetsModel(mesa.Model):
         return self.datacollector.get_model_vars_dataframe()
 
     def summary(self) -> pd.DataFrame:
-        """One row describing the run: identity, final-year outcomes and policy-period totals.
-
-        State outcomes (wellbeing, gap, SII, uptake) are means over the final year; totals
-        (spend, wellbeing-years, closures, referrals) cover the whole policy period and are
-        scaled to the place's population. Money is GBP; wellbeing-years are life-satisfaction
-        point-years, so the difference between two same-seed runs is WELLBYs gained.
-        """
+        """One row describing the run: identity, final-year outcomes and policy-period totals
+        (see :meth:`abm.accounts.Accounts.summary`)."""
         if self.years_run == 0:
-            raise RuntimeError("run the model first: model.run(years=...)")
-        ts = self.timeseries()
-        running_totals = ["week", "year", "closures", "spend_gbp"]  # reported as totals below
-        last_year = ts[(ts.year > self.years_run - 1) & (ts.year > 0)].drop(
-            columns=running_totals)
-        final = last_year.mean()
-        policy_years = (self.week - self.burn_in_weeks) / WEEKS_PER_YEAR
-        per_resident = self.place.population / self.resident_state.n  # people per agent
-        spend_q = np.bincount(self.hoods.quintile, weights=self.spend_by_hood, minlength=5)
-        wellbeing_years_q = by_quintile(self.wellbeing_years_by_decile)
-        attender_years_q = by_quintile(self.attender_weeks_by_decile) / WEEKS_PER_YEAR
-        dropouts_q = by_quintile(self.dropouts_by_decile)
-        ps, before = self.provider_state, len(self._open_at_policy_start)
-        survived = (self._open_at_policy_start & ps.open[:before]
-                    & (ps.closures[:before] == self._closures_at_policy_start))
-        row: dict[str, Any] = {
-            "place": self.place.name,
-            "rules": "+".join(self.rules),
-            "seed": self.seed,
-            "years": self.years_run,
-            "n_residents": self.resident_state.n,
-            "population": self.place.population,
-            "model_version": __version__,
-            **{name: float(final[name]) for name in final.index},
-        }
-        with np.errstate(invalid="ignore", divide="ignore"):
-            row |= {f"dropout_rate_{q}": float(v)
-                    for q, v in zip(QUINTILES, dropouts_q / attender_years_q, strict=True)}
-        row |= {
-            "closures": self.closures * self.place_scale,
-            "closures_per_year": self.closures * self.place_scale / policy_years,
-            "provider_survival": float(survived.sum() / max(self._open_at_policy_start.sum(), 1)),
-            "referrals": self.referrals * per_resident,
-            "displaced_per_year": self.displaced * per_resident / policy_years,
-            "spend_gbp": float(self.spend_by_hood.sum() * self.place_scale),
-            **{f"spend_gbp_{q}": float(v * self.place_scale)
-               for q, v in zip(QUINTILES, spend_q, strict=True)},
-            "wellbeing_years": float(self.wellbeing_years_by_decile.sum() * per_resident),
-            **{f"wellbeing_years_{q}": float(v * per_resident)
-               for q, v in zip(QUINTILES, wellbeing_years_q, strict=True)},
-        }
-        return pd.DataFrame([row])
+            raise RuntimeError("run the model first: model.run()")
+        return pd.DataFrame([self.accounts.summary(self.timeseries())])

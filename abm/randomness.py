@@ -1,56 +1,93 @@
-"""Random number streams: one per process, all spawned from the run's SeedSequence.
+"""Random numbers keyed by (run seed, process, week): common random numbers for every stream.
 
-Each process (shocks, engagement choices, referral, ...) draws from its own generator, so a
-change of policy that alters how often one process draws cannot shift the numbers another
-process sees. Two runs with the same seed and different commissioning rules therefore face
-the same shocks and the same per-resident choice draws: their difference is the policy, not
-luck (common random numbers). Streams whose draws are a fixed size every week (``shocks``,
-``engagement``, ``referral``) stay aligned resident by resident for the whole run.
+Each process that draws (shocks, engagement choices, referral, admission to full groups, the
+places cut when a grant ends, provider closures and foundings, bid scoring) has its own
+stream, and each week of each stream is a fresh generator seeded by
+``SeedSequence(seed, spawn_key=(stream, week))``. Within a week, the *k*-th value serves
+item *k* (resident *k* or provider slot *k*): :meth:`Streams.uniforms` returns the first *n*
+values, so item *k* sees the same number however many items are drawn for.
+
+Two runs with the same seed and different commissioning rules therefore give every resident
+and every provider slot the same draw for a given (stream, week), whatever the other rule
+drew before: a rule that founds more providers, scores more bids or cuts more places shifts
+no one else's numbers. Their difference is the policy, not luck (``tests/test_randomness.py``
+holds the A/A test).
+
+Normal and exponential variates are made from those uniforms by their inverse distribution
+functions, so they keep the one-value-per-item alignment.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
+from scipy.special import ndtri
 
 from abm.errors import InputError
 
-#: Stream names in spawn order. Append new streams at the end: reordering changes every result.
+#: Stream names and their keys. Append new streams at the end: reordering changes results.
 STREAM_NAMES = (
-    "setup",  # population, places, ties and initial providers
-    "shocks",  # life shocks: one uniform per resident per week
-    "engagement",  # start and drop-out choices: one uniform per resident per week
-    "referral",  # link-worker referral and follow-up: one uniform per resident per week
-    "rationing",  # who gets a place when a provider is full
-    "providers",  # closures' re-founding delays and re-founded providers' traits
-    "funding",  # chance in how bids are scored
-    "mesa",  # handed to mesa.Model(rng=...) for Mesa's own shuffles
+    "setup",  # population, places, ties and initial providers (drawn once, not weekly)
+    "shocks",  # life shocks: one per resident per week
+    "engagement",  # start, drop-out and provider choice: one per resident per week
+    "referral",  # link-worker referral and follow-up: one per resident per week
+    "admission",  # priority for a place at a full group: one per resident per week
+    "cuts",  # who keeps a place when a group cuts sessions: one per resident per week
+    "closures",  # closures for reasons other than money: one per provider slot per week
+    "founding",  # traits of a newly founded provider: per provider slot per week
+    "funding",  # chance in how bids are scored: one per provider slot per round
+    "scale",  # where the scale rule founds providers: per new provider per round
+    "mesa",  # handed to mesa.Model(rng=...) for Mesa's own shuffles (no model rule uses it)
 )
+_KEY = {name: index for index, name in enumerate(STREAM_NAMES)}
+#: Largest seed accepted: seeds are stored as 64-bit integers in result files.
+MAX_SEED = 2**63 - 1
 
 
-@dataclass(frozen=True)
+def check_seed(seed: object) -> int:
+    """``seed`` as an int if it is a whole number from 0 to :data:`MAX_SEED`; else InputError."""
+    if isinstance(seed, bool | np.bool_) or not isinstance(seed, int | np.integer) or not (
+            0 <= seed <= MAX_SEED):
+        raise InputError(f"seed = {seed!r}: allowed is a whole number from 0 to 2**63 - 1")
+    return int(seed)
+
+
+def seed_from(rng: object) -> int:
+    """A run seed from what Mesa users pass as ``rng``: an int, a numpy Generator or a
+    SeedSequence (a Generator gives one draw of its own stream)."""
+    if isinstance(rng, np.random.Generator):
+        return int(rng.integers(0, MAX_SEED, endpoint=True))
+    if isinstance(rng, np.random.SeedSequence):
+        return int(rng.generate_state(1, np.uint64)[0] >> np.uint64(1))
+    return check_seed(rng)
+
+
 class Streams:
-    """The named generators of one run."""
+    """The random streams of one run, keyed by (stream, week)."""
 
-    seed: int
-    setup: np.random.Generator
-    shocks: np.random.Generator
-    engagement: np.random.Generator
-    referral: np.random.Generator
-    rationing: np.random.Generator
-    providers: np.random.Generator
-    funding: np.random.Generator
-    mesa: np.random.Generator
+    def __init__(self, seed: int):
+        self.seed = check_seed(seed)
+        #: The setup stream: drawn from in order while the model is built.
+        self.setup = self.generator("setup", 0)
+        #: Handed to ``mesa.Model(rng=...)``.
+        self.mesa = self.generator("mesa", 0)
 
-    @classmethod
-    def from_seed(cls, seed: int) -> Streams:
-        """Spawn one generator per stream from ``SeedSequence(seed)``."""
-        if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
-            raise InputError(f"seed = {seed!r}: allowed is a whole number >= 0")
-        children = np.random.SeedSequence(int(seed)).spawn(len(STREAM_NAMES))
-        generators = {
-            name: np.random.Generator(np.random.PCG64(child))
-            for name, child in zip(STREAM_NAMES, children, strict=True)
-        }
-        return cls(seed=int(seed), **generators)
+    def generator(self, stream: str, week: int) -> np.random.Generator:
+        """A fresh generator for ``stream`` in ``week`` (the same one every time it is asked)."""
+        sequence = np.random.SeedSequence(self.seed, spawn_key=(_KEY[stream], int(week)))
+        return np.random.Generator(np.random.PCG64(sequence))
+
+    def uniforms(self, stream: str, week: int, n: int, per_item: int = 1) -> np.ndarray:
+        """``U(0, 1)`` draws for items 0..n-1 of ``stream`` in ``week``: shape (n,), or
+        (n, per_item) when each item needs several. Item k's values do not depend on n."""
+        values = self.generator(stream, week).random(n * per_item)
+        return values if per_item == 1 else values.reshape(n, per_item)
+
+
+def normal(u: np.ndarray, mean: float | np.ndarray, sd: float | np.ndarray) -> np.ndarray:
+    """Normal variates from uniforms (inverse distribution function)."""
+    return mean + sd * ndtri(u)
+
+
+def exponential(u: np.ndarray, mean: float | np.ndarray) -> np.ndarray:
+    """Exponential variates with the given mean from uniforms."""
+    return -np.log1p(-u) * mean

@@ -6,7 +6,8 @@ once; this is the hot path. :class:`Resident` is a Mesa agent that views one ent
 arrays; its methods apply the *same* rules one resident at a time, in plain Python. They are
 the executable specification: the test suite runs both and checks they agree.
 
-Weekly rules, in order (``decide`` then, after the model rations places, ``update_wellbeing``):
+Weekly rules, in order (``decide``; then, after the model admits starters to groups with
+room, ``update_wellbeing``):
 
 1. Needs: need fades by ``need_recovery_rate``; a shock (chance ``p_shock``, higher where
    deprived) adds ``shock_size``.
@@ -14,14 +15,20 @@ Weekly rules, in order (``decide`` then, after the model rations places, ``updat
    who attend; fade by ``awareness_decay``.
 3. Referral: a referral lapses after ``referral_weeks`` and reluctance after stopping after
    ``dropout_memory_weeks`` (both back to not engaged); a resident in need who is not
-   attending may be referred by a link worker (chance set by link-worker capacity where they
-   live), and is followed up with chance ``follow_up_share``.
-4. Engagement: an attender drops out with a chance that rises as capacity falls; anyone else
-   may start, with a chance that is the product of awareness, capacity, motivation (need),
-   access to a provider with a free place, friends attending and the referral boost, and then
-   picks a provider in proportion to its pull.
+   attending may be referred by a link worker (chance set by the link workers' free time
+   where they live). Seeing the link worker raises awareness of local groups
+   (``link_worker_awareness_gain``); the referral is followed up (3+ contacts) with the
+   plan's follow-up share.
+4. Engagement: an attender drops out (voluntarily: no harm beyond the fading benefit) with a
+   chance that rises as capacity falls; anyone else may start, with a chance that is the
+   product of awareness, capacity (raised while followed up), motivation (need), access to
+   a provider with a free place, friends attending and the referral boost, and then picks a
+   provider in proportion to its pull.
 5. Wellbeing: the benefit of attending builds towards the provider's effect while attending
    and fades otherwise; wellbeing moves towards baseline - need penalty + benefit.
+
+Losing one's group (it closes or cuts the sessions one went to) is a forced stop: it adds
+``forced_stop_need_shock`` to need (``lose_places``).
 """
 
 from __future__ import annotations
@@ -38,6 +45,8 @@ from abm.views import ArrayField
 
 # Engagement states.
 NOT_ENGAGED, REFERRED, ATTENDING, DROPPED_OUT = 0, 1, 2, 3
+#: ``last_attended`` of someone who never attended: far enough back to be outside any window.
+NEVER_ATTENDED = -(10**6)
 
 
 @dataclass
@@ -100,6 +109,8 @@ class ResidentState:
         self.provider = np.full(n, -1, dtype=np.int32)
         self.state_until = np.zeros(n, dtype=np.int32)
         self.followed_up = np.zeros(n, dtype=bool)
+        self.came_by_referral = np.zeros(n, dtype=bool)  # attending since a referral
+        self.last_attended = np.full(n, NEVER_ATTENDED, dtype=np.int32)  # week
 
     def share_of_ties_attending(self, attending: np.ndarray) -> np.ndarray:
         """Per resident, the share of their ties who attend (0 for residents without ties).
@@ -144,11 +155,14 @@ class ResidentState:
         state[referred] = REFERRED
         self.state_until[referred] = ctx.week + p.referral_weeks
         self.followed_up[referred] = ctx.u_ref[referred] / p_ref[referred] < ctx.follow_up_share
+        a = self.awareness[referred]
+        self.awareness[referred] = a + p.link_worker_awareness_gain * (1 - a)
         # 4. Engagement: drop out, or try to start.
         attending = state == ATTENDING
         drops = attending & (ctx.u_act < self.p_drop)
         state[drops] = DROPPED_OUT
         self.provider[drops] = -1
+        self.came_by_referral[drops] = False
         self.state_until[drops] = ctx.week + p.dropout_memory_weeks
         helped = (state == REFERRED) & self.followed_up
         capacity = np.where(helped, np.minimum(self.capacity + p.follow_up_capacity_boost, 1.0),
@@ -168,13 +182,15 @@ class ResidentState:
 
     def start(self, residents: np.ndarray, providers: np.ndarray) -> None:
         """The given residents got places at the given providers."""
+        self.came_by_referral[residents] = self.state[residents] == REFERRED
         self.state[residents] = ATTENDING
         self.provider[residents] = providers
 
-    def update_wellbeing(self, effect: np.ndarray) -> None:
+    def update_wellbeing(self, effect: np.ndarray, week: int) -> None:
         """Rule 5 for every resident; ``effect[j]`` is provider j's benefit at full dose."""
         p = self.params
         attending = self.state == ATTENDING
+        self.last_attended[attending] = week
         b = self.benefit
         effect = np.append(effect, 0.0)  # so provider -1 (none) indexes a harmless 0
         self.benefit = np.where(
@@ -193,29 +209,22 @@ class ResidentState:
         return np.flatnonzero(lookup[self.provider])
 
     def lose_places(self, residents: np.ndarray, week: int) -> None:
-        """These attenders lost their place (their group closed or cut sessions): they stop,
-        and the loss of the group adds ``stop_need_shock`` to their need."""
+        """These attenders lost their group (it closed or cut their sessions): a forced stop,
+        which adds ``forced_stop_need_shock`` to their need."""
         p = self.params
         self.state[residents] = DROPPED_OUT
         self.provider[residents] = -1
+        self.came_by_referral[residents] = False
         self.state_until[residents] = week + p.dropout_memory_weeks
-        self.need[residents] = np.minimum(self.need[residents] + p.stop_need_shock, 1.0)
+        self.need[residents] = np.minimum(self.need[residents] + p.forced_stop_need_shock, 1.0)
 
-    def lose_providers(self, closed: np.ndarray, hoods: np.ndarray, n_providers: int,
-                       week: int) -> None:
-        """Providers ``closed`` (in neighbourhoods ``hoods``) shut this week.
-
-        Their attenders lose their places; everyone in each provider's neighbourhood loses
-        ``closure_trust_loss`` of their awareness and trust.
-        """
-        p = self.params
-        closing = np.zeros(n_providers, dtype=bool)
-        closing[closed] = True
-        self.lose_places(self.attenders_of(closing), week)
-        per_hood = p.residents_per_neighbourhood
-        for h in hoods:  # in provider order, so two closures in one place compound as in Resident
+    def lose_trust(self, hoods: np.ndarray) -> None:
+        """A provider closed in each of ``hoods`` (in provider order): everyone living there
+        loses ``closure_trust_loss`` of their awareness and trust, compounding per closure."""
+        per_hood, keep = self.params.residents_per_neighbourhood, 1 - self.params.closure_trust_loss
+        for h in hoods:
             start = self.hood_start[h]
-            self.awareness[start:start + per_hood] *= 1 - p.closure_trust_loss
+            self.awareness[start:start + per_hood] *= keep
 
 
 def pick_providers(candidates: sp.csr_matrix, hoods: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -293,6 +302,8 @@ class Resident(mesa.Agent):
     provider = ArrayField("resident_state")
     state_until = ArrayField("resident_state")
     followed_up = ArrayField("resident_state")
+    came_by_referral = ArrayField("resident_state")
+    last_attended = ArrayField("resident_state")
 
     def __init__(self, model: mesa.Model, index: int):
         super().__init__(model)
@@ -327,11 +338,14 @@ class Resident(mesa.Agent):
                 self.state = REFERRED
                 self.state_until = ctx.week + p.referral_weeks
                 self.followed_up = ctx.u_ref[i] / p_ref < ctx.follow_up_share
+                self.awareness = self.awareness + p.link_worker_awareness_gain * (
+                    1 - self.awareness)
         # 4. Engagement.
         if self.state == ATTENDING:
             if ctx.u_act[i] < self.p_drop:
                 self.state = DROPPED_OUT
                 self.provider = -1
+                self.came_by_referral = False
                 self.state_until = ctx.week + p.dropout_memory_weeks
             return None
         helped = self.state == REFERRED and self.followed_up
@@ -365,11 +379,18 @@ class Resident(mesa.Agent):
                 return int(provider)
         return int(row.indices[-1])
 
-    def update_wellbeing(self, effect: np.ndarray) -> None:
+    def start(self, provider: int) -> None:
+        """This resident got a place at ``provider``."""
+        self.came_by_referral = self.state == REFERRED
+        self.state = ATTENDING
+        self.provider = provider
+
+    def update_wellbeing(self, effect: np.ndarray, week: int) -> None:
         """Rule 5: benefit builds while attending and fades otherwise; wellbeing follows."""
         p = self.model.params
         b = self.benefit
         if self.state == ATTENDING:
+            self.last_attended = week
             self.benefit = b + p.benefit_build_rate * (effect[self.provider] - b)
         else:
             self.benefit = b - p.benefit_decay_rate * b
@@ -377,13 +398,15 @@ class Resident(mesa.Agent):
         w = self.wellbeing
         self.wellbeing = min(max(w + p.wellbeing_adjust_rate * (target - w), 0.0), 10.0)
 
-    def lose_provider(self, week: int) -> None:
-        """This resident lost their place (the group closed or cut sessions): they stop, and
-        the loss adds to their need."""
+    def lose_place(self, week: int) -> None:
+        """This resident lost their group (it closed or cut sessions): a forced stop, which
+        adds to their need."""
+        p = self.model.params
         self.state = DROPPED_OUT
         self.provider = -1
-        self.state_until = week + self.model.params.dropout_memory_weeks
-        self.need = min(self.need + self.model.params.stop_need_shock, 1.0)
+        self.came_by_referral = False
+        self.state_until = week + p.dropout_memory_weeks
+        self.need = min(self.need + p.forced_stop_need_shock, 1.0)
 
     def lose_trust(self) -> None:
         """A provider in this resident's neighbourhood closed: some trust in assets is lost."""

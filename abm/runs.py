@@ -18,9 +18,9 @@ import pandas as pd
 
 from abm import __version__
 from abm.commissioning import parse_rules
-from abm.errors import InputError
 from abm.parameters import Params
 from abm.places import load_place
+from abm.randomness import check_seed
 
 
 @dataclass(frozen=True)
@@ -39,15 +39,14 @@ class RunSpec:
     def make(cls, scenario: str, place: str, rules, parameters: dict, seed: int, years: float,
              point: int = 0) -> RunSpec:
         """A spec with rules and seed checked and parameters in canonical order."""
-        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-            raise InputError(f"seed = {seed!r}: allowed is a whole number >= 0")
+        check_seed(seed)
         return cls(scenario, place, parse_rules(rules), tuple(sorted(parameters.items())),
                    int(seed), float(years), point)
 
     @property
     def params(self) -> Params:
-        """The full, validated parameter set."""
-        return Params(dict(self.parameters))
+        """The full, validated parameter set (``policy_years`` is the spec's years)."""
+        return Params({**dict(self.parameters), "policy_years": self.years})
 
     @property
     def run_id(self) -> str:
@@ -79,7 +78,7 @@ def execute(spec: RunSpec, weekly: bool = False) -> tuple[dict, pd.DataFrame | N
     from abm.model import CommunityAssetsModel
 
     params = spec.params
-    model = CommunityAssetsModel(spec.place, spec.rules, spec.seed, params).run(spec.years)
+    model = CommunityAssetsModel(spec.place, spec.rules, spec.seed, params).run()
     outcomes = model.summary().iloc[0].to_dict()
     run_id = spec.run_id
     row = {

@@ -24,7 +24,7 @@ from abm.parameters import PARAMETERS, Parameter  # noqa: E402
 ODD = ROOT / "docs" / "ODD.md"
 START = "<!-- parameters:start -->"
 END = "<!-- parameters:end -->"
-COLUMNS = ("Name", "Default", "Allowed range", "Unit", "Meaning", "Source")
+COLUMNS = ("Name", "Default", "Allowed range", "Plausible range", "Unit", "Meaning", "Source")
 
 
 def number(x: int | float) -> str:
@@ -42,8 +42,10 @@ def cell(text: str) -> str:
 
 
 def row(p: Parameter) -> str:
+    plausible = (f"{number(p.plausible_low)} to {number(p.plausible_high)}" if p.sampled
+                 else "(setting)")
     values = (f"`{p.name}`", number(p.default), f"{number(p.low)} to {number(p.high)}",
-              p.unit, p.meaning, p.source)
+              plausible, p.unit, p.meaning, p.source)
     return "| " + " | ".join(cell(v) for v in values) + " |"
 
 

@@ -35,7 +35,7 @@ def test_run_prints_outcomes_and_writes_parquet(tmp_path, capsys):
         (["run", "--rule", "scale+sustian"], "unknown rule 'sustian': did you mean 'sustain'"),
         (["run", "no_such_scenario"], "unknown scenario 'no_such_scenario'"),
         (["run", "--years", "0"], "--years = 0: allowed is a number above 0"),
-        (["run", "--seed", "-1"], "seed = -1: allowed is a whole number >= 0"),
+        (["run", "--seed", "-1"], "seed = -1: allowed is a whole number from 0 to 2**63 - 1"),
         (["compare", "embed", "--seeds", "0"], "--seeds = 0: allowed is a whole number >= 1"),
         (["compare", "embed", "--place", "nowhere"], "unknown place 'nowhere'"),
         (["parameters", "--group", "nope"], "unknown group 'nope'"),

@@ -5,7 +5,14 @@ import math
 import numpy as np
 import pytest
 
-from abm.metrics import by_quintile, compare, slope_index, weekly_equity
+from abm.metrics import (
+    by_quintile,
+    compare,
+    deprivation_thirds,
+    discount_factors,
+    slope_index,
+    weekly_equity,
+)
 
 
 def test_sii_of_a_straight_line_is_its_slope():
@@ -40,23 +47,37 @@ def test_quintile_gap_is_q5_minus_q1():
 
 def summary(years, spend):
     row = {"mean_wellbeing": 7.0, "gap_q5_q1": 0.5, "sii": 0.6, "p_attending_q1": 0.1,
-           "wellbeing_years": years, "spend_gbp": spend}
-    for q in range(1, 6):
-        row[f"wellbeing_years_q{q}"] = years / 5
-        row[f"spend_gbp_q{q}"] = spend / 5
+           "p_past_year_q1": 0.2}
+    for disc, factor in (("", 1.0), ("_disc", 0.9)):
+        row[f"wellbeing_years{disc}"] = years * factor
+        row[f"spend_gbp{disc}"] = spend * factor
+        for q in range(1, 6):
+            row[f"wellbeing_years{disc}_q{q}"] = years * factor / 5
+            row[f"spend_gbp{disc}_q{q}"] = spend * factor / 5
     return row
 
 
-def test_compare_counts_wellbys_cost_and_value():
+def test_compare_counts_wellbys_cost_and_value_discounted_and_not():
     out = compare(summary(1100.0, 3000.0), summary(1000.0, 1000.0), wellby_value_gbp=13_000)
     assert out["wellby_gain"] == pytest.approx(100.0)
+    assert out["wellby_gain_disc"] == pytest.approx(90.0)
     assert out["extra_spend_gbp"] == pytest.approx(2000.0)
+    assert out["extra_spend_gbp_disc"] == pytest.approx(1800.0)
     assert out["cost_per_wellby"] == pytest.approx(20.0)
     assert out["cost_per_wellby_q1"] == pytest.approx(20.0)
-    assert out["value_gbp"] == pytest.approx(1_300_000)
-    assert out["net_benefit_gbp"] == pytest.approx(1_298_000)
+    assert out["value_gbp"] == pytest.approx(90 * 13_000)
+    assert out["net_benefit_gbp"] == pytest.approx(90 * 13_000 - 1800)
 
 
 def test_cost_per_wellby_is_undefined_without_a_gain():
     out = compare(summary(900.0, 3000.0), summary(1000.0, 1000.0))
     assert math.isnan(out["cost_per_wellby"])
+
+
+def test_discount_factors_follow_the_green_book_convention():
+    assert discount_factors(3, 0.035) == pytest.approx([1.0, 1 / 1.035, 1 / 1.035**2])
+
+
+def test_deprivation_thirds_split_residents_by_rank():
+    third = deprivation_thirds(np.array([0.9, 0.1, 0.5, 0.8, 0.2, 0.4]))
+    assert third.tolist() == [0, 2, 1, 0, 2, 1]

@@ -2,10 +2,22 @@
 
 import math
 
+import numpy as np
 import pytest
 
 from abm.errors import InputError
-from abm.parameters import BY_NAME, PARAMETERS, ParameterError, Params, defaults, problems
+from abm.parameters import (
+    BY_NAME,
+    CONSTRAINTS,
+    PARAMETERS,
+    WORKSHOP_GROUPS,
+    ParameterError,
+    Params,
+    defaults,
+    from_unit,
+    problems,
+    sampled,
+)
 
 
 def test_every_parameter_is_fully_declared():
@@ -15,9 +27,19 @@ def test_every_parameter_is_fully_declared():
         assert p.low <= p.default <= p.high, f"{p.name} default outside its range"
         for field in ("unit", "meaning", "source", "group", "label"):
             assert getattr(p, field).strip(), f"{p.name} has no {field}"
-        assert p.source == "calibrated" or any(
-            word in p.source for word in ("assumption", "calibrated", "(", "20")
-        ), f"{p.name}: source must cite something or say assumption/calibrated"
+        assert p.source.startswith(("setting", "assumption", "calibrated")) or any(
+            word in p.source for word in ("(", "20")
+        ), f"{p.name}: source must cite something or say setting/assumption/calibrated"
+        if p.source.startswith("setting"):
+            assert not p.sampled, f"{p.name}: a setting is not sampled"
+        else:
+            assert p.sampled, f"{p.name}: an uncertain value needs a plausible range"
+        if p.sampled:
+            assert p.low <= p.plausible_low < p.plausible_high <= p.high, p.name
+            assert p.plausible_low <= p.default <= p.plausible_high, (
+                f"{p.name}: default outside its plausible range")
+            assert isinstance(p.plausible_low, p.type) and isinstance(p.plausible_high, p.type)
+        assert p.workshop in (None, *WORKSHOP_GROUPS), p.name
 
 
 def test_names_are_unique_and_identifiers():
@@ -82,3 +104,45 @@ def test_params_are_read_only_and_replace_validates():
     assert params.overridden() == {"shock_rate": 0.01}
     with pytest.raises(ParameterError):
         params.replace(shock_rate=math.inf)
+
+
+@pytest.mark.parametrize("value", [np.int64(3), np.int32(3), 3.0, np.float64(3.0)])
+def test_whole_numbers_in_any_form_are_accepted_for_integer_parameters(value):
+    params = Params({"grant_years": value})
+    assert params.grant_years == 3 and type(params.grant_years) is int
+
+
+@pytest.mark.parametrize("value", [3.5, np.float64(2.5), np.bool_(True), math.nan])
+def test_non_whole_or_non_numbers_are_refused_for_integer_parameters(value):
+    with pytest.raises(ParameterError, match="wrong type"):
+        Params({"grant_years": value})
+
+
+def test_numpy_floats_are_stored_as_python_floats():
+    params = Params({"uptake_rate": np.float32(0.02)})
+    assert type(params.uptake_rate) is float
+
+
+def test_constraints_are_declared_for_samplers_and_enforced():
+    names = {name for c in CONSTRAINTS for name in c.names}
+    assert {"embed_budget_share", "scale_budget_share"} <= names
+    budget = next(c for c in CONSTRAINTS if "scale_budget_share" in c.names)
+    assert budget.holds({"embed_budget_share": 0.5, "scale_budget_share": 0.5})
+    assert not budget.holds({"embed_budget_share": 0.6, "scale_budget_share": 0.5})
+    assert "<= 1" in budget.describe()
+    with pytest.raises(ParameterError, match="exceed 1"):
+        Params({"embed_budget_share": 0.6, "scale_budget_share": 0.5})
+
+
+def test_sampling_space_comes_from_the_declaration():
+    space = sampled()
+    assert all(p.sampled for p in space) and len(space) > 40
+    assert "n_neighbourhoods" not in {p.name for p in space}, "run size is not sampled"
+    with pytest.raises(ParameterError, match="setting"):
+        sampled(["n_neighbourhoods"])
+    grant = BY_NAME["core_grant_years"]
+    assert {from_unit(grant, u) for u in np.linspace(0, 0.999, 50)} == {2, 3, 4, 5}
+    uptake = BY_NAME["uptake_rate"]
+    assert from_unit(uptake, 0.0) == uptake.plausible_low
+    assert from_unit(uptake, 0.5) == pytest.approx((uptake.plausible_low
+                                                    + uptake.plausible_high) / 2)

@@ -121,10 +121,11 @@ def test_benefit_builds_while_attending_and_wellbeing_follows(model):
     rs.need[:] = 0.0
     rs.wellbeing[:] = rs.baseline
     for _ in range(20):
-        rs.update_wellbeing(effect)
+        rs.update_wellbeing(effect, week=0)
     assert np.allclose(rs.benefit[:10], 1 - (1 - p.benefit_build_rate) ** 20)
     assert np.all(rs.benefit[10:] == 0)
-    assert np.all(rs.wellbeing[:10] > rs.baseline[:10])
+    room = rs.baseline[:10] < 9.5  # wellbeing is capped at 10
+    assert np.all(rs.wellbeing[:10][room] > rs.baseline[:10][room]) and room.any()
     assert np.allclose(rs.wellbeing[10:], rs.baseline[10:])
 
 
@@ -132,20 +133,58 @@ def test_unmet_need_lowers_wellbeing(model):
     rs = model.resident_state
     rs.need[:] = 1.0
     rs.wellbeing[:] = rs.baseline
-    rs.update_wellbeing(np.zeros(len(model.provider_state)))
+    rs.update_wellbeing(np.zeros(len(model.provider_state)), week=0)
     assert np.all(rs.wellbeing <= rs.baseline)
     assert np.all(rs.wellbeing[rs.baseline > 0.5] < rs.baseline[rs.baseline > 0.5])
 
 
-def test_losing_a_provider_stops_attenders_and_costs_trust(model):
+def test_losing_ones_group_is_a_forced_stop_and_a_closure_costs_trust(model):
     rs, p = model.resident_state, model.params
     per = p.residents_per_neighbourhood
     rs.state[:3] = ATTENDING
     rs.provider[:3] = 7
+    rs.came_by_referral[:3] = True
     rs.need[:] = 0.1
     awareness = rs.awareness.copy()
-    rs.lose_providers(np.array([7]), np.array([0]), len(model.provider_state), week=5)
+    rs.lose_places(np.arange(3), week=5)
+    rs.lose_trust(np.array([0]))
     assert np.all(rs.state[:3] == DROPPED_OUT) and np.all(rs.provider[:3] == -1)
-    assert np.allclose(rs.need[:3], 0.1 + p.stop_need_shock)
+    assert not rs.came_by_referral[:3].any()
+    assert np.allclose(rs.need[:3], 0.1 + p.forced_stop_need_shock)
+    assert np.all(rs.state_until[:3] == 5 + p.dropout_memory_weeks)
     assert np.allclose(rs.awareness[:per], awareness[:per] * (1 - p.closure_trust_loss))
     assert np.array_equal(rs.awareness[per:], awareness[per:]), "other neighbourhoods keep trust"
+
+
+def test_stopping_voluntarily_adds_no_need(model):
+    """Voluntary stopping is symmetric with starting: only the benefit fades."""
+    rs = model.resident_state
+    rs.state[:10] = ATTENDING
+    rs.provider[:10] = 0
+    rs.need[:] = 0.2
+    ctx = quiet_week(model, u_act=np.zeros(rs.n))  # every attender drops out
+    rs.decide(ctx)
+    assert np.all(rs.state[:10] == DROPPED_OUT)
+    assert np.allclose(rs.need[:10], 0.2 * (1 - model.params.need_recovery_rate))
+
+
+def test_seeing_a_link_worker_raises_awareness(model):
+    rs, p = model.resident_state, model.params
+    rs.need[:] = 0.0
+    rs.need[:10] = 0.9
+    before = rs.awareness.copy()
+    rs.decide(quiet_week(model, u_ref=np.zeros(rs.n), referral_prob=np.ones(len(model.hoods))))
+    decayed = before * (1 - p.awareness_decay)
+    assert np.allclose(rs.awareness[:10],
+                       decayed[:10] + p.link_worker_awareness_gain * (1 - decayed[:10]))
+    assert np.allclose(rs.awareness[10:], decayed[10:])
+
+
+def test_starting_while_referred_is_remembered_and_past_year_attendance_is_dated(model):
+    rs = model.resident_state
+    rs.state[:4] = REFERRED
+    rs.start(np.arange(6), np.zeros(6, dtype=np.int32))
+    assert rs.came_by_referral[:4].all() and not rs.came_by_referral[4:6].any()
+    rs.update_wellbeing(np.ones(len(model.provider_state)), week=42)
+    assert np.all(rs.last_attended[:6] == 42)
+    assert np.all(rs.last_attended[6:] < 0), "never attended"

@@ -1,15 +1,33 @@
-"""Directional science tests: the model reproduces the brief's patterns.
+"""Science tests: mechanisms, and the brief's patterns that hold without being tuned in.
 
-Each test compares runs with the same seeds (common random numbers), so differences are the
-policy's, and averages over a few seeds. Tolerances are commented where they are set.
+Two kinds of test live here, and each says which it is:
+
+- **Mechanism**: a rule does what it says (a grant buys places, a closure costs trust, new
+  groups go where founders are). These follow from the model's rules whatever the
+  parameter values, so they are tested at the defaults.
+- **Untuned pattern**: a pattern from the brief that emerges from the rules at the defaults,
+  which were set from evidence or as stated assumptions and were *not* adjusted to make it
+  appear. Pattern 1 (inverse care law) and pattern 3 (proportionate universalism narrows
+  the gap) are of this kind; they are checked over several seeds, and the tolerance of each
+  is commented.
+
+Patterns 2 and 4 are not tested here. Whether untargeted scale widens the gap (pattern 2) is
+a result that depends on uncertain parameters: it is reported with its uncertainty by
+``abm patterns``. The size of the harm of stopping against the gain of starting (pattern 4,
+Munford et al. 2020) is a calibration target (``abm.interventions.start_stop_effects``),
+not a property the defaults were sized to pass.
+
+Every comparison uses the same seeds (common random numbers), so differences are the
+policy's.
 """
 
 import numpy as np
 import pytest
 
 from abm import Model
+from abm.interventions import start_stop_effects
 from abm.metrics import compare
-from abm.residents import NOT_ENGAGED
+from abm.parameters import BY_NAME
 
 MEDIUM = {"n_neighbourhoods": 150, "residents_per_neighbourhood": 60, "burn_in_years": 2}
 SEEDS = range(3)
@@ -20,107 +38,121 @@ def summaries(place, rules="status_quo", years=5, **changes):
             for seed in SEEDS]
 
 
+def paired(runs, base, name):
+    return [r[name] - b[name] for r, b in zip(runs, base, strict=True)]
+
+
 @pytest.mark.parametrize("place", ["devon_ics", "west_yorkshire", "london"])
 def test_pattern_1_inverse_care_law(place):
-    """Uptake falls as deprivation (and need) rises under the status quo (Tudor Hart 1971;
-    DCMS Taking Part: museum visits 31% in the most vs 64% in the least deprived areas)."""
+    """Untuned pattern. Taking part falls as deprivation (and need) rises under the status
+    quo (Tudor Hart 1971; DCMS Taking Part: museum visits 31% in the most vs 64% in the least
+    deprived areas, a ratio of 0.48). It emerges from the capacity, provider-location and
+    provider-finance gradients, each set from evidence or as an assumption."""
     rows = summaries(place)
-    q1 = np.mean([r.p_attending_q1 for r in rows])
-    q5 = np.mean([r.p_attending_q5 for r in rows])
+    q1 = np.mean([r.p_past_year_q1 for r in rows])
+    q5 = np.mean([r.p_past_year_q5 for r in rows])
     # Tolerance: q1 at most 80% of q5; the real ratios quoted run from 0.48 to 0.79.
-    assert q1 < 0.8 * q5, f"uptake q1 {q1:.3f} vs q5 {q5:.3f} in {place}"
-    need_q1 = np.mean([r.wellbeing_q1 for r in rows])
-    need_q5 = np.mean([r.wellbeing_q5 for r in rows])
-    assert need_q1 < need_q5, "the most deprived have the lower wellbeing (higher need)"
-
-
-def test_pattern_2_untargeted_scale_raises_uptake_but_widens_the_gap():
-    """Universal provision without targeting can widen the gap (Lorenc et al. 2013)."""
-    base = summaries("devon_ics")
-    scaled = summaries("devon_ics", "scale")
-    uptake = np.mean([s.p_attending - b.p_attending for s, b in zip(scaled, base, strict=True)])
-    gap = np.mean([s.gap_q5_q1 - b.gap_q5_q1 for s, b in zip(scaled, base, strict=True)])
-    assert uptake > 0.005, f"more providers should mean more uptake: {uptake:+.4f}"
-    assert gap > 0, f"untargeted scale should widen the q5-q1 gap: {gap:+.4f}"
+    assert q1 < 0.8 * q5, f"past-year participation q1 {q1:.3f} vs q5 {q5:.3f} in {place}"
+    assert np.mean([r.wellbeing_q1 for r in rows]) < np.mean([r.wellbeing_q5 for r in rows])
 
 
 def test_pattern_3_proportionate_universalism_narrows_the_gap():
-    """Provision weighted to disadvantage narrows the gap (Marmot Review 2010)."""
+    """Untuned pattern (Marmot Review 2010): money divided by need raises participation in
+    the most deprived fifth in every seed and narrows the q5-q1 gap on average."""
     base = summaries("west_yorkshire")
     targeted = summaries("west_yorkshire", "proportionate_universalism")
-    diffs = [t.gap_q5_q1 - b.gap_q5_q1 for t, b in zip(targeted, base, strict=True)]
-    q1_uptake = [t.p_attending_q1 - b.p_attending_q1 for t, b in zip(targeted, base, strict=True)]
-    assert np.mean(diffs) < 0, f"gap change {diffs}"
-    assert min(q1_uptake) > 0, f"uptake in q1 should rise in every seed: {q1_uptake}"
+    q1 = paired(targeted, base, "p_past_year_q1")
+    gap = paired(targeted, base, "gap_q5_q1")
+    assert min(q1) > 0, f"q1 past-year participation change per seed: {q1}"
+    assert np.mean(gap) < 0, f"gap change per seed: {gap}"
 
 
-def run_with_intervention(seed, intervene):
-    """Run to 26 weeks after the burn-in, intervene, then 78 more weeks (18 months)."""
-    model = Model("devon_ics", "status_quo", seed, {**MEDIUM, "n_neighbourhoods": 100})
-    for _ in range(model.burn_in_weeks + 26):
-        model.step()
-    chosen = intervene(model) if intervene else None
-    for _ in range(78):
-        model.step()
-    return model, chosen
+def test_mechanism_the_ics_budget_buys_places():
+    """Mechanism: with the budget, providers run more places than without it."""
+    base = summaries("devon_ics", years=2)
+    none = summaries("devon_ics", years=2, budget_gbp_per_head=0.0)
+    more = paired(base, none, "n_places")
+    assert min(more) > 0, f"places gained from the budget per seed: {more}"
 
 
-def close_half(model):
-    shut = np.flatnonzero(model.provider_state.open)[::2]
-    attenders = np.flatnonzero(np.isin(model.resident_state.provider, shut))
-    model.close_providers(shut)
-    return attenders
+def test_mechanism_untargeted_scale_founds_groups_where_founders_are():
+    """Mechanism behind pattern 2: the scale rule places new groups by the status quo's
+    location weights (fewer where deprived), proportionate universalism by need."""
+    def new_group_deprivation(rules):
+        model = Model("west_yorkshire", rules, 0,
+                      {**MEDIUM, "burn_in_years": 1, "scale_budget_share": 0.5,
+                       "budget_gbp_per_head": 10.0})
+        before = len(model.provider_state)
+        model.run(years=3)
+        ps = model.provider_state
+        assert len(ps) - before > 30, "the test needs enough new groups"
+        return ps.deprivation(np.arange(before, len(ps))).mean()
+
+    untargeted = new_group_deprivation("scale")
+    targeted = new_group_deprivation("scale+proportionate_universalism")
+    # Tolerance: at the defaults the weights alone put the two means about 0.1 apart.
+    assert untargeted + 0.05 < targeted, (untargeted, targeted)
 
 
-def start_some(model):
-    rs, ps = model.resident_state, model.provider_state
-    rng = np.random.default_rng(99)  # picks the starters; not one of the model's streams
-    starters = rng.choice(np.flatnonzero(rs.state == NOT_ENGAGED), 300, replace=False)
-    open_slots = np.flatnonzero(ps.open)
-    rs.start(starters, open_slots[rng.integers(0, len(open_slots), len(starters))].astype(np.int32))
-    return starters
+def test_mechanism_sustain_means_fewer_forced_stops():
+    """Mechanism: grants renewed for three years mean fewer cuts in places, so fewer people
+    lose their group than under one-year grants."""
+    base = summaries("devon_ics")
+    sustained = summaries("devon_ics", "sustain")
+    fewer = paired(sustained, base, "forced_stops_per_year")
+    assert max(fewer) < 0, f"change in forced stops per year per seed: {fewer}"
 
 
-def test_pattern_4_stopping_hurts_more_than_starting_helps():
-    """At 18 months, stopping costs more than starting gains (Munford et al. 2020: -0.102 vs
-    +0.056 QALY, a ratio of 1.8). Same seed with and without the change isolates its effect."""
-    ratios = []
-    for seed in SEEDS:
-        plain, _ = run_with_intervention(seed, None)
-        closed, stoppers = run_with_intervention(seed, close_half)
-        started, starters = run_with_intervention(seed, start_some)
-        loss = (plain.resident_state.wellbeing[stoppers]
-                - closed.resident_state.wellbeing[stoppers]).mean()
-        gain = (started.resident_state.wellbeing[starters]
-                - plain.resident_state.wellbeing[starters]).mean()
-        assert gain > 0, "starting must help"
-        assert loss > 0, "a closed provider's attenders must be worse off"
-        ratios.append(loss / gain)
-    # Tolerance: at least 1.3x (the evidence says 1.8x; the model gives about 1.8-1.9).
-    assert min(ratios) > 1.3, f"loss/gain ratios {ratios}"
+def test_mechanism_embed_follows_up_more_referrals():
+    """Mechanism: under embed, link workers follow up their share of referrals."""
+    rows = summaries("west_yorkshire", "embed", years=2)
+    share = np.mean([r.share_referred_3plus_contacts for r in rows])
+    assert share == pytest.approx(BY_NAME["embed_follow_up_share"].default, abs=0.03)
 
 
 def test_pattern_5_referral_without_follow_up_gives_little():
-    """Referral is not engagement (Mercer et al. 2019: no effect without follow-up)."""
-    base = summaries("west_yorkshire")
-    no_follow = summaries("west_yorkshire", link_workers_per_100k=30.0, follow_up_share=0.0)
-    follow = summaries("west_yorkshire", link_workers_per_100k=30.0, follow_up_share=0.8)
-    gain_none = np.mean([compare(r, b)["wellby_gain"] for r, b in zip(no_follow, base,
-                                                                       strict=True)])
-    gain_follow = np.mean([compare(r, b)["wellby_gain"] for r, b in zip(follow, base,
-                                                                         strict=True)])
-    assert gain_follow > 0, f"followed-up referral should gain WELLBYs: {gain_follow:,.0f}"
-    # Tolerance: referral alone yields under a quarter of what follow-up yields.
-    assert gain_none < 0.25 * gain_follow, f"{gain_none:,.0f} vs {gain_follow:,.0f}"
+    """Mechanism (pattern 5, Mercer et al. 2019: 45% saw the link worker 3+ times and
+    referral had no effect without it): a referral alone multiplies the chance to start by a
+    little (``referral_boost_unfollowed``), a followed-up one by much more, so few referred
+    people without follow-up start at a group."""
+    rows = summaries("west_yorkshire", link_workers_per_100k=30.0)
+    followed = np.mean([r.referral_uptake_followed for r in rows])
+    brief = np.mean([r.referral_uptake_brief for r in rows])
+    assert followed > 0, "followed-up referrals must lead some people to a group"
+    # Tolerance: referral alone leads to a group less than half as often as follow-up.
+    assert brief < 0.5 * followed, f"uptake {brief:.3f} without vs {followed:.3f} with"
+    share = np.mean([r.share_referred_3plus_contacts for r in rows])
+    assert share == pytest.approx(BY_NAME["follow_up_share"].default, abs=0.03)
 
 
-def test_more_link_workers_with_follow_up_raise_uptake_in_the_most_deprived_quintile():
-    """Uptake in q1 averaged over the policy years (the final year alone is too noisy to show
-    an effect of this size: places are scarce, so referral mostly changes who gets them)."""
-    diffs = []
-    for seed in SEEDS:
-        runs = [Model("west_yorkshire", "status_quo", seed, {**MEDIUM, **changes}).run(years=5)
-                for changes in ({}, {"link_workers_per_100k": 30.0, "follow_up_share": 0.8})]
-        base, more = (m.timeseries().query("year > 0").p_attending_q1.mean() for m in runs)
-        diffs.append(more - base)
-    assert np.mean(diffs) > 0, f"q1 uptake change per seed {diffs}"
+def test_mechanism_losing_ones_group_harms_beyond_the_lost_benefit():
+    """Mechanism: a forced stop adds need (``forced_stop_need_shock``), so attenders whose
+    group closes lose more wellbeing than the fading benefit alone costs them; starting
+    gains wellbeing. The size of each, against Munford et al. 2020, is a calibration target."""
+    small = {**MEDIUM, "n_neighbourhoods": 100}
+    with_harm = start_stop_effects("devon_ics", 0, small)
+    without = start_stop_effects("devon_ics", 0, {**small, "forced_stop_need_shock": 0.0})
+    assert with_harm.start_gain > 0 and without.stop_loss > 0
+    assert with_harm.stop_loss > without.stop_loss + 0.05
+
+
+def test_mechanism_a_closure_costs_the_neighbourhood_trust():
+    """Mechanism: everyone living where a group closes loses trust in local groups."""
+    model = Model("devon_ics", "status_quo", 0, MEDIUM)
+    model.run(years=1)
+    ps, rs = model.provider_state, model.resident_state
+    slot = np.flatnonzero(ps.open)[0]
+    hood = ps.neighbourhood[slot]
+    here = rs.neighbourhood == hood
+    before = rs.awareness.copy()
+    model.close_providers(np.array([slot]))
+    assert np.allclose(rs.awareness[here], before[here] * (1 - model.params.closure_trust_loss))
+    assert np.array_equal(rs.awareness[~here], before[~here])
+
+
+def test_same_seed_policy_comparison_is_paired():
+    """The WELLBY comparison uses same-seed pairs: the status quo against itself gains
+    exactly nothing."""
+    base = summaries("bradford", years=1)
+    again = summaries("bradford", years=1)
+    assert all(compare(a, b)["wellby_gain"] == 0 for a, b in zip(again, base, strict=True))
