@@ -30,7 +30,7 @@ from abm.metrics import compare
 from abm.runs import RunSpec
 from abm.scenarios import load_scenario
 from calibration.evaluate import RunStore, evaluate
-from calibration.outputs import simulate
+from calibration.outputs import MUNFORD_TAG, simulate
 from calibration.problem import point_seed, typed
 
 SCENARIOS = ("baseline", "scale", "proportionate_universalism", "embed")
@@ -54,7 +54,8 @@ def pattern_specs(places: list[str], draws: pd.DataFrame, years: float, master_s
             for index, draw in enumerate(draws.to_dict("records")):
                 values = typed(draw)
                 seed = point_seed(master_seed, "patterns", index)
-                specs.append(RunSpec.make(f"patterns:{name}", place, scenario.rules,
+                label = "patterns" + (MUNFORD_TAG if name == "baseline" else "")
+                specs.append(RunSpec.make(f"{label}:{name}", place, scenario.rules,
                                           {**scenario.parameters, **fixed, **values}, seed,
                                           years, point=index))
     return specs

@@ -1,10 +1,9 @@
 """The space calibration and sensitivity analysis explore, read from the parameter declaration.
 
-Each parameter's plausible range is ``plausible_low``..``plausible_high`` from
-:mod:`abm.parameters` (Model v2); a parameter that does not declare one yet falls back to its
-validity range ``low``..``high``. Cross-parameter constraints (``abm.parameters.CONSTRAINTS``
-in Model v2; the declaration's own check otherwise) are respected by rejecting points that
-break them. Nothing here re-types a range.
+Each parameter's range is its declared plausible range (``plausible_low`` to
+``plausible_high`` in :mod:`abm.parameters`); settings without one (run size, valuation)
+are refused. Cross-parameter constraints (``abm.parameters.CONSTRAINTS``) are respected by
+rejecting points that break them. Nothing here re-types a range.
 """
 
 from __future__ import annotations
@@ -14,17 +13,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from abm import parameters as declaration
 from abm.errors import InputError
-from abm.parameters import BY_NAME, unknown_name_message
+from abm.parameters import BY_NAME, CONSTRAINTS, defaults, sampled
 
 
 def plausible_range(name: str) -> tuple[float, float]:
-    """The range sampling should explore for parameter ``name``."""
-    p = BY_NAME[name]
-    low = getattr(p, "plausible_low", None)
-    high = getattr(p, "plausible_high", None)
-    return (float(p.low if low is None else low), float(p.high if high is None else high))
+    """The range sampling explores for parameter ``name`` (which must have one)."""
+    p = sampled([name])[0]
+    return float(p.plausible_low), float(p.plausible_high)
 
 
 @dataclass(frozen=True)
@@ -41,11 +37,12 @@ class Space:
         declaration's validity bounds)."""
         problems, bounds = [], []
         for name in names:
-            if name not in BY_NAME:
-                problems.append(unknown_name_message("parameter", name, BY_NAME,
-                                                     "abm parameters"))
+            try:
+                declared = plausible_range(name)
+            except InputError as error:
+                problems += error.problems
                 continue
-            span = tuple(ranges[name]) if ranges and name in ranges else plausible_range(name)
+            span = tuple(ranges[name]) if ranges and name in ranges else declared
             p = BY_NAME[name]
             if not (len(span) == 2 and p.low <= span[0] < span[1] <= p.high):
                 problems.append(f"range of '{name}' = {list(span)}: allowed is [low, high] with "
@@ -82,12 +79,8 @@ class Space:
 
     def allowed(self, x: Sequence[float], fixed: Mapping | None = None) -> bool:
         """Whether a point, with ``fixed`` values, satisfies the cross-parameter constraints."""
-        values = {**declaration.defaults(), **(fixed or {}), **self.values(x)}
-        constraints = getattr(declaration, "CONSTRAINTS", None)
-        if constraints is not None:
-            return all(c.holds(values) for c in constraints)
-        return not declaration.problems({k: v for k, v in values.items()
-                                         if v != BY_NAME[k].default})
+        values = {**defaults(), **(fixed or {}), **self.values(x)}
+        return all(c.holds(values) for c in CONSTRAINTS)
 
 
 def typed(values: Mapping[str, float]) -> dict:

@@ -13,7 +13,9 @@ Calibration spec (``calibration/specs/devon_ics.yaml`` is a full example)::
     years: 5                              # policy years of each run
     master_seed: 1
     history_matching: {waves: 2, points: 40, seeds: 2, cut: 3.0, candidates: 20000}
-    abc: {population: 100, generations: 4, initial_epsilon: 3.0}
+    abc: {population: 100, generations: 4, initial_epsilon: 3.0, simulator: model}
+    # simulator: model runs the model for every ABC particle; emulator draws from the last
+    # wave's Gaussian processes instead (no model runs; the fit report checks the result)
     draws: 20                             # posterior draws for the fit report and after
 
 Sensitivity spec (``calibration/specs/sensitivity.yaml``)::
@@ -55,7 +57,9 @@ CALIBRATION_KEYS = ("description", "places", "scenario", "parameters", "ranges",
 SENSITIVITY_KEYS = ("description", "place", "scenarios", "parameters", "ranges", "fixed",
                     "years", "seeds", "master_seed", "morris", "sobol")
 HM_DEFAULTS = {"waves": 2, "points": 40, "seeds": 2, "cut": 3.0, "candidates": 20000}
-ABC_DEFAULTS = {"population": 100, "generations": 4, "initial_epsilon": 3.0}
+ABC_DEFAULTS = {"population": 100, "generations": 4, "initial_epsilon": 3.0,
+                "simulator": "model"}
+ABC_SIMULATORS = ("model", "emulator")
 MORRIS_DEFAULTS = {"trajectories": 10, "levels": 4}
 SOBOL_DEFAULTS = {"n": 256, "method": "emulator", "design": 200, "draws": 20}
 SOBOL_METHODS = ("direct", "emulator")
@@ -264,6 +268,12 @@ def load_calibration_spec(path: str | Path) -> CalibrationSpec:
         abc[key] = r.whole(key, low, high, data=abc, default=ABC_DEFAULTS[key], prefix="abc.")
     abc["initial_epsilon"] = r.number("initial_epsilon", 0.01, 1000, data=abc, default=3.0,
                                       prefix="abc.")
+    if abc["simulator"] not in ABC_SIMULATORS:
+        r.found.append(f"{path}:{abc.line_of('simulator')}: 'abc.simulator' = "
+                       f"{abc['simulator']!r}: allowed are {', '.join(ABC_SIMULATORS)}")
+    elif abc["simulator"] == "emulator" and hm["waves"] < 1:
+        r.found.append(f"{path}:{abc.line_of('simulator')}: 'abc.simulator' = 'emulator' needs "
+                       "at least one history-matching wave to train the emulator")
     draws = r.whole("draws", 1, 10_000, default=20)
     description = r.text("description")
     r.done()

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from abm.errors import InputError
 from abm.parameters import BY_NAME
 from abm.runs import execute
 from calibration import sensitivity
@@ -68,13 +69,14 @@ def test_morris_mu_star_of_a_linear_function_is_its_slope_times_the_range():
 
 
 def test_the_salib_problem_comes_from_the_declaration():
-    names = ["uptake_rate", "provider_capacity", "attendance_effect"]
+    names = ["uptake_rate", "provider_places", "attendance_effect_eq5d"]
     problem = Space.of(names).salib_problem()
     assert problem["names"] == names
     for name, bounds in zip(names, problem["bounds"], strict=True):
-        assert tuple(bounds) == plausible_range(name)
         p = BY_NAME[name]
-        assert p.low <= bounds[0] < bounds[1] <= p.high
+        assert tuple(bounds) == plausible_range(name) == (p.plausible_low, p.plausible_high)
+    with pytest.raises(InputError, match="'n_neighbourhoods' is a setting with no plausible"):
+        Space.of(["n_neighbourhoods"])
 
 
 SMALL = {"n_neighbourhoods": 15, "residents_per_neighbourhood": 30, "burn_in_years": 1}
@@ -84,8 +86,7 @@ def small_spec(tmp_path):
     path = tmp_path / "sensitivity.yaml"
     path.write_text(
         "place: bradford\nscenarios: [baseline, sustain]\n"
-        "parameters: [uptake_rate, attendance_effect]\n"
-        "ranges: {uptake_rate: [0.005, 0.03], attendance_effect: [0.2, 0.8]}\n"
+        "parameters: [uptake_rate, attendance_effect_eq5d]\n"
         f"fixed: {SMALL}\nyears: 1\nseeds: 2\nmaster_seed: 4\n"
         "morris: {trajectories: 2}\n")
     return load_sensitivity_spec(path)
