@@ -42,7 +42,9 @@ Evaluate = Callable[[np.ndarray], pd.DataFrame]
 #: Status-quo levels analysed.
 LEVELS = ("mean_wellbeing", "gap_q5_q1", "sii")
 #: Policy effects analysed, per scenario, as "<scenario>:<effect>".
-EFFECTS = ("wellby_gain", "delta_gap_q5_q1", "delta_sii", "net_benefit_gbp", "cost_per_wellby")
+#: (WELLBYs and money discounted at the Green Book rates, as :func:`abm.metrics.compare` does.)
+EFFECTS = ("wellby_gain_disc", "delta_gap_q5_q1", "delta_sii", "net_benefit_gbp",
+           "cost_per_wellby")
 
 
 def morris_indices(space: Space, evaluate_fn: Evaluate, trajectories: int, levels: int = 4,
@@ -156,8 +158,8 @@ def policy_outcomes(rows: pd.DataFrame, baseline: str, others: list[str]) -> pd.
         effects = pd.DataFrame([compare(runs.loc[k], base.loc[k], base.loc[k, "wellby_value_gbp"])
                                 for k in runs.index], index=runs.index)
         means = effects.groupby("point")[list(EFFECTS[:-1])].mean()
-        gain = means["wellby_gain"]
-        extra = effects.groupby("point")["extra_spend_gbp"].mean()
+        gain = means["wellby_gain_disc"]
+        extra = effects.groupby("point")["extra_spend_gbp_disc"].mean()
         means["cost_per_wellby"] = np.where(gain > 0, extra / gain.where(gain > 0), np.nan)
         out = out.join(means.add_prefix(f"{name}:"))
     return out.sort_index().reset_index(drop=True)

@@ -28,7 +28,10 @@ from calibration.evaluate import RunStore, evaluate
 from calibration.problem import typed
 from experiments.spec import Sweep
 
-EFFECTS = ("wellby_gain", "delta_gap_q5_q1", "delta_sii", "extra_spend_gbp", "net_benefit_gbp")
+#: Paired changes reported (WELLBYs and spend discounted at the Green Book rates, as
+#: :func:`abm.metrics.compare` gives them; undiscounted WELLBYs beside them).
+EFFECTS = ("wellby_gain_disc", "wellby_gain", "delta_gap_q5_q1", "delta_sii",
+           "extra_spend_gbp_disc", "net_benefit_gbp")
 
 
 def read_draws(path: str | Path, limit: int | None = None) -> pd.DataFrame:
@@ -88,9 +91,9 @@ def uncertainty_table(effects: pd.DataFrame) -> pd.DataFrame:
             lo, hi = np.quantile(part[name], [0.05, 0.95])
             row |= {name: float(part[name].mean()), f"{name}_lo": float(lo),
                     f"{name}_hi": float(hi)}
-        row["p_gains_wellbys"] = float((part["wellby_gain"] > 0).mean())
+        row["p_gains_wellbys"] = float((part["wellby_gain_disc"] > 0).mean())
         row["p_narrows_gap"] = float((part["delta_gap_q5_q1"] < 0).mean())
-        gain, extra = part["wellby_gain"].mean(), part["extra_spend_gbp"].mean()
+        gain, extra = part["wellby_gain_disc"].mean(), part["extra_spend_gbp_disc"].mean()
         row["cost_per_wellby"] = float(extra / gain) if gain > 0 else float("nan")
         rows.append(row)
     return pd.DataFrame(rows)
@@ -105,8 +108,8 @@ def format_uncertainty(table: pd.DataFrame, baseline: str) -> str:
         out.append({
             "place": r["place"], "strategy": r["scenario"], "draws x seeds":
                 f"{r['draws']} x {r['seeds']}",
-            "WELLBYs": f"{r['wellby_gain']:+,.0f} [{r['wellby_gain_lo']:+,.0f}, "
-                       f"{r['wellby_gain_hi']:+,.0f}]",
+            "WELLBYs (disc.)": f"{r['wellby_gain_disc']:+,.0f} [{r['wellby_gain_disc_lo']:+,.0f}, "
+                               f"{r['wellby_gain_disc_hi']:+,.0f}]",
             "P(gains)": f"{r['p_gains_wellbys']:.0%}",
             "q5-q1 gap": f"{r['delta_gap_q5_q1']:+.4f} [{r['delta_gap_q5_q1_lo']:+.4f}, "
                          f"{r['delta_gap_q5_q1_hi']:+.4f}]",
@@ -114,7 +117,9 @@ def format_uncertainty(table: pd.DataFrame, baseline: str) -> str:
             "verdict": _verdict(r),
         })
     lines.append(pd.DataFrame(out).to_string(index=False))
-    lines.append("P(gains): share of posterior draws in which the strategy gains WELLBYs; "
+    lines.append("WELLBYs: totals for the whole place over the policy years, discounted at "
+                 "the Green Book health rate. "
+                 "P(gains): share of posterior draws in which the strategy gains WELLBYs; "
                  "P(narrows): in which it narrows the gap between the most and least deprived "
                  "fifths. Near 50%: the evidence does not settle it.")
     return "\n".join(lines)

@@ -36,9 +36,9 @@ def test_probabilities_and_intervals_come_from_the_draws(tmp_path):
     row = table.iloc[0]
     assert (row.scenario, row.place, row.draws, row.seeds) == ("sustain", "bradford", 3, 2)
     effects = pd.read_csv(tmp_path / "out/effects.csv")
-    per_draw = effects.groupby("draw")["wellby_gain"].mean()
+    per_draw = effects.groupby("draw")["wellby_gain_disc"].mean()
     assert row.p_gains_wellbys == pytest.approx((per_draw > 0).mean())
-    assert row.wellby_gain_lo <= row.wellby_gain <= row.wellby_gain_hi
+    assert row.wellby_gain_disc_lo <= row.wellby_gain_disc <= row.wellby_gain_disc_hi
     assert "P(gains)" in text and "sustain" in text
     # each effect is the same-draw, same-seed difference
     runs = pd.concat(pd.read_parquet(p) for p in (tmp_path / "out/runs").glob("*.parquet"))
@@ -51,9 +51,10 @@ def test_probabilities_and_intervals_come_from_the_draws(tmp_path):
 def test_a_draw_that_decides_the_sign_moves_the_probability():
     effects = pd.DataFrame({"scenario": "s", "place": "p", "draw": [0, 0, 1, 1, 2, 2],
                             "seed": [1, 2, 1, 2, 1, 2],
-                            "wellby_gain": [5.0, 7.0, -1.0, -3.0, 2.0, 1.0],
+                            "wellby_gain_disc": [5.0, 7.0, -1.0, -3.0, 2.0, 1.0],
+                            "wellby_gain": 0.0, "extra_spend_gbp_disc": 0.0,
                             "delta_gap_q5_q1": [-0.1, -0.1, -0.1, -0.1, 0.2, 0.1],
-                            "delta_sii": 0.0, "extra_spend_gbp": 0.0, "net_benefit_gbp": 0.0})
+                            "delta_sii": 0.0, "net_benefit_gbp": 0.0})
     row = uncertainty_table(effects).iloc[0]
     assert row.p_gains_wellbys == pytest.approx(2 / 3)
     assert row.p_narrows_gap == pytest.approx(2 / 3)
@@ -61,9 +62,11 @@ def test_a_draw_that_decides_the_sign_moves_the_probability():
 
 def test_paired_effects_refuse_nothing_and_pair_by_draw_and_seed():
     base = {"scenario": "baseline", "place": "p", "wellby_value_gbp": 13000.0}
-    row = {"mean_wellbeing": 7.0, "gap_q5_q1": 0.5, "sii": 0.6, "p_attending_q1": 0.1}
-    row |= {f"wellbeing_years{s}": 100.0 for s in ["", "_q1", "_q2", "_q3", "_q4", "_q5"]}
-    row |= {f"spend_gbp{s}": 10.0 for s in ["", "_q1", "_q2", "_q3", "_q4", "_q5"]}
+    row = {"mean_wellbeing": 7.0, "gap_q5_q1": 0.5, "sii": 0.6, "p_attending_q1": 0.1,
+           "p_past_year_q1": 0.3}
+    for d in ("", "_disc"):
+        row |= {f"wellbeing_years{d}{s}": 100.0 for s in ["", "_q1", "_q2", "_q3", "_q4", "_q5"]}
+        row |= {f"spend_gbp{d}{s}": 10.0 for s in ["", "_q1", "_q2", "_q3", "_q4", "_q5"]}
     rows = pd.DataFrame([
         {**base, **row, "point": 0, "seed": 1},
         {**base, **row, "point": 1, "seed": 1, "wellbeing_years": 90.0},

@@ -95,7 +95,7 @@ def small_spec(tmp_path):
 def test_policy_effects_are_paired_differences_against_the_same_seed_status_quo(tmp_path):
     spec = small_spec(tmp_path)
     morris, _ = sensitivity.run_sensitivity(spec, tmp_path / "out", SerialExecutor())
-    assert set(morris["outcome"]) >= {"mean_wellbeing", "sustain:wellby_gain",
+    assert set(morris["outcome"]) >= {"mean_wellbeing", "sustain:wellby_gain_disc",
                                       "sustain:delta_gap_q5_q1"}
     rows = pd.concat([pd.read_parquet(p) for p in (tmp_path / "out/runs").glob("*.parquet")])
     rows["scenario"] = rows["scenario"].str.rsplit("@", n=1).str[0]
@@ -103,8 +103,8 @@ def test_policy_effects_are_paired_differences_against_the_same_seed_status_quo(
     point = rows[rows.point == 0]
     base = point[point.scenario == "baseline"].set_index("seed")
     run = point[point.scenario == "sustain"].set_index("seed")
-    expected = (run["wellbeing_years"] - base["wellbeing_years"]).mean()
-    assert effects.loc[0, "sustain:wellby_gain"] == pytest.approx(expected)
+    expected = (run["wellbeing_years_disc"] - base["wellbeing_years_disc"]).mean()
+    assert effects.loc[0, "sustain:wellby_gain_disc"] == pytest.approx(expected)
 
 
 def test_a_resumed_sensitivity_analysis_recomputes_nothing_finished(tmp_path, monkeypatch):
