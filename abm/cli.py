@@ -14,9 +14,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from abm import report_cli
 from abm.commissioning import RULES
 from abm.errors import InputError
 from abm.parameters import BY_NAME, PARAMETERS, unknown_name_message
+from abm.provenance import version_text
 from calibration import cli as calibration_cli
 
 EXIT_BAD_INPUT = 2
@@ -42,6 +44,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="abm",
         description="Community assets and health disparities: an agent-based model for ICSs.",
     )
+    parser.add_argument("--version", action="version", version=version_text())
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = commands.add_parser("run", help="run one scenario and print its outcomes")
@@ -97,6 +100,7 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("rules", help="list the commissioning rules").set_defaults(handler=_rules)
     commands.add_parser("scenarios", help="list the shipped scenarios").set_defaults(
         handler=_scenarios)
+    report_cli.add_parser(commands)
     calibration_cli.add_parser(commands)
     return parser
 

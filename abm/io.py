@@ -50,3 +50,17 @@ def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
     with _atomically(path) as tmp:
         frame.to_csv(tmp, index=False)
     return Path(path)
+
+
+def write_text(text: str, path: str | Path) -> Path:
+    """Write ``text`` to ``path`` as UTF-8, via a temporary file renamed into place."""
+    with _atomically(path) as tmp:
+        tmp.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+    return Path(path)
+
+
+def write_bytes(data: bytes, path: str | Path) -> Path:
+    """Write ``data`` to ``path``, via a temporary file renamed into place."""
+    with _atomically(path) as tmp:
+        tmp.write_bytes(data)
+    return Path(path)

@@ -26,14 +26,14 @@ from abm.errors import InputError
 
 #: Stream names and their keys. Append new streams at the end: reordering changes results.
 STREAM_NAMES = (
-    "setup",  # population, places, ties and initial providers (drawn once, not weekly)
+    "setup",  # population, place layout, ties and where the first providers are (drawn once)
     "shocks",  # life shocks: one per resident per week
     "engagement",  # start, drop-out and provider choice: one per resident per week
     "referral",  # link-worker referral and follow-up: one per resident per week
     "admission",  # priority for a place at a full group: one per resident per week
     "cuts",  # who keeps a place when a group cuts sessions: one per resident per week
     "closures",  # closures for reasons other than money: one per provider slot per week
-    "founding",  # traits of a newly founded provider: per provider slot per week
+    "founding",  # traits of a newly founded provider (the first ones in week 0): per slot
     "funding",  # chance in how bids are scored: one per provider slot per round
     "scale",  # where the scale rule founds providers: per new provider per round
     "mesa",  # handed to mesa.Model(rng=...) for Mesa's own shuffles (no model rule uses it)

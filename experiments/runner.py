@@ -20,12 +20,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import math
-import platform
-import subprocess
 import sys
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, wait
-from importlib import metadata
 from pathlib import Path
 
 import pandas as pd
@@ -33,10 +30,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
-from abm import __version__
 from abm.compare import format_table, summary_table
 from abm.errors import InputError
 from abm.io import write_csv, write_json, write_parquet
+from abm.provenance import provenance as _provenance
 from abm.runs import RunSpec, execute
 from experiments.executors import RayExecutor, SerialExecutor
 from experiments.spec import Sweep, load_sweep
@@ -46,7 +43,6 @@ SCHEMA_VERSION = 1
 RESIDENT_WEEKS_PER_SECOND = 15e6
 #: Aim for tasks of about this many seconds: long enough to amortise Ray's overhead.
 TARGET_TASK_SECONDS = 1.0
-PACKAGES = ("mesa", "numpy", "scipy", "pandas", "pyarrow", "ray", "pyyaml")
 
 
 def run_batch(specs: list[RunSpec], weekly: bool, run: Callable = execute) -> list[tuple]:
@@ -321,34 +317,6 @@ def _read_manifest(out: Path) -> dict:
 
     path = out / "manifest.json"
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-
-
-def _provenance() -> dict:
-    """Git commit, versions and machine, so a report can say exactly what produced a number."""
-    root = Path(__file__).resolve().parent.parent
-
-    def git(*args: str) -> str | None:
-        try:
-            return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True,
-                                  check=True, timeout=10).stdout.strip()
-        except (OSError, subprocess.SubprocessError):
-            return None
-
-    packages = {}
-    for name in PACKAGES:
-        try:
-            packages[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            packages[name] = None
-    status = git("status", "--porcelain")
-    return {
-        "git_commit": git("rev-parse", "HEAD"),
-        "git_dirty": bool(status) if status is not None else None,
-        "model_version": __version__,
-        "python": sys.version.split()[0],
-        "platform": platform.platform(),
-        "packages": packages,
-    }
 
 
 def _now() -> str:
