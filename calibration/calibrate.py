@@ -396,6 +396,7 @@ def fit_figure(report: pd.DataFrame, path: Path, title: str) -> Path:
                 ax.errorbar([mid], [y], xerr=[[mid - lo], [hi - mid]], fmt="o", color=colour,
                             label=f"model, {label} (90%)")
         ax.set_yticks([])
+        ax.set_ylim(-0.6, 2.6)
         tag = "" if r.fitted else " (held out)"
         ax.set_title(f"{r.target}{tag} - {r.place}", fontsize=8, loc="left")
         ax.tick_params(labelsize=7)
