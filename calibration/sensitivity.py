@@ -201,7 +201,7 @@ def write_figures(morris: pd.DataFrame | None, sobol: pd.DataFrame | None, folde
         for ax in list(axes.flat)[len(outcomes):]:
             ax.axis("off")
         fig.suptitle(f"{title}: {'Morris screening' if kind == 'morris' else 'Sobol indices'}")
-        fig.tight_layout()
+        fig.tight_layout(rect=(0, 0, 1, 0.97))  # leave room for the title
         path = folder / f"{kind}.png"
         fig.savefig(path, dpi=110)
         plt.close(fig)
