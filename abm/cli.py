@@ -19,6 +19,7 @@ from abm.commissioning import RULES
 from abm.errors import InputError
 from abm.parameters import BY_NAME, PARAMETERS, unknown_name_message
 from abm.provenance import version_text
+from calibration import cli as calibration_cli
 
 EXIT_BAD_INPUT = 2
 
@@ -100,6 +101,7 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("scenarios", help="list the shipped scenarios").set_defaults(
         handler=_scenarios)
     report_cli.add_parser(commands)
+    calibration_cli.add_parser(commands)
     return parser
 
 
