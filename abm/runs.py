@@ -18,9 +18,20 @@ import pandas as pd
 
 from abm import __version__
 from abm.commissioning import parse_rules
-from abm.errors import InputError
+from abm.errors import InputError, shown
 from abm.parameters import Params
 from abm.places import load_place
+
+#: Largest seed: ``SeedSequence`` takes any whole number >= 0, but results store the seed as a
+#: Parquet int64, so a larger one could run and then fail to be written.
+MAX_SEED = 2**63 - 1
+
+
+def seed_problem(seed: object, name: str = "seed") -> str | None:
+    """What is wrong with a run seed (None if nothing): a whole number from 0 to 2**63 - 1."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        return f"{name} = {shown(seed)}: allowed is a whole number from 0 to 2**63 - 1"
+    return None
 
 
 @dataclass(frozen=True)
@@ -39,8 +50,8 @@ class RunSpec:
     def make(cls, scenario: str, place: str, rules, parameters: dict, seed: int, years: float,
              point: int = 0) -> RunSpec:
         """A spec with rules and seed checked and parameters in canonical order."""
-        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-            raise InputError(f"seed = {seed!r}: allowed is a whole number >= 0")
+        if (problem := seed_problem(seed)) is not None:
+            raise InputError(problem)
         return cls(scenario, place, parse_rules(rules), tuple(sorted(parameters.items())),
                    int(seed), float(years), point)
 

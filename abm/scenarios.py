@@ -28,7 +28,7 @@ from typing import Any
 from abm import yamlfile
 from abm.checks import parameter_values
 from abm.commissioning import RULES, make_plan, parse_rules
-from abm.errors import InputError
+from abm.errors import InputError, clipped, shown
 from abm.parameters import Params, problems, unknown_name_message
 from abm.places import place_names
 
@@ -86,7 +86,7 @@ def find_scenario(name_or_path: str | Path) -> Path:
     if yamlfile.exists(shipped):
         return shipped
     raise InputError(yamlfile.one_line(
-        [unknown_name_message("scenario", text, scenario_names(), "abm scenarios")]))
+        [unknown_name_message("scenario", clipped(text), scenario_names(), "abm scenarios")]))
 
 
 def load_scenario(name_or_path: str | Path) -> Scenario:
@@ -135,7 +135,7 @@ def _resolve(path: Path, seen: tuple[Path, ...]) -> tuple[Scenario, list[str]]:
         return f"{path}:{data.line_of(key)}"
 
     found = [
-        f"{at(key)}: {unknown_name_message('key', key, list(SCENARIO_KEYS))}"
+        f"{at(key)}: {unknown_name_message('key', clipped(key), list(SCENARIO_KEYS))}"
         for key in data
         if key not in SCENARIO_KEYS
     ]
@@ -154,12 +154,14 @@ def _resolve(path: Path, seen: tuple[Path, ...]) -> tuple[Scenario, list[str]]:
 
     description = data.get("description", "")
     if not isinstance(description, str):
-        found.append(f"{at('description')}: 'description' = {description!r}: allowed is text")
+        found.append(f"{at('description')}: 'description' = {shown(description)}: "
+                     "allowed is text")
         description = ""
 
     place = data.get("place", parent.place)
     if "place" in data and place not in place_names():
-        found.append(f"{at('place')}: {unknown_name_message('place', place, place_names())}")
+        found.append(
+            f"{at('place')}: {unknown_name_message('place', clipped(place), place_names())}")
 
     rules = parent.rules
     if "rules" in data:
@@ -168,13 +170,14 @@ def _resolve(path: Path, seen: tuple[Path, ...]) -> tuple[Scenario, list[str]]:
             names = raw.split("+") if isinstance(raw, str) else raw
             bad = [n for n in names if not isinstance(n, str) or n.strip() not in RULES]
             if bad:
-                found.append(f"{at('rules')}: {unknown_name_message('rule', bad[0], RULES)}")
+                found.append(
+                    f"{at('rules')}: {unknown_name_message('rule', clipped(bad[0]), RULES)}")
             else:
                 rules = parse_rules(names)
         else:
             found.append(
-                f"{at('rules')}: 'rules' = {raw!r}: allowed is a rule name, names joined by '+' "
-                f"or a list of names from {', '.join(RULES)}"
+                f"{at('rules')}: 'rules' = {shown(raw)}: allowed is a rule name, names joined "
+                f"by '+' or a list of names from {', '.join(RULES)}"
             )
 
     own, own_problems = parameter_values(data, "parameters", path)
@@ -203,7 +206,8 @@ def _resolve(path: Path, seen: tuple[Path, ...]) -> tuple[Scenario, list[str]]:
 def _parent_path(child: Path, extends: object) -> tuple[Path | None, str | None]:
     """Where ``extends`` points, or why it cannot be followed."""
     if not isinstance(extends, str) or not extends.strip():
-        return None, f"'extends' = {extends!r}: allowed is the name or path of a scenario file"
+        return None, (f"'extends' = {shown(extends)}: allowed is the name or path of a "
+                      "scenario file")
     text = extends.strip()
     if text.endswith((".yaml", ".yml")):
         candidates = [child.parent / text]
@@ -213,6 +217,6 @@ def _parent_path(child: Path, extends: object) -> tuple[Path | None, str | None]
         if yamlfile.exists(candidate):
             return candidate.resolve(), None
     return None, (
-        f"'extends' = '{text}': no such scenario (looked for "
-        f"{' and '.join(str(c) for c in candidates)})"
+        f"'extends' = '{clipped(text)}': no such scenario (looked for "
+        f"{' and '.join(clipped(str(c), 200) for c in candidates)})"
     )
