@@ -277,7 +277,7 @@ def _compare(args: argparse.Namespace) -> int:
     if args.out:
         _collect(problems, check_out_folder, args.out)
     runs = len(names) * len(args.place or [None]) * args.seeds
-    if runs > DEFAULT_MAX_RUNS:  # worked out before any run is listed
+    if runs > DEFAULT_MAX_RUNS and args.seeds <= 100_000:  # worked out, not listed
         problems.append(f"compare would make {runs:,} runs: allowed is at most "
                         f"{DEFAULT_MAX_RUNS:,}; use `abm sweep` for more")
     if problems:

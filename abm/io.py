@@ -198,6 +198,8 @@ def check_out_folder(path: str | Path, option: str = "--out") -> Path:
             raise InputError(f"{option} {shown}: cannot write in {clipped(str(probe), 300)} "
                              "(no permission, or a read-only file system): allowed is a folder "
                              "you can write")
+    except InputError:
+        raise
     except (OSError, ValueError) as error:  # a name too long, a NUL in it
         reason = getattr(error, "strerror", None) or str(error)
         raise InputError(f"{option} {shown}: cannot use this path ({reason})") from None

@@ -19,6 +19,7 @@ with the file, line, key, value and what is allowed. YAML is read with the safe 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
@@ -92,7 +93,7 @@ def find_scenario(name_or_path: str | Path) -> Path:
 def load_scenario(name_or_path: str | Path) -> Scenario:
     """Load, validate and resolve a scenario; raise :class:`InputError` listing every defect."""
     path = find_scenario(name_or_path)
-    scenario, found = _resolve(path.resolve(), ())
+    scenario, found = _resolve(_real(path), ())
     if found:
         raise InputError(yamlfile.one_line(found))
     return scenario
@@ -112,7 +113,7 @@ def validate(paths: list[str | Path]) -> list[str]:
 def scenario_name(path: Path) -> str:
     """``extra_money/embed`` for a shipped file, the file's stem for any other."""
     try:
-        return str(path.resolve().relative_to(scenarios_dir().resolve()).with_suffix(""))
+        return str(_real(path).relative_to(scenarios_dir().resolve()).with_suffix(""))
     except ValueError:
         return path.stem
 
@@ -203,6 +204,15 @@ def _resolve(path: Path, seen: tuple[Path, ...]) -> tuple[Scenario, list[str]]:
     return scenario, found
 
 
+def _real(path: Path) -> Path:
+    """``path`` with symbolic links resolved; as given (made absolute) if they loop, so that
+    reading it reports the loop."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return Path(os.path.abspath(path))
+
+
 def _parent_path(child: Path, extends: object) -> tuple[Path | None, str | None]:
     """Where ``extends`` points, or why it cannot be followed."""
     if not isinstance(extends, str) or not extends.strip():
@@ -215,7 +225,7 @@ def _parent_path(child: Path, extends: object) -> tuple[Path | None, str | None]
         candidates = [child.parent / f"{text}.yaml", scenarios_dir() / f"{text}.yaml"]
     for candidate in candidates:
         if yamlfile.exists(candidate):
-            return candidate.resolve(), None
+            return _real(candidate), None
     return None, (
         f"'extends' = '{clipped(text)}': no such scenario (looked for "
         f"{' and '.join(clipped(str(c), 200) for c in candidates)})"

@@ -22,7 +22,13 @@ import yaml
 from abm.errors import InputError, printable, shown
 
 #: Largest file read, in bytes: every shipped scenario, place and sweep file is under 4 KiB.
-MAX_BYTES = 1 << 20
+#: A larger file is refused before it is read.
+MAX_BYTES = 256 << 10
+#: Most values (mappings, lists, scalars, aliases) a document may hold: shipped files hold
+#: under 100, a sweep's grid of four parameters with a thousand values each 4,000. PyYAML
+#: (pure Python) composes about 10,000 values a second on a busy core; a file with more is
+#: refused part-read, so no file takes more than a second or two.
+MAX_NODES = 10_000
 #: Deepest nesting of mappings and lists accepted (shipped files nest 3 deep).
 MAX_DEPTH = 64
 #: Most characters a document may stand for once every alias (*name) is expanded: scalar
@@ -53,9 +59,10 @@ def one_line(problems: list[str]) -> list[str]:
 
 
 def exists(path: Path) -> bool:
-    """Whether ``path`` exists; a name the system cannot use (too long, say) does not."""
+    """Whether something is at ``path`` (a symbolic link counts, even one that leads nowhere:
+    reading it then says why); a name the system cannot use (too long, say) is nothing."""
     try:
-        return path.exists()
+        return os.path.lexists(path)
     except (OSError, ValueError):
         return False
 
@@ -74,16 +81,19 @@ def read_bytes(path: str | Path, max_bytes: int = MAX_BYTES) -> bytes:
         raise InputError(one_line([f"{path}: file not found"])) from None
     except (OSError, ValueError) as error:  # ValueError: a NUL in the name
         raise InputError(one_line([f"{path}: cannot read the file ({_reason(error)})"])) from None
-    with os.fdopen(fd, "rb") as file:
+    try:
         status = os.fstat(fd)
         if not stat.S_ISREG(status.st_mode):
             raise InputError(one_line([f"{path}: {_kind(status.st_mode)}, not a regular file: "
                                        "allowed is a regular file"]))
-        try:  # the size is checked again after reading: a file may grow, /proc's say 0
+        with os.fdopen(fd, "rb", closefd=False) as file:
+            # The size is checked again after reading: a file may grow, /proc's say 0.
             data = b"" if status.st_size > max_bytes else file.read(max_bytes + 1)
-        except OSError as error:
-            raise InputError(one_line([f"{path}: cannot read the file ({_reason(error)})"])
-                             ) from None
+    except OSError as error:
+        raise InputError(one_line([f"{path}: cannot read the file ({_reason(error)})"])
+                         ) from None
+    finally:
+        os.close(fd)
     if status.st_size > max_bytes or len(data) > max_bytes:
         raise InputError(one_line([f"{path}: the file is larger than {max_bytes:,} bytes: "
                                    "allowed is a smaller file"]))
@@ -140,21 +150,27 @@ def parse(text: str, path: str | Path) -> Any:
 
 
 class _Loader(yaml.SafeLoader):
-    """PyYAML's safe loader, refusing nesting deeper than :data:`MAX_DEPTH` while composing
-    (PyYAML's composer recurses once per level: 50,000 levels end in ``RecursionError``)."""
+    """PyYAML's safe loader, refusing nesting deeper than :data:`MAX_DEPTH` (PyYAML's composer
+    recurses once per level: 50,000 levels end in ``RecursionError``) and more than
+    :data:`MAX_NODES` values, while composing: the rest of the file is never read."""
 
     def __init__(self, text: str, path: Path):
         super().__init__(text)
         self._path = path
         self._depth = 0
+        self._nodes = 0
 
     def compose_node(self, parent, index):
         self._depth += 1
+        self._nodes += 1
         try:
-            if self._depth > MAX_DEPTH:
+            if self._depth > MAX_DEPTH or self._nodes > MAX_NODES:
                 line = self.peek_event().start_mark.line + 1
-                raise InputError(f"{self._path}:{line}: nesting is deeper than {MAX_DEPTH} "
-                                 f"levels: allowed is at most {MAX_DEPTH}")
+                what = (f"nesting is deeper than {MAX_DEPTH} levels: allowed is at most "
+                        f"{MAX_DEPTH}" if self._depth > MAX_DEPTH else
+                        f"the file holds more than {MAX_NODES:,} values: allowed is at most "
+                        f"{MAX_NODES:,}")
+                raise InputError(f"{self._path}:{line}: {what}")
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1

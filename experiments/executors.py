@@ -40,7 +40,7 @@ def check_address(address: str | None) -> str | None:
         return None if address == "local" else address
     match = _ADDRESS.match(address)
     if match is None or not 1 <= int(match["port"]) <= 65535:
-        raise InputError(f"--address {clipped(address)!r}: {_ADDRESS_ALLOWED}")
+        raise InputError(f"--address '{clipped(address)}': {_ADDRESS_ALLOWED}")
     return address
 
 

@@ -170,10 +170,10 @@ def run_sweep(spec_path: str | Path, out: str | Path, *, address: str | None = N
                             num_cpus=num_cpus, serial=serial, connect_timeout=connect_timeout,
                             run=run)
         except KeyboardInterrupt:
-            _mark(out, manifest, invocation, "interrupted", "interrupted while finishing")
+            _mark(out, manifest, invocation, "interrupted", "interrupted while finishing", sweep)
             raise
         except BaseException as error:
-            _mark(out, manifest, invocation, "stopped", _error_text(error))
+            _mark(out, manifest, invocation, "stopped", _error_text(error), sweep)
             raise
 
 
@@ -193,9 +193,10 @@ def _execute(out: Path, sweep: Sweep, specs: list[RunSpec], ids: list[str], mani
         executor = RayExecutor(address, num_cpus, sweep.max_retries, connect_timeout)
     invocation |= {"workers": executor.workers, "skipped": skipped,
                    "ray_address": getattr(executor, "address_used", None)}
-    where = "in this process" if isinstance(executor, SerialExecutor) else (
-        f"on {executor.workers} CPU{'s' if executor.workers > 1 else ''}")
-    _say(f"planned {len(specs):,} runs {where}: {skipped:,} already done, {len(todo):,} to run")
+    cpus = f"{executor.workers} CPU{'s' if executor.workers > 1 else ''}"
+    if isinstance(executor, SerialExecutor):
+        cpus += " (in this process, without Ray)"
+    _say(f"planned {len(specs):,} runs on {cpus}: {skipped:,} already done, {len(todo):,} to run")
 
     finished, failures, state = 0, [], "complete"
     progress = Progress(len(todo))
@@ -302,7 +303,7 @@ def summarise(folder: str | Path, baseline: str | None = None,
     if baseline is None:
         baseline = manifest.get("baseline", results["scenario"].iloc[0])
     if baseline not in scenarios:
-        raise InputError(f"--baseline {clipped(baseline)!r} is not among the scenarios of "
+        raise InputError(f"--baseline '{clipped(baseline)}' is not among the scenarios of "
                          f"{folder} with runs done: allowed are {clipped(', '.join(scenarios))}")
     table = summary_table(results, baseline=baseline)
     if not running:
@@ -416,8 +417,10 @@ def _consolidate(out: Path, found: Contents, ids: list[str], sweep: Sweep
     return table
 
 
-def _mark(out: Path, manifest: dict, invocation: dict, state: str, error: str) -> None:
-    """Record that this invocation ended early (``state``: stopped or interrupted) and why.
+def _mark(out: Path, manifest: dict, invocation: dict, state: str, error: str,
+          sweep: Sweep) -> None:
+    """Record that this invocation ended early (``state``: stopped or interrupted), why, and
+    the counts of what the folder holds now.
 
     Derived outputs are removed first: they would no longer match the parts, and on a full
     disk their space lets the manifest be written. If even that fails, the manifest still
@@ -426,6 +429,11 @@ def _mark(out: Path, manifest: dict, invocation: dict, state: str, error: str) -
     _remove_derived(out)
     invocation |= {"finished_at": _now(), "status": state, "error": error}
     manifest["status"] = state
+    try:
+        ids = [r["run_id"] for r in manifest["runs"]]
+        manifest["counts"] = counts(manifest, contents(out, ids, sweep.record == "weekly"))
+    except Exception:  # counting is a courtesy here: the error being reported matters more
+        manifest.pop("counts", None)
     with contextlib.suppress(ResourceError):
         write_json(manifest, out / MANIFEST)
 
