@@ -75,6 +75,11 @@ TARGET_TASK_SECONDS = 1.0
 PACKAGES = ("mesa", "numpy", "scipy", "pandas", "pyarrow", "ray", "pyyaml")
 
 
+#: Why a sweep is incomplete, from its status (corrected by the lock), in words.
+_WHY = {"incomplete": "some runs failed", "interrupted": "the sweep was interrupted",
+        "stopped": "the sweep stopped before the end"}
+
+
 class IncompleteSweep(Exception):
     """``summarise`` was asked for the table of a sweep that has not finished all its runs."""
 
@@ -291,9 +296,10 @@ def summarise(folder: str | Path, baseline: str | None = None,
     running = holder(folder) is not None
     gap = ""
     if tally["remaining"]:
-        gap = (f"{folder} is incomplete ({'a sweep is still running' if running else state}): "
-               f"{tally['done']:,} of {tally['runs']:,} runs done, {tally['failed']:,} failed, "
-               f"{missing:,} missing")
+        why = "a sweep is still running" if running else _WHY.get(
+            state, "runs are missing from the folder")
+        gap = (f"{folder} is incomplete ({why}): {tally['done']:,} of {tally['runs']:,} runs "
+               f"done, {tally['failed']:,} failed, {missing:,} missing")
         if not allow_incomplete or not tally["done"]:
             raise IncompleteSweep(f"{gap}; run the sweep command again to finish it"
                                   + (", or add --allow-incomplete to summarise the runs done"

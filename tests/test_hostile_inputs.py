@@ -411,7 +411,8 @@ MEMORY_CASES = [
          ("unknown rule '['lol', 'lol', 'lol', 'lol', ...]': allowed are embed",)),
     Case("merge_key_bomb", validate(merge_bomb()), ("aliases (*name) expand this value",)),
     Case("alias_bomb_in_a_place", lambda f: ["run", "--out", out(f), "--place", write(
-        f, "place.yaml", re.sub(r"rural_share: .*", f"rural_share: {inline_bomb()}", PLACE, count=1))],
+        f, "place.yaml", re.sub(r"rural_share: .*", f"rural_share: {inline_bomb()}", PLACE,
+                                count=1))],
          ("'rural_share' = [['lol', 'lol', 'lol', 'lol', 'lol', 'lol', 'lol', 'lol', 'lol'], ",
           " ... ", "allowed is a number from 0 to 1")),
     Case("alias_bomb_in_a_sweep", sweep(bomb() + SWEEP_HEAD + "description: *l9\n"),
