@@ -52,7 +52,7 @@ from experiments.executors import (
     check_address,
     check_reachable,
 )
-from experiments.lock import LOCK_NAME, FolderLock, holder
+from experiments.lock import LOCK_NAME, FolderLock, describe, holder
 from experiments.progress import Progress
 from experiments.results import (
     DERIVED,
@@ -149,6 +149,9 @@ def run_sweep(spec_path: str | Path, out: str | Path, *, address: str | None = N
     identity = "\n".join([*sorted(ids), f"record={sweep.record}"])
     sweep_id = hashlib.sha256(identity.encode()).hexdigest()[:16]
     out = check_out_folder(out)
+    if (running := holder(out)) is not None:  # the lock says it again, race-free, below
+        raise InputError(f"{out} is in use by another sweep ({describe(running)}): wait for it "
+                         "to finish, or choose another --out")
     _existing_manifest(out, sweep_id, resume, locked=False)
     if address not in (None, "auto") and not serial:
         check_reachable(address, connect_timeout)

@@ -360,24 +360,49 @@ def test_two_sweeps_into_one_folder_at_once_one_is_refused_naming_the_other(tmp_
     assert manifest(out)["counts"] == {"runs": 8, "done": 8, "failed": 0, "remaining": 0}
 
 
+GATED_SWEEP = """
+import sys, time
+from pathlib import Path
+from abm.runs import execute
+from experiments.runner import run_sweep
+
+gate = Path(sys.argv[3])
+
+def gated(spec, weekly):
+    while gate.exists():  # the test opens the gate when it has seen what it needs
+        time.sleep(0.05)
+    return execute(spec, weekly)
+
+sys.exit(run_sweep(sys.argv[1], sys.argv[2], serial=True, run=gated))
+"""
+
+
 def test_a_different_sweep_is_refused_while_one_runs_and_after(tmp_path):
-    spec = tiny_sweep(tmp_path, seeds=12)
-    other = tiny_sweep(tmp_path, seeds=2, name="other.yaml")
-    out = tmp_path / "out"
-    running = abm_process("sweep", str(spec), "--out", str(out), "--serial")
-    wait_for(lambda: lock_holder(out) is not None)
-    with pytest.raises(InputError, match=rf"is in use by another sweep \(pid {running.pid} "):
-        run_sweep(other, out, serial=True)
+    """The issue's case: two different sweeps into one folder 2 s apart were both accepted and
+    their rows merged. A sweep held at its first run by a gate keeps the folder busy."""
+    spec = tiny_sweep(tmp_path, seeds=2)
+    other = tiny_sweep(tmp_path, seeds=2, name="other.yaml", extra="grid: {uptake_rate: [0.02]}\n")
+    out, gate = tmp_path / "out", tmp_path / "gate"
+    gate.touch()
+    running = subprocess.Popen([sys.executable, "-c", GATED_SWEEP, str(spec), str(out),
+                                str(gate)], cwd=ROOT, text=True, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE)
+    wait_for(lambda: (out / "manifest.json").exists() and lock_holder(out) is not None)
+    for attempt in (other, spec):  # a different sweep, and the same one a second time
+        with pytest.raises(InputError, match=rf"is in use by another sweep \(pid {running.pid} "
+                                             r"on host .*, since .*\): wait for it to finish"):
+            run_sweep(attempt, out, serial=True)
+    gate.unlink()
     _, err = running.communicate(timeout=300)
     assert running.returncode == 0, err
     with pytest.raises(InputError, match="holds results of a different sweep"):
         run_sweep(other, out, serial=True)
-    assert sorted(set(summary(out).seed)) == sorted(manifest(out)["resolved"]["seed_values"])
+    assert len(summary(out)) == 4 and set(summary(out).uptake_rate) == {0.015}
 
 
 def test_a_lock_left_by_a_killed_sweep_is_taken_over_with_a_warning(tmp_path, ray_cluster,
                                                                     capsys):
-    spec = tiny_sweep(tmp_path, seeds=12)
+    spec = tiny_sweep(tmp_path, seeds=6)
     out = tmp_path / "out"
     killed = abm_process("sweep", str(spec), "--out", str(out), "--serial")
     wait_for(lambda: len(parts(out)) >= 2)
@@ -393,7 +418,7 @@ def test_a_lock_left_by_a_killed_sweep_is_taken_over_with_a_warning(tmp_path, ra
     assert f"left locked by a sweep that is no longer running (pid {killed.pid} on host " in \
         warning and warning.endswith("taking it over")
     ids = run_ids(out)
-    assert len(ids) == len(set(ids)) == 24
+    assert len(ids) == len(set(ids)) == 12
     assert manifest(out)["status"] == "complete" and lock_holder(out) is None
 
 
