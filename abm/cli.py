@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from abm.commissioning import RULES, parse_rules
+from abm.commissioning import RULES, make_plan, parse_rules
 from abm.errors import InputError, clipped, printable, printable_text, shown
 from abm.parameters import BY_NAME, PARAMETERS, unknown_name_message
 
@@ -194,7 +194,7 @@ def _run(args: argparse.Namespace) -> int:
     parameters = {**scenario.parameters, **changes}
     spec = RunSpec.make(scenario.name, args.place or scenario.place, args.rule or scenario.rules,
                         parameters, args.seed, args.years)
-    spec.params  # validate the merged parameters before running  # noqa: B018
+    make_plan(spec.rules, spec.params)  # the rules' budget shares, checked before running
     print(printable(f"Running '{scenario.name}' in {place.title}, rules "
                     f"{'+'.join(spec.rules)}, seed {spec.seed}, {spec.years:g} years after a "
                     f"{spec.params.burn_in_years}-year burn-in ..."), file=sys.stderr)

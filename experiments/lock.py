@@ -27,7 +27,7 @@ from abm.errors import InputError, ResourceError, clipped
 from abm.io import cannot_write
 
 LOCK_NAME = ".lock"
-RETRIES = 10  # tenths of a second to wait for a holder to write its record
+RETRIES = 10  # tenths of a second to keep trying a lock held by someone else
 
 
 class FolderLock:
@@ -87,15 +87,15 @@ class FolderLock:
 
 
 def _take(fd: int, folder: Path) -> None:
-    """Take the lock, or raise naming its holder. A holder that has not written its record
-    yet is waited for briefly: it is a sweep starting, or :func:`holder` looking."""
+    """Take the lock, or raise naming its holder. The lock is tried for a second before
+    giving up: the holder may be :func:`holder` looking for a moment, not a sweep."""
     for attempt in range(RETRIES + 1):
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             return
         except BlockingIOError:
             record = _holder(fd)
-            if record or attempt == RETRIES:
+            if attempt == RETRIES:
                 raise InputError(f"{folder} is in use by another sweep ({describe(record)}): "
                                  "wait for it to finish, or choose another --out") from None
             time.sleep(0.1)

@@ -66,12 +66,13 @@ def warnings(err: str) -> list[str]:
     return [line for line in err.splitlines() if line.startswith("abm: warning: ")]
 
 
-@pytest.fixture
-def clean(tmp_path):
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory):
     """A finished serial sweep of 6 runs to compare damaged-then-resumed folders against."""
-    spec = tiny_sweep(tmp_path)
-    assert run_sweep(spec, tmp_path / "clean", serial=True) == 0
-    return spec, summary(tmp_path / "clean")
+    folder = tmp_path_factory.mktemp("clean")
+    spec = tiny_sweep(folder)
+    assert run_sweep(spec, folder / "clean", serial=True) == 0
+    return spec, summary(folder / "clean")
 
 
 # --- corruption: damaged, stray, copied, foreign and duplicated parts -------------------------
@@ -338,6 +339,7 @@ def lock_holder(out: Path) -> dict | None:
         return None
 
 
+@pytest.mark.slow
 def test_two_sweeps_into_one_folder_at_once_one_is_refused_naming_the_other(tmp_path):
     """The issue's case: the same sweep on --num-cpus 1 and 2 into one --out at the same time
     gave every row twice. Now one runs (on a real local Ray) and the other is refused."""
@@ -400,6 +402,7 @@ def test_a_different_sweep_is_refused_while_one_runs_and_after(tmp_path):
     assert len(summary(out)) == 4 and set(summary(out).uptake_rate) == {0.015}
 
 
+@pytest.mark.slow
 def test_a_lock_left_by_a_killed_sweep_is_taken_over_with_a_warning(tmp_path, ray_cluster,
                                                                     capsys):
     spec = tiny_sweep(tmp_path, seeds=6)
@@ -437,6 +440,7 @@ def test_a_lock_recorded_by_another_machine_is_refused_not_taken(tmp_path):
 
 # --- Ray: local means local; a remote address has a time limit -----------------------------------
 
+@pytest.mark.slow
 def test_with_no_address_a_sweep_starts_its_own_ray_beside_a_running_one(tmp_path, ray_cluster):
     """The issue's case: a sweep joined another cluster it found on the machine (and crashed
     with --num-cpus). This test session's Ray is running; the sweep must start its own."""
