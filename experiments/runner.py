@@ -202,9 +202,12 @@ def _execute(out: Path, sweep: Sweep, specs: list[RunSpec], ids: list[str], mani
     invocation |= {"workers": executor.workers, "skipped": skipped,
                    "ray_address": getattr(executor, "address_used", None)}
     cpus = f"{executor.workers} CPU{'s' if executor.workers > 1 else ''}"
-    if isinstance(executor, SerialExecutor):
-        cpus += " (in this process, without Ray)"
-    _say(f"planned {len(specs):,} runs on {cpus}: {skipped:,} already done, {len(todo):,} to run")
+    if not todo:
+        _say(f"planned {len(specs):,} runs: all already done, nothing to run")
+    else:
+        where = " (in this process, without Ray)" if serial else ""
+        _say(f"planned {len(specs):,} runs on {cpus}{where}: {skipped:,} already done, "
+             f"{len(todo):,} to run")
 
     finished, failures, state = 0, [], "complete"
     progress = Progress(len(todo))

@@ -351,7 +351,7 @@ def check_refusal(case: Case, code, err: str, seconds: float) -> None:
 def test_the_corpus_is_large_and_names_are_unique():
     names = [c.name for c in CASES + MEMORY_CASES]
     assert len(names) == len(set(names))
-    assert len(names) >= 60
+    assert len(names) >= 60, "besides the malformed files of tests/malformed/"
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
@@ -372,6 +372,33 @@ def test_hostile_input_is_refused_in_one_line_quickly_writing_nothing(case, tmp_
     assert captured.out == ""
     assert snapshot(tmp_path) == before, "nothing may be written"
     assert not (tmp_path / "out").exists()
+
+
+MALFORMED = sorted((Path(__file__).resolve().parent / "malformed").glob("*.yaml"))
+
+
+def command_for(path: Path, out_folder: Path) -> list[str]:
+    """The command that reads a malformed file of the corpus in tests/malformed/."""
+    kind = path.name.split("_", 1)[0]
+    if kind == "scenario":
+        return ["validate", str(path)]
+    if kind == "place":
+        return ["run", "--place", str(path), "--out", str(out_folder)]
+    return ["sweep", str(path), "--out", str(out_folder)]
+
+
+@pytest.mark.parametrize("path", MALFORMED, ids=lambda p: p.stem)
+def test_each_malformed_file_is_refused_by_its_command_in_one_line(path, tmp_path, capsys):
+    """The files of tests/malformed/ (one defect each, messages pinned in
+    test_malformed_files.py), read by the command a user would run on them."""
+    before = snapshot(path.parent)
+    start = time.monotonic()
+    with time_limit(LIMIT_S):
+        code = main(command_for(path, tmp_path / "out"))
+    err = capsys.readouterr().err
+    check_refusal(Case(path.stem, lambda f: [], (str(path.parent),)), code, err,
+                  time.monotonic() - start)
+    assert snapshot(path.parent) == before and not (tmp_path / "out").exists()
 
 
 # --- inputs that would eat memory if their guard broke: in a child capped at 2 GiB -----------
