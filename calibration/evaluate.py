@@ -10,20 +10,21 @@ finished run twice. Tasks go to :class:`experiments.executors.SerialExecutor` or
 
 from __future__ import annotations
 
-import hashlib
+import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 from tqdm import tqdm
 
-from abm.io import write_parquet
+from abm.errors import printable_text
+from abm.io import DamagedFile, read_part, write_part
 from abm.runs import RunSpec
 from calibration import outputs
 from experiments.executors import RayExecutor, SerialExecutor
+from experiments.results import batch_key
 from experiments.runner import plan_batches, run_batch
 
 
@@ -40,10 +41,16 @@ class RunStore:
         return set(self.rows()["run_id"]) if len(self.rows()) else set()
 
     def rows(self) -> pd.DataFrame:
-        """Every stored row (read once, then kept up to date by :meth:`add`)."""
+        """Every stored row (read once, then kept up to date by :meth:`add`). A part file
+        that fails its checksum is reported and left out, so its runs are run again."""
         if self._cache is None:
-            files = sorted(self.parts.glob("part-*.parquet"))
-            tables = [pq.read_table(f) for f in files]
+            tables = []
+            for path in sorted(self.parts.glob("part-*.parquet")):
+                try:
+                    tables.append(read_part(path))
+                except DamagedFile as error:
+                    print(f"abm: warning: {printable_text(str(error))}: its runs are run "
+                          "again", file=sys.stderr)
             self._cache = (pa.concat_tables(tables, promote_options="default").to_pandas()
                            if tables else pd.DataFrame({"run_id": pd.Series(dtype=str)}))
             self._cache = self._cache.drop_duplicates("run_id")
@@ -53,9 +60,7 @@ class RunStore:
         """Store finished rows as one part file (atomically)."""
         if not rows:
             return
-        name = "part-" + hashlib.sha256("".join(r["run_id"] for r in rows).encode()
-                                        ).hexdigest()[:16]
-        write_parquet(rows, self.parts / f"{name}.parquet")
+        write_part(rows, self.parts, batch_key(r["run_id"] for r in rows))
         self._cache = pd.concat([self.rows(), pd.DataFrame(rows)], ignore_index=True
                                 ).drop_duplicates("run_id")
 

@@ -136,3 +136,17 @@ def test_known_parameter_values_are_recovered(tmp_path):
         assert row.lo_90 <= truth[name] <= row.hi_90, (name, row.to_dict())
         assert row.identifiable, (name, row.to_dict())
     assert not table.loc["founding_cost_gbp", "identifiable"]
+
+
+def test_a_damaged_stored_run_is_reported_and_run_again(tmp_path, capsys):
+    """The run store's part files carry the runner's checksum: a flipped byte makes the part
+    untrusted, so its runs count as missing (and are run again), with a warning naming it."""
+    store = RunStore(tmp_path)
+    store.add([{"run_id": "a", "x": 1.0}, {"run_id": "b", "x": 2.0}])
+    assert RunStore(tmp_path).ids() == {"a", "b"}
+    (part,) = (tmp_path / "runs").glob("part-*.parquet")
+    data = bytearray(part.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    part.write_bytes(bytes(data))
+    assert RunStore(tmp_path).ids() == set()
+    assert part.name in capsys.readouterr().err
