@@ -1,4 +1,5 @@
-"""The calibration commands of ``abm``: targets, calibrate, sensitivity, uncertainty, patterns.
+"""The calibration commands of ``abm``: targets, calibrate, sensitivity, uncertainty, patterns,
+diagnose, robustness.
 
 ``abm/cli.py`` calls :func:`add_parser`; bad input raises :class:`abm.errors.InputError`
 (one line per problem, exit code 2).
@@ -62,6 +63,38 @@ def add_parser(commands) -> None:
     patterns.set_defaults(handler=_patterns)
 
 
+    diagnose = commands.add_parser(
+        "diagnose", help="the status quo in each place beside its targets and their sources")
+    diagnose.add_argument("--place", action="append",
+                          help="place (repeat; default: every shipped place)")
+    diagnose.add_argument("--seeds", type=int, default=3, help="seeds per place (default 3)")
+    diagnose.add_argument("--years", type=float, default=5.0, help="policy years (default 5)")
+    diagnose.add_argument("--experiments", action="store_true",
+                          help="also the Munford start/stop experiment (three more runs each)")
+    _settings_and_out(diagnose)
+    diagnose.set_defaults(handler=_diagnose)
+
+    robustness = commands.add_parser(
+        "robustness", help="each assumption at either end of its range: do the strategies' "
+                           "effects keep their sign?")
+    robustness.add_argument("--place", default="devon_ics", help="place (default devon_ics)")
+    robustness.add_argument("--parameter", action="append",
+                            help="assumption to vary (repeat; default: the ten the Morris "
+                                 "screening ranked highest)")
+    robustness.add_argument("--seeds", type=int, default=5, help="seeds (default 5)")
+    robustness.add_argument("--years", type=float, default=10.0,
+                            help="policy years (default 10)")
+    _settings_and_out(robustness)
+    robustness.set_defaults(handler=_robustness)
+
+
+def _settings_and_out(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="change a parameter for every run, e.g. n_neighbourhoods=100")
+    parser.add_argument("--out", required=True, help="results folder (resumable)")
+    _executor_options(parser)
+
+
 def _executor_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--address", help="Ray cluster: 'auto' or ray://host:10001 (default: "
                                           "start a local Ray)")
@@ -85,6 +118,56 @@ def _targets(args: argparse.Namespace) -> int:
         places = "all places" if t.places is None else ", ".join(t.places)
         print(f"{t.name:<30} {t.value:>8g} +- {t.sd:<7.3g} {t.output:<32} ({places})\n"
               f"{'':<30} {t.source}")
+    return 0
+
+
+def _checked_run_size(args: argparse.Namespace) -> dict:
+    """``--seeds``, ``--years`` and ``--set`` checked; the parameter changes."""
+    from abm.cli import parse_settings
+
+    if not 1 <= args.seeds <= 1_000:
+        raise InputError(f"--seeds = {args.seeds}: allowed is a whole number from 1 to 1,000")
+    if not 1 / 52 <= args.years <= 100:
+        raise InputError(f"--years = {args.years:g}: allowed is a number from one week to 100")
+    return parse_settings(args.set)
+
+
+def _diagnose(args: argparse.Namespace) -> int:
+    from abm.places import load_place, place_names
+    from calibration.diagnose import format_diagnosis, run_diagnosis
+
+    fixed = _checked_run_size(args)
+    if args.experiments and args.years < 1.5:
+        raise InputError(f"--years = {args.years:g}: allowed is at least 1.5 with --experiments "
+                         "(the 18-month start/stop experiment)")
+    places = args.place or place_names()
+    for place in places:
+        load_place(place)
+    executor = _executor(args)
+    try:
+        table = run_diagnosis(places, args.seeds, args.years, fixed, args.experiments,
+                              Path(args.out), executor)
+    finally:
+        executor.shutdown(wait=False)
+    print(format_diagnosis(table))
+    return 0
+
+
+def _robustness(args: argparse.Namespace) -> int:
+    from abm.places import load_place
+    from calibration.robustness import DEFAULT_PARAMETERS, format_robustness, run_robustness
+
+    fixed = _checked_run_size(args)
+    load_place(args.place)
+    parameters = args.parameter or list(DEFAULT_PARAMETERS)
+    executor = _executor(args)
+    try:
+        table = run_robustness(args.place, parameters, args.seeds, args.years, fixed,
+                               Path(args.out), executor)
+    finally:
+        executor.shutdown(wait=False)
+    print(format_robustness(table, args.place))
+    print(f"\nTable with every effect's mean and 95% interval: {args.out}/robustness.csv")
     return 0
 
 
