@@ -16,8 +16,16 @@ $(STAMP): pyproject.toml
 	$(VENV)/bin/python -m abm.app_assets  # the workshop app's browser files, for offline use
 	touch $(STAMP)
 
+POSTERIOR := calibration/calibrated/main/posterior.parquet
+
 main: $(STAMP)
 	$(VENV)/bin/abm sweep experiments/main.yaml --out results/main
+	@if [ -f $(POSTERIOR) ]; then \
+	  $(VENV)/bin/abm uncertainty experiments/main.yaml --posterior $(POSTERIOR) --seeds 2 \
+	    --out results/uncertainty; \
+	else \
+	  echo "No calibration shipped ($(POSTERIOR)): intervals above are over seeds only."; \
+	fi
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -139,7 +139,7 @@ class Accounts:
         self._year()["wellbeing"] += np.bincount(
             self.decile_index, weights=rs.wellbeing, minlength=10) / WEEKS_PER_YEAR
         self.attender_weeks_by_decile += np.bincount(
-            self.decile_index[rs.state == ATTENDING], minlength=10)
+            self.decile_index, weights=rs.state == ATTENDING, minlength=10)
         self.dropouts_by_decile += np.bincount(self.decile_index[dropped], minlength=10)
         self.referrals += int(new_referrals.sum())
         self.followed_up += int((new_referrals & rs.followed_up).sum())
@@ -157,16 +157,21 @@ class Accounts:
         week = model.week  # already advanced: the number of weeks run
         d = self.decile_index
         wellbeing_by_decile = np.bincount(d, weights=rs.wellbeing, minlength=10)
-        attending = rs.state == ATTENDING
+        # Residents by decile and engagement state, and by decile and past-year attendance.
+        state_by_decile = np.bincount(d * 4 + rs.state, minlength=40).reshape(10, 4)
         past_year = rs.last_attended > week - 1 - PAST_YEAR_WEEKS
-        low = np.bincount(self.third[rs.wellbeing < LOW_LIFE_SATISFACTION], minlength=3)
+        past_year_by_decile = np.bincount(d, weights=past_year, minlength=10)
+        low = np.bincount(self.third, weights=rs.wellbeing < LOW_LIFE_SATISFACTION, minlength=3)
         people_q = by_quintile(self.people_by_decile)
-        attendees = ps.attendees(rs.provider)
         open_ = ps.open
+        attendees = ps.attendees(rs.provider)[open_]
         with np.errstate(invalid="ignore", divide="ignore"):  # a place may lack a quintile
-            attending_q = by_quintile(np.bincount(d[attending], minlength=10)) / people_q
-            past_year_q = by_quintile(np.bincount(d[past_year], minlength=10)) / people_q
-            full = (attendees[open_] >= ps.places[open_]).mean() if open_.any() else np.nan
+            attending_q = by_quintile(state_by_decile[:, ATTENDING]) / people_q
+            past_year_q = by_quintile(past_year_by_decile) / people_q
+            running = ps.places[open_] > 0  # a group rounded down to no places is not "full"
+            full = ((attendees[running] >= ps.places[open_][running]).mean() if running.any()
+                    else np.nan)
+        by_state = state_by_decile.sum(axis=0) / rs.n
         spent = sum(year["spend"].sum() for year in self.years)
         return {
             "week": week,
@@ -175,14 +180,14 @@ class Accounts:
             "sd_wellbeing": float(rs.wellbeing.std()),
             **{f"p_low_ls_{t}": float(v) for t, v in
                zip(THIRDS, low / self.people_by_third, strict=True)},
-            "p_attending": float(attending.mean()),
+            "p_attending": float(by_state[ATTENDING]),
             **{f"p_attending_{q}": float(v) for q, v in zip(QUINTILES, attending_q, strict=True)},
-            "p_past_year": float(past_year.mean()),
+            "p_past_year": float(past_year_by_decile.sum() / rs.n),
             **{f"p_past_year_{q}": float(v) for q, v in zip(QUINTILES, past_year_q, strict=True)},
-            "p_referred": float((rs.state == REFERRED).mean()),
-            "p_dropped_out": float((rs.state == DROPPED_OUT).mean()),
+            "p_referred": float(by_state[REFERRED]),
+            "p_dropped_out": float(by_state[DROPPED_OUT]),
             "n_open_providers": open_.sum() * scale,
-            "n_places": ps.places[open_].sum() / model.sample_fraction * model.place_scale,
+            "n_places": ps.places[open_].sum() / model.sample_fraction * scale,
             "share_providers_full": float(full),
             "link_workers": model.commissioner.link_workers.sum() * scale,
             "closures": self.closures * scale,
@@ -219,6 +224,8 @@ class Accounts:
             "years": years,
             "n_residents": model.resident_state.n,
             "population": model.place.population,
+            **{f"population_{q}": float(v * per_resident) for q, v in zip(
+                QUINTILES, by_quintile(self.people_by_decile), strict=True)},
             "model_version": __version__,
             **{name: float(final[name]) for name in final.index},
         }

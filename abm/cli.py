@@ -1,8 +1,11 @@
 """The ``abm`` command line.
 
 Bad input (an unknown parameter, a value out of range, a malformed file, an unknown place
-or rule) prints one line per problem naming what is wrong and what is allowed, exits with
-code 2 and writes nothing.
+or rule, a folder that cannot be written) prints one line per problem naming what is wrong
+and what is allowed, exits with code 2 and writes nothing: every command checks all its input
+before it runs or writes anything. A full disk or a missing permission met later is one line
+too, with exit code 2. Everything printed is escaped: no control character from a file name or
+a YAML key reaches the terminal.
 """
 
 from __future__ import annotations
@@ -14,12 +17,18 @@ from pathlib import Path
 
 import pandas as pd
 
-from abm import viz_cli
-from abm.commissioning import RULES
-from abm.errors import InputError
+from abm import report_cli, viz_cli
+from abm.commissioning import RULES, make_plan, parse_rules
+from abm.errors import InputError, clipped, printable, printable_text, shown
 from abm.parameters import BY_NAME, PARAMETERS, unknown_name_message
+from abm.provenance import version_text
+from calibration import cli as calibration_cli
 
 EXIT_BAD_INPUT = 2
+EXIT_INCOMPLETE = 1
+#: Longest problem line printed (characters): the first part and the end (what is allowed)
+#: of a longer one are kept.
+MAX_LINE = 1_000
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -30,18 +39,39 @@ def main(argv: Sequence[str] | None = None) -> int:
         return args.handler(args) or 0
     except InputError as error:
         for problem in error.problems:
-            print(f"abm: error: {problem}", file=sys.stderr)
+            _error(problem)
+        return EXIT_BAD_INPUT
+    except OSError as error:  # an error no reader or writer turned into a sentence
+        _error(f"{error.strerror or type(error).__name__}"
+               + (f": {error.filename}" if error.filename else ""))
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("abm: interrupted", file=sys.stderr)
         return 130
 
 
+def _error(problem: str) -> None:
+    """Print one problem as one safe line: escaped, and cut in the middle if very long."""
+    line = printable(problem)
+    if len(line) > MAX_LINE:
+        line = f"{line[:MAX_LINE - 300]} ... {line[-290:]}"
+    print(f"abm: error: {line}", file=sys.stderr)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its errors on one escaped line (usage is one ``--help`` away)."""
+
+    def error(self, message: str):
+        _error(f"{self.prog}: {message} (see {self.prog} --help)")
+        raise SystemExit(EXIT_BAD_INPUT)
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="abm",
         description="Community assets and health disparities: an agent-based model for ICSs.",
     )
+    parser.add_argument("--version", action="version", version=version_text())
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = commands.add_parser("run", help="run one scenario and print its outcomes")
@@ -52,7 +82,8 @@ def _parser() -> argparse.ArgumentParser:
                      help="commissioning rules, e.g. scale+embed (default: the scenario's)")
     run.add_argument("--years", type=float, default=10.0,
                      help="policy years after the burn-in (default 10)")
-    run.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    run.add_argument("--seed", type=int, default=0,
+                     help="random seed, 0 to 2**63 - 1 (default 0)")
     _add_set(run)
     run.add_argument("--out", default="results/runs", help="folder for the Parquet files")
     run.set_defaults(handler=_run)
@@ -79,6 +110,12 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument("--address", help="Ray cluster: 'auto' or ray://host:10001 (default: "
                                          "start a local Ray)")
     sweep.add_argument("--num-cpus", type=int, help="CPUs for a local Ray (default: all)")
+    sweep.add_argument("--max-runs", type=int,
+                       help="refuse a sweep of more runs than this (default: the file's "
+                            "max_runs, else 100,000)")
+    sweep.add_argument("--connect-timeout", type=float, default=30.0, metavar="SECONDS",
+                       help="time allowed to connect to the Ray cluster at --address "
+                            "(default 30)")
     sweep.add_argument("--resume", action="store_true",
                        help="continue a sweep in --out (re-running the same command does too)")
     sweep.add_argument("--serial", action="store_true",
@@ -88,6 +125,9 @@ def _parser() -> argparse.ArgumentParser:
     summarise = commands.add_parser("summarise", help="summarise a sweep's results folder")
     summarise.add_argument("folder", help="results folder of a sweep")
     summarise.add_argument("--baseline", help="scenario compared against (default: the sweep's)")
+    summarise.add_argument("--allow-incomplete", action="store_true",
+                           help="summarise the runs done even if some are missing (otherwise "
+                                "an incomplete sweep is an error, exit code 1)")
     summarise.set_defaults(handler=_summarise)
 
     listing = commands.add_parser("parameters", help="list every parameter with its source")
@@ -98,6 +138,8 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("scenarios", help="list the shipped scenarios").set_defaults(
         handler=_scenarios)
     viz_cli.add_parser(commands)
+    report_cli.add_parser(commands)
+    calibration_cli.add_parser(commands)
     return parser
 
 
@@ -114,18 +156,19 @@ def parse_settings(settings: list[str]) -> dict:
         name = name.strip()
         if not sep:
             problems.append(
-                f"--set {setting!r}: allowed is NAME=VALUE, e.g. --set shock_rate=0.005")
+                f"--set {shown(setting)}: allowed is NAME=VALUE, e.g. --set shock_rate=0.005")
             continue
         parameter = BY_NAME.get(name)
         if parameter is None:
-            message = unknown_name_message("parameter", name, BY_NAME, "abm parameters")
+            message = unknown_name_message("parameter", clipped(name), BY_NAME,
+                                           "abm parameters")
             problems.append(f"--set: {message}")
             continue
         try:
             value = parameter.type(text) if parameter.type is int else float(text)
         except ValueError:
             problems.append(
-                f"--set: parameter '{name}' = {text!r}: allowed is {parameter.allowed()}")
+                f"--set: parameter '{name}' = {shown(text)}: allowed is {parameter.allowed()}")
             continue
         if (problem := parameter.problem_with(value)) is not None:
             problems.append(f"--set: {problem}")
@@ -136,29 +179,51 @@ def parse_settings(settings: list[str]) -> dict:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from abm.io import write_parquet
+    from abm.io import check_out_folder, write_parquet_files
     from abm.places import load_place
-    from abm.runs import RunSpec, execute
+    from abm.runs import RunSpec, execute, seed_problem
     from abm.scenarios import load_scenario
 
-    scenario = load_scenario(args.scenario)
-    place = load_place(args.place or scenario.place)
-    parameters = {**scenario.parameters, **parse_settings(args.set)}
+    problems = []
+    scenario = place = parameters = None
+    scenario = _collect(problems, load_scenario, args.scenario)
+    if scenario is not None or args.place:
+        place = _collect(problems, load_place, args.place or scenario.place)
+    changes = _collect(problems, parse_settings, args.set)
+    if args.rule is not None:
+        _collect(problems, parse_rules, args.rule)
+    if (problem := seed_problem(args.seed, "--seed")) is not None:
+        problems.append(problem)
+    _collect(problems, _years, args.years)
+    out = _collect(problems, check_out_folder, args.out)
+    if problems:
+        raise InputError(problems)
+    parameters = {**scenario.parameters, **changes}
     spec = RunSpec.make(scenario.name, args.place or scenario.place, args.rule or scenario.rules,
-                        parameters, args.seed, _years(args.years))
-    spec.params  # validate the merged parameters before running  # noqa: B018
-    print(f"Running '{scenario.name}' in {place.title}, rules {'+'.join(spec.rules)}, "
-          f"seed {spec.seed}, {spec.years:g} years after a {spec.params.burn_in_years}-year "
-          "burn-in ...", file=sys.stderr)
+                        parameters, args.seed, args.years)
+    make_plan(spec.rules, spec.params)  # the rules' budget shares, checked before running
+    print(printable(f"Running '{scenario.name}' in {place.title}, rules "
+                    f"{'+'.join(spec.rules)}, seed {spec.seed}, {spec.years:g} years after a "
+                    f"{spec.params.burn_in_years}-year burn-in ..."), file=sys.stderr)
     row, weekly = execute(spec, weekly=True)
     stem = f"{scenario.name.replace('/', '__')}_{place.name}_seed{spec.seed}_{row['run_id']}"
-    out = Path(args.out)
-    write_parquet(weekly, out / f"{stem}_weekly.parquet")
-    write_parquet(pd.DataFrame([row]), out / f"{stem}_summary.parquet")
+    # The summary first: a weekly file is never there without its summary.
+    write_parquet_files([(pd.DataFrame([row]), out / f"{stem}_summary.parquet"),
+                         (weekly, out / f"{stem}_weekly.parquet")])
     print(_outcome_table(row))
-    print(f"\nWrote {out / (stem + '_summary.parquet')} and {stem}_weekly.parquet "
-          f"(run id {row['run_id']})")
+    print()
+    print(printable(f"Wrote {out / (stem + '_summary.parquet')} and {stem}_weekly.parquet "
+                    f"(run id {row['run_id']})"))
     return 0
+
+
+def _collect(problems: list[str], check, *args):
+    """``check(*args)``, or None with its problems added to ``problems``."""
+    try:
+        return check(*args)
+    except InputError as error:
+        problems += error.problems
+        return None
 
 
 def _outcome_table(row: dict) -> str:
@@ -202,29 +267,30 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _compare(args: argparse.Namespace) -> int:
     from abm.compare import format_table, run_serially, specs_for, summary_table
-    from abm.io import write_csv, write_parquet
+    from abm.io import check_out_folder, write_csv, write_parquet
     from abm.places import load_place
     from abm.scenarios import load_scenario
+    from experiments.spec import DEFAULT_MAX_RUNS
 
-    if args.seeds < 1:
-        raise InputError(f"--seeds = {args.seeds}: allowed is a whole number >= 1")
-    names = [args.baseline, *[s for s in args.scenarios if s != args.baseline]]
-    problems, scenarios = [], []
-    for name in names:
-        try:
-            scenarios.append(load_scenario(name))
-        except InputError as error:
-            problems += error.problems
+    problems = []
+    if not 1 <= args.seeds <= 100_000:
+        problems.append(f"--seeds = {args.seeds}: allowed is a whole number from 1 to 100,000")
+    names = list(dict.fromkeys([args.baseline, *args.scenarios]))
+    scenarios = [_collect(problems, load_scenario, name) for name in names]
     for place in args.place or []:
-        try:
-            load_place(place)
-        except InputError as error:
-            problems += error.problems
+        _collect(problems, load_place, place)
+    changes = _collect(problems, parse_settings, args.set)
+    _collect(problems, _years, args.years)
+    if args.out:
+        _collect(problems, check_out_folder, args.out)
+    runs = len(names) * len(args.place or [None]) * args.seeds
+    if runs > DEFAULT_MAX_RUNS and args.seeds <= 100_000:  # worked out, not listed
+        problems.append(f"compare would make {runs:,} runs: allowed is at most "
+                        f"{DEFAULT_MAX_RUNS:,}; use `abm sweep` for more")
     if problems:
         raise InputError(problems)
-    changes = parse_settings(args.set)
     scenarios = [_with(s, changes) for s in scenarios]
-    specs = specs_for(scenarios, args.place, args.seeds, _years(args.years))
+    specs = specs_for(scenarios, args.place, args.seeds, args.years)
     for spec in specs:
         spec.params  # noqa: B018  (validate every merged parameter set before running any)
 
@@ -233,7 +299,7 @@ def _compare(args: argparse.Namespace) -> int:
 
     results = run_serially(specs, progress)
     table = summary_table(results, baseline=scenarios[0].name)
-    print(format_table(table, baseline=scenarios[0].name))
+    print(printable_text(format_table(table, baseline=scenarios[0].name)))
     if args.out:
         write_parquet(results, Path(args.out) / "runs.parquet")
         write_csv(table, Path(args.out) / "comparison.csv")
@@ -250,13 +316,19 @@ def _sweep(args: argparse.Namespace) -> int:
     from experiments.runner import run_sweep
 
     return run_sweep(args.spec, args.out, address=args.address, num_cpus=args.num_cpus,
-                     resume=args.resume, serial=args.serial)
+                     resume=args.resume, serial=args.serial, max_runs=args.max_runs,
+                     connect_timeout=args.connect_timeout)
 
 
 def _summarise(args: argparse.Namespace) -> int:
-    from experiments.runner import summarise
+    from experiments.runner import IncompleteSweep, summarise
 
-    print(summarise(args.folder, baseline=args.baseline))
+    try:
+        print(summarise(args.folder, baseline=args.baseline,
+                        allow_incomplete=args.allow_incomplete))
+    except IncompleteSweep as error:
+        _error(str(error))
+        return EXIT_INCOMPLETE
     return 0
 
 
@@ -264,7 +336,7 @@ def _parameters(args: argparse.Namespace) -> int:
     chosen = [p for p in PARAMETERS if args.group in (None, p.group)]
     if not chosen:
         groups = sorted({p.group for p in PARAMETERS})
-        raise InputError(unknown_name_message("group", args.group, groups))
+        raise InputError(unknown_name_message("group", clipped(args.group), groups))
     frame = pd.DataFrame([{
         "name": p.name, "default": p.default, "range": f"{p.low:g} to {p.high:g}",
         "unit": p.unit, "group": p.group, "source": p.source,
@@ -279,7 +351,8 @@ def _places(args: argparse.Namespace) -> int:
 
     for name in place_names():
         place = load_place(name)
-        print(f"{name:<18} {place.title} ({place.lsoas:,} LSOAs, {place.population:,} people)")
+        print(printable(f"{name:<18} {place.title} ({place.lsoas:,} LSOAs, "
+                        f"{place.population:,} people)"))
     return 0
 
 
@@ -293,7 +366,7 @@ def _scenarios(args: argparse.Namespace) -> int:
     from abm.scenarios import load_scenario, scenario_names
 
     for name in scenario_names():
-        print(f"{name:<32} {load_scenario(name).description}")
+        print(printable(f"{name:<32} {load_scenario(name).description}"))
     return 0
 
 

@@ -4,7 +4,8 @@ Once a year the commissioner holds a funding round. Its rules shape a :class:`Fu
 (how the budget is split and how grants are given); the commissioner carries it out:
 
 1. **Money.** The year's budget (``budget_gbp_per_head`` x people, plus any
-   ``budget_uplift``) is added to what is left from earlier rounds (money a provider did not
+   ``budget_uplift`` from the first policy round on) is added to what is left from earlier
+   rounds (money a provider did not
    draw because it closed, or an amount too small for the next grant): the commissioner
    spends its budget, so rules compared with the same money spend the same money.
    Grants that end now stop; multi-year grants still running are paid first.
@@ -13,9 +14,11 @@ Once a year the commissioner holds a funding round. Its rules shape a :class:`Fu
    so that referral brings places with it; follow-up rises to ``embed_follow_up_share`` and
    followed-up referrals are admitted first when a group is full.
 3. **Scale** (``scale_budget_share``): new providers, founded and then funded for
-   ``scale_support_years`` at their full ask. Each year the scale money first pays the
-   supported providers already founded; what is left founds more (founding cost plus the
-   first year's grant). Growth is therefore bounded by what the money sustains.
+   ``scale_support_years`` at the ask of a typical provider where they are. Each year the
+   scale money first pays the supported providers already founded; what is left founds more
+   (founding cost plus the first year's grant), at most one per neighbourhood a round. The
+   number of groups it supports at once is therefore bounded by what its money sustains;
+   once their support ends they compete for grants like any other group.
 4. **Grants**: the rest funds open providers without a grant, best score first, each
    getting its ask (what it needs to run all its places). The score is bid-writing
    capacity plus chance (the status quo favours providers that write good bids). Everyone
@@ -164,6 +167,9 @@ class Commissioner(mesa.Agent):
     def __init__(self, model: mesa.Model):
         super().__init__(model)
         p = model.params
+        #: The yearly budget (GBP) under the status quo, and with any extra money, which
+        #: comes with the scenario's rules, from the first policy round.
+        self.base_budget = p.budget_gbp_per_head * model.people_represented
         self.budget_per_year = p.budget_per_head * model.people_represented
         self.balance = 0.0
         self.plan = FundingPlan.status_quo(p)
@@ -201,7 +207,7 @@ class Commissioner(mesa.Agent):
         model, p = self.model, self.model.params
         plan = self.plan = make_plan(rules, p)
         ps = model.provider_state
-        budget = self.budget_per_year
+        budget = self.budget_per_year if model.policy_started else self.base_budget
         self.balance += budget
         # 1. Grants that end now stop; running grants are paid first.
         ending = ps.open & (ps.grant > 0) & (ps.grant_end <= week)
@@ -249,8 +255,11 @@ class Commissioner(mesa.Agent):
             return 0.0
         ps = model.provider_state
         weights = location_weights(model.hoods, p, plan.targeting)
-        cost_by_hood = p.founding_cost_gbp + self._ask_in(np.arange(len(weights)))
-        most = int(money // cost_by_hood.min()) + 1
+        grant_by_hood = self._ask_in(np.arange(len(weights)))
+        cost_by_hood = p.founding_cost_gbp + grant_by_hood
+        # At most one new group per neighbourhood a round (also when founding costs nothing).
+        most = len(weights) if cost_by_hood.min() <= 0 else min(
+            int(money // cost_by_hood.min()) + 1, len(weights))
         u = model.streams.uniforms("scale", week, most)
         cumulative = np.cumsum(weights / weights.sum())
         hoods = np.minimum(np.searchsorted(cumulative, u, side="right"), len(weights) - 1)
@@ -258,16 +267,18 @@ class Commissioner(mesa.Agent):
         if len(hoods) == 0:
             return 0.0
         new = model.add_providers(hoods, week, reserves=p.founding_cost_gbp)
-        ps.grant[new] = ps.ask(new)
+        ps.grant[new] = grant_by_hood[hoods]  # what the scale money planned for each
         ps.grant_end[new] = week + p.scale_support_years * WEEKS_PER_YEAR
         ps.grant_years[new] = p.scale_support_years
         ps.supported_until[new] = week + p.scale_support_years * WEEKS_PER_YEAR
         model.accounts.pay(ps.neighbourhood[new], np.full(len(new), p.founding_cost_gbp))
+        model.accounts.book_grants(ps.grant[new], p.scale_support_years)
         return float(ps.grant[new].sum())
 
     def _ask_in(self, hoods: np.ndarray) -> np.ndarray:
         """The ask of a typical new provider in each neighbourhood (GBP a year): its traits
-        at their means."""
+        at their means. The scale rule plans and pays this grant for each group it founds,
+        so it never spends more than its share."""
         p, dep = self.model.params, self.model.hoods.deprivation[hoods]
         full = p.fixed_cost_gbp + p.place_cost_gbp * p.provider_places
         other = p.other_funding_share * full * (1 - p.other_funding_deprivation_effect * dep)

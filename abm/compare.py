@@ -2,15 +2,21 @@
 
 Runs of every scenario use the same seeds, so a scenario and the baseline with the same seed
 face the same shocks and choice draws; the per-seed difference isolates the policy. Intervals
-are 95% t-intervals over seeds of those paired differences. Cost per WELLBY is the ratio of
-mean extra spend to mean WELLBYs gained, with a delta-method interval; it has no interval
-(NaN bounds) when the WELLBY gain's own interval includes zero, since the ratio is then
-unbounded.
+of mean changes are 95% t-intervals over seeds of those paired differences.
+
+Cost per WELLBY is the ratio of mean extra spend to mean WELLBYs gained. Its 95% interval is
+a bias-corrected and accelerated (BCa) bootstrap resampling seeds with both quantities
+together (paired), from ``scipy.stats.bootstrap`` with a fixed generator so that the same
+results give the same interval. A ratio is only reported where WELLBYs were clearly gained
+(the gain's interval is above zero); otherwise a verdict says in words what happened ("worse
+and no cheaper", "better and cheaper", ...), since a ratio of a cost to a loss, or to a
+change that may be zero, misleads.
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Iterable
 
 import numpy as np
@@ -22,11 +28,15 @@ from abm.runs import RunSpec, execute
 from abm.scenarios import Scenario
 
 #: Outcome levels summarised per scenario and place.
-LEVELS = ("mean_wellbeing", "gap_q5_q1", "sii", "p_attending_q1", "spend_gbp")
-#: Paired differences against the baseline.
+LEVELS = ("mean_wellbeing", "gap_q5_q1", "sii", "p_attending_q1", "p_past_year_q1",
+          "spend_gbp")
+#: Paired differences against the baseline. WELLBYs and money come discounted (``_disc``,
+#: the Green Book headline) and undiscounted.
 CHANGES = ("delta_mean_wellbeing", "delta_gap_q5_q1", "delta_sii", "delta_p_attending_q1",
-           "wellby_gain", *(f"wellby_gain_{q}" for q in QUINTILES), "extra_spend_gbp",
-           "value_gbp", "net_benefit_gbp")
+           "delta_p_past_year_q1",
+           "wellby_gain", *(f"wellby_gain_{q}" for q in QUINTILES),
+           "wellby_gain_disc", *(f"wellby_gain_disc_{q}" for q in QUINTILES),
+           "extra_spend_gbp", "extra_spend_gbp_disc", "value_gbp", "net_benefit_gbp")
 GROUP = ["place", "scenario", "point"]
 
 
@@ -43,20 +53,94 @@ def interval(values: Iterable[float]) -> tuple[float, float, float]:
     return mean, mean - half, mean + half
 
 
-def ratio_interval(numerator: np.ndarray, denominator: np.ndarray) -> tuple[float, float, float]:
-    """Ratio of means with a 95% delta-method interval over paired samples."""
-    n = len(numerator)
-    mean_num, mean_den = float(np.mean(numerator)), float(np.mean(denominator))
-    den_lo = interval(denominator)[1]
-    if n == 0 or mean_den <= 0:
+#: Bootstrap resamples for cost-per-WELLBY intervals (scipy's default).
+BOOTSTRAP_RESAMPLES = 9999
+#: Seed of the bootstrap's generator: the same results always give the same interval.
+BOOTSTRAP_SEED = 20_261_121
+#: Extra spend within this share of the baseline's spend counts as "about the same cost"
+#: (same-money scenarios are meant to spend within 1% of the status quo).
+SAME_COST_SHARE = 0.01
+
+
+def bootstrap_ratio(numerator: np.ndarray, denominator: np.ndarray, *,
+                    confidence: float = 0.95) -> tuple[float, float, float]:
+    """Ratio of means with a paired BCa bootstrap interval (resampling pairs, e.g. seeds).
+
+    NaN bounds with fewer than three pairs, where every pair is the same, or where scipy
+    cannot form the interval (a degenerate resample distribution).
+    """
+    num, den = np.asarray(numerator, dtype=float), np.asarray(denominator, dtype=float)
+    keep = ~(np.isnan(num) | np.isnan(den))
+    num, den = num[keep], den[keep]
+    if len(num) == 0 or den.mean() == 0:
         return math.nan, math.nan, math.nan
-    ratio = mean_num / mean_den
-    if n < 2 or not den_lo > 0:
+    ratio = float(num.mean() / den.mean())
+    if len(num) < 3:
         return ratio, math.nan, math.nan
-    cov = np.cov(numerator, denominator, ddof=1)
-    var = (cov[0, 0] - 2 * ratio * cov[0, 1] + ratio**2 * cov[1, 1]) / n / mean_den**2
-    half = stats.t.ppf(0.975, n - 1) * math.sqrt(max(var, 0.0))
-    return ratio, ratio - half, ratio + half
+
+    def ratio_of_means(x, y, axis=-1):
+        return np.mean(x, axis=axis) / np.mean(y, axis=axis)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # degenerate data: scipy warns and returns NaN
+        result = stats.bootstrap((num, den), ratio_of_means, paired=True, vectorized=True,
+                                 method="BCa", confidence_level=confidence,
+                                 n_resamples=BOOTSTRAP_RESAMPLES,
+                                 rng=np.random.default_rng(BOOTSTRAP_SEED))
+    low, high = result.confidence_interval
+    return ratio, float(low), float(high)
+
+
+def verdict(gain: tuple[float, float, float], extra: float, ratio: tuple[float, float, float],
+            baseline_spend: float) -> str:
+    """Say in words how a strategy compares with the baseline on WELLBYs and money.
+
+    ``gain`` is (mean, lo, hi) of WELLBYs gained; ``extra`` the mean extra spend (GBP);
+    ``ratio`` is (mean extra spend / mean gain, lo, hi); ``baseline_spend`` (GBP) sets what
+    counts as about the same cost (within :data:`SAME_COST_SHARE` of it).
+    """
+    mean_gain, gain_lo, gain_hi = gain
+    if math.isnan(mean_gain) or math.isnan(extra):
+        return "not compared"
+    same = abs(extra) <= SAME_COST_SHARE * abs(baseline_spend)
+    bounds = "" if math.isnan(ratio[1]) else f" (95% interval {_gbp(ratio[1])} to {_gbp(ratio[2])})"
+    if gain_lo > 0:
+        if same:
+            return "better at about the same cost"
+        if extra < 0:
+            return "better and cheaper (dominant)"
+        return f"better, at {_gbp(ratio[0])} per WELLBY gained{bounds}"
+    if gain_hi < 0:
+        if same or extra > 0:
+            return "worse and no cheaper (dominated)"
+        return f"worse but cheaper: saves {_gbp(ratio[0])} per WELLBY lost{bounds}"
+    cost = "at about the same cost" if same else ("costs more" if extra > 0 else "cheaper")
+    return f"no clear change in WELLBYs, {cost}"
+
+
+def _cost_effectiveness(diffs: pd.DataFrame, paired: pd.DataFrame, suffix: str) -> dict:
+    """Cost per WELLBY gained (with its BCa interval where the gain is clearly positive) and
+    the verdict, overall (``suffix`` "") or for one quintile (``suffix`` "_q1" ...), on
+    discounted WELLBYs and money (Green Book)."""
+    gain, extra = diffs[f"wellby_gain_disc{suffix}"], diffs[f"extra_spend_gbp_disc{suffix}"]
+    ratio = bootstrap_ratio(extra.to_numpy(), gain.to_numpy())
+    gain_ci = interval(gain)
+    text = verdict(gain_ci, float(extra.mean()), ratio,
+                   float(paired[f"spend_gbp_disc{suffix}_base"].mean()))
+    if not gain_ci[0] > 0:  # no WELLBYs gained on average: no cost per WELLBY gained
+        ratio = (math.nan,) * 3
+    elif not gain_ci[1] > 0:  # the gain may be zero: the ratio is unbounded
+        ratio = (ratio[0], math.nan, math.nan)
+    return _triple(f"cost_per_wellby{suffix}", ratio) | {f"verdict{suffix}": text}
+
+
+def _gbp(x: float) -> str:
+    """Whole pounds to three significant figures: 'GBP 1,230', '-GBP 46'."""
+    if x == 0 or not math.isfinite(x):
+        return f"GBP {x:g}"
+    places = min(2 - math.floor(math.log10(abs(x))), 0)
+    text = f"{round(abs(x), places):,.0f}"
+    return f"GBP {text}" if x > 0 else f"-GBP {text}"
 
 
 def summary_table(results: pd.DataFrame, baseline: str = "baseline",
@@ -69,6 +153,8 @@ def summary_table(results: pd.DataFrame, baseline: str = "baseline",
     rows = []
     for (place, scenario, point), runs in results.groupby(GROUP, sort=False):
         row = {"place": place, "scenario": scenario, "point": point, "n_seeds": len(runs)}
+        if "years" in runs:
+            row["years"] = float(runs["years"].iloc[0])
         for name in LEVELS:
             row |= _triple(name, interval(runs[name]))
         base = results[(results.place == place) & (results.scenario == baseline)
@@ -82,9 +168,7 @@ def summary_table(results: pd.DataFrame, baseline: str = "baseline",
             for name in CHANGES:
                 row |= _triple(name, interval(diffs[name]))
             for suffix in ("", *(f"_{q}" for q in QUINTILES)):
-                row |= _triple(f"cost_per_wellby{suffix}", ratio_interval(
-                    diffs[f"extra_spend_gbp{suffix}"].to_numpy(),
-                    diffs[f"wellby_gain{suffix}"].to_numpy()))
+                row |= _cost_effectiveness(diffs, paired, suffix)
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -122,13 +206,12 @@ def run_serially(specs: list[RunSpec], progress: Callable[[int, int], None] | No
 
 
 def format_table(table: pd.DataFrame, baseline: str = "baseline") -> str:
-    """A readable text table: each change as 'mean [lo, hi]'."""
+    """A readable text table: each change as 'mean [lo, hi]', then the verdict in words."""
     columns = {
         "delta_mean_wellbeing": ("mean wellbeing", "{:+.4f}"),
         "delta_gap_q5_q1": ("q5-q1 gap", "{:+.4f}"),
         "delta_sii": ("SII", "{:+.4f}"),
-        "wellby_gain": ("WELLBYs", "{:+,.0f}"),
-        "cost_per_wellby": ("GBP per WELLBY", "{:,.0f}"),
+        "wellby_gain_disc": ("WELLBYs (discounted)", "{:+,.0f}"),
     }
     out = []
     for _, row in table.iterrows():
@@ -139,14 +222,20 @@ def format_table(table: pd.DataFrame, baseline: str = "baseline") -> str:
             line["point"] = row["point"]
         for name, (label, fmt) in columns.items():
             line[label] = _show(row.get(name), row.get(f"{name}_lo"), row.get(f"{name}_hi"), fmt)
+        line["value for money"] = row.get("verdict", "not compared")
         out.append(line)
     if not out:
         return f"(nothing to compare: no scenario other than '{baseline}')"
     heading = f"Change against '{baseline}' (mean over seeds [95% interval of paired differences])"
-    notes = ("GBP per WELLBY: extra spend per WELLBY gained; n/a where no WELLBYs were gained, "
-             "[n/a] where the gain's interval includes zero. WELLBYs and GBP are totals for "
-             "the whole place over the policy years.")
-    return f"{heading}\n{pd.DataFrame(out).to_string(index=False)}\n{notes}"
+    years = ", ".join(f"{y:g}" for y in sorted(set(table["years"]))) if "years" in table else "?"
+    notes = ("A negative change in the q5-q1 gap or SII means the gap narrowed. WELLBYs and GBP "
+             f"are totals for the whole place over {years} policy years, discounted to the "
+             "first policy year (WELLBYs at the Green Book's 1.5%, money at 3.5%, unless the "
+             "runs set other rates); cost per WELLBY intervals are paired BCa bootstraps over "
+             "seeds.")
+    with pd.option_context("display.max_colwidth", 90, "display.width", 250):
+        text = pd.DataFrame(out).to_string(index=False)
+    return f"{heading}\n{text}\n{notes}"
 
 
 def _show(mean, lo, hi, fmt: str) -> str:

@@ -81,8 +81,13 @@ def start_stop_effects(place: str = "devon_ics", seed: int = 0,
     barred, _, _ = run(barred=starters)
     closed, _, stoppers = run(close=True)
     return StartStop(
-        start_gain=float((plain[starters] - barred[starters]).mean()),
-        stop_loss=float((plain[stoppers] - closed[stoppers]).mean()),
+        start_gain=_mean(plain[starters] - barred[starters]),
+        stop_loss=_mean(plain[stoppers] - closed[stoppers]),
         starters=len(starters),
         stoppers=len(stoppers),
     )
+
+
+def _mean(values: np.ndarray) -> float:
+    """The mean, or NaN when nobody started or stopped (a run too small to have any)."""
+    return float(values.mean()) if len(values) else float("nan")

@@ -321,6 +321,13 @@ class CommunityAssetsModel(mesa.Model):
         """Weekly metrics (one row per week, burn-in included: ``year`` <= 0 there)."""
         return self.datacollector.get_model_vars_dataframe()
 
+    def plot(self, path: str | None = None):
+        """Figures of this run: wellbeing and the gap by quintile over time, uptake,
+        providers (see :func:`abm.figures.plot_run`); saved as PNG and SVG if ``path``."""
+        from abm.figures import plot_run
+
+        return plot_run(self, path)
+
     def summary(self) -> pd.DataFrame:
         """One row describing the run: identity, final-year outcomes and policy-period totals
         (see :meth:`abm.accounts.Accounts.summary`)."""

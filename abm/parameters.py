@@ -120,8 +120,8 @@ PARAMETERS: tuple[Parameter, ...] = (
        "run size", "Simulated residents per neighbourhood"),
     _p("burn_in_years", int, 3, (0, 20), None, "years",
        "years run under the status quo before the scenario's rules start; outcomes count after",
-       "setting: long enough for engagement and provider finances to settle (tests/"
-       "test_model.py checks the status quo is level by then)",
+       "setting: long enough for engagement and provider finances to settle; some drift "
+       "remains (tests/test_model.py bounds it), and it cancels in same-seed comparisons",
        "run size", "Warm-up years before the policy starts"),
     _p("policy_years", float, 10.0, (1 / 52, 100.0), None, "years",
        "years the scenario's rules run after the burn-in; the run ends then (Mesa's "
@@ -314,7 +314,8 @@ PARAMETERS: tuple[Parameter, ...] = (
        "assumption", "providers", "How much other funding differs"),
     _p("reserves_months", float, 4.0, (0.0, 36.0), (2.0, 6.0), "months of running cost",
        "reserves a provider starts with",
-       "assumption: Charity Commission guidance suggests 3-6 months", "providers",
+       "assumption: 3-6 months is common practice (as reported second-hand; the Charity "
+       "Commission sets no level)", "providers",
        "Starting reserves", "Providers"),
     _p("reserve_floor_months", float, 1.0, (0.0, 36.0), (0.0, 3.0), "months of running cost",
        "reserves a provider keeps back and will not spend to keep sessions running",
@@ -348,8 +349,9 @@ PARAMETERS: tuple[Parameter, ...] = (
        "providers", "Time to re-found a group"),
     _p("founding_cost_gbp", float, 10_000.0, (0.0, 1_000_000.0), (5_000.0, 20_000.0),
        "GBP per provider",
-       "cost of founding a provider (set-up and first reserves), paid by other funders when a "
-       "slot is re-founded and by the ICS under the scale rule", "assumption", "providers",
+       "money a new provider is founded with, held as its first reserves; paid by other "
+       "funders when a slot is re-founded and by the ICS under the scale rule", "assumption",
+       "providers",
        "Cost of starting a group"),
     _p("founding_pool_gbp_per_head", float, 0.5, (0.0, 100.0), (0.2, 1.0),
        "GBP per resident per year",
@@ -423,8 +425,9 @@ PARAMETERS: tuple[Parameter, ...] = (
     _p("link_worker_contacts_per_week", float, 20.0, (0.0, 200.0), (12.0, 30.0),
        "contacts per FTE per week",
        "contacts (meetings, calls) one link worker holds each week",
-       "assumption giving about 270 new people a year per FTE at today's follow-up (NHS "
-       "England suggests caseloads of about 200-250)", "referral", "Contacts per link worker"),
+       "assumption giving about 235 new people a year per FTE at today's follow-up (NHS "
+       "England suggests caseloads of about 200-250, as reported second-hand)", "referral",
+       "Contacts per link worker"),
     _p("contacts_per_followed_client", float, 8.0, (3.0, 50.0), (6.0, 12.0), "contacts",
        "link-worker contacts with a person who is followed up (3 or more by definition)",
        "assumption", "referral", "Contacts when followed up"),

@@ -22,32 +22,40 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import ndtri
 
-from abm.errors import InputError
+from abm.errors import InputError, shown
 
 #: Stream names and their keys. Append new streams at the end: reordering changes results.
 STREAM_NAMES = (
-    "setup",  # population, places, ties and initial providers (drawn once, not weekly)
+    "setup",  # population, place layout, ties and where the first providers are (drawn once)
     "shocks",  # life shocks: one per resident per week
     "engagement",  # start, drop-out and provider choice: one per resident per week
     "referral",  # link-worker referral and follow-up: one per resident per week
     "admission",  # priority for a place at a full group: one per resident per week
     "cuts",  # who keeps a place when a group cuts sessions: one per resident per week
     "closures",  # closures for reasons other than money: one per provider slot per week
-    "founding",  # traits of a newly founded provider: per provider slot per week
+    "founding",  # traits of a newly founded provider (the first ones in week 0): per slot
     "funding",  # chance in how bids are scored: one per provider slot per round
     "scale",  # where the scale rule founds providers: per new provider per round
     "mesa",  # handed to mesa.Model(rng=...) for Mesa's own shuffles (no model rule uses it)
 )
 _KEY = {name: index for index, name in enumerate(STREAM_NAMES)}
-#: Largest seed accepted: seeds are stored as 64-bit integers in result files.
+#: Largest seed: ``SeedSequence`` takes any whole number >= 0, but results store the seed as
+#: a Parquet int64, so a larger one could run and then fail to be written.
 MAX_SEED = 2**63 - 1
 
 
-def check_seed(seed: object) -> int:
-    """``seed`` as an int if it is a whole number from 0 to :data:`MAX_SEED`; else InputError."""
+def seed_problem(seed: object, name: str = "seed") -> str | None:
+    """What is wrong with a run seed (None if nothing): a whole number from 0 to 2**63 - 1."""
     if isinstance(seed, bool | np.bool_) or not isinstance(seed, int | np.integer) or not (
             0 <= seed <= MAX_SEED):
-        raise InputError(f"seed = {seed!r}: allowed is a whole number from 0 to 2**63 - 1")
+        return f"{name} = {shown(seed)}: allowed is a whole number from 0 to 2**63 - 1"
+    return None
+
+
+def check_seed(seed: object) -> int:
+    """``seed`` as an int if :func:`seed_problem` finds nothing wrong; else InputError."""
+    if (problem := seed_problem(seed)) is not None:
+        raise InputError(problem)
     return int(seed)
 
 

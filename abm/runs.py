@@ -18,9 +18,10 @@ import pandas as pd
 
 from abm import __version__
 from abm.commissioning import parse_rules
+from abm.errors import InputError
 from abm.parameters import Params
 from abm.places import load_place
-from abm.randomness import check_seed
+from abm.randomness import seed_problem
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,8 @@ class RunSpec:
     def make(cls, scenario: str, place: str, rules, parameters: dict, seed: int, years: float,
              point: int = 0) -> RunSpec:
         """A spec with rules and seed checked and parameters in canonical order."""
-        check_seed(seed)
+        if (problem := seed_problem(seed)) is not None:
+            raise InputError(problem)
         return cls(scenario, place, parse_rules(rules), tuple(sorted(parameters.items())),
                    int(seed), float(years), point)
 

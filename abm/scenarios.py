@@ -19,6 +19,7 @@ with the file, line, key, value and what is allowed. YAML is read with the safe 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
@@ -28,7 +29,7 @@ from typing import Any
 from abm import yamlfile
 from abm.checks import parameter_values
 from abm.commissioning import RULES, make_plan, parse_rules
-from abm.errors import InputError
+from abm.errors import InputError, clipped, shown
 from abm.parameters import Params, problems, unknown_name_message
 from abm.places import place_names
 
@@ -86,13 +87,13 @@ def find_scenario(name_or_path: str | Path) -> Path:
     if yamlfile.exists(shipped):
         return shipped
     raise InputError(yamlfile.one_line(
-        [unknown_name_message("scenario", text, scenario_names(), "abm scenarios")]))
+        [unknown_name_message("scenario", clipped(text), scenario_names(), "abm scenarios")]))
 
 
 def load_scenario(name_or_path: str | Path) -> Scenario:
     """Load, validate and resolve a scenario; raise :class:`InputError` listing every defect."""
     path = find_scenario(name_or_path)
-    scenario, found = _resolve(path.resolve(), ())
+    scenario, found = _resolve(_real(path), ())
     if found:
         raise InputError(yamlfile.one_line(found))
     return scenario
@@ -112,7 +113,7 @@ def validate(paths: list[str | Path]) -> list[str]:
 def scenario_name(path: Path) -> str:
     """``extra_money/embed`` for a shipped file, the file's stem for any other."""
     try:
-        return str(path.resolve().relative_to(scenarios_dir().resolve()).with_suffix(""))
+        return str(_real(path).relative_to(scenarios_dir().resolve()).with_suffix(""))
     except ValueError:
         return path.stem
 
@@ -135,7 +136,7 @@ def _resolve(path: Path, seen: tuple[Path, ...]) -> tuple[Scenario, list[str]]:
         return f"{path}:{data.line_of(key)}"
 
     found = [
-        f"{at(key)}: {unknown_name_message('key', key, list(SCENARIO_KEYS))}"
+        f"{at(key)}: {unknown_name_message('key', clipped(key), list(SCENARIO_KEYS))}"
         for key in data
         if key not in SCENARIO_KEYS
     ]
@@ -154,12 +155,14 @@ def _resolve(path: Path, seen: tuple[Path, ...]) -> tuple[Scenario, list[str]]:
 
     description = data.get("description", "")
     if not isinstance(description, str):
-        found.append(f"{at('description')}: 'description' = {description!r}: allowed is text")
+        found.append(f"{at('description')}: 'description' = {shown(description)}: "
+                     "allowed is text")
         description = ""
 
     place = data.get("place", parent.place)
     if "place" in data and place not in place_names():
-        found.append(f"{at('place')}: {unknown_name_message('place', place, place_names())}")
+        found.append(
+            f"{at('place')}: {unknown_name_message('place', clipped(place), place_names())}")
 
     rules = parent.rules
     if "rules" in data:
@@ -168,13 +171,14 @@ def _resolve(path: Path, seen: tuple[Path, ...]) -> tuple[Scenario, list[str]]:
             names = raw.split("+") if isinstance(raw, str) else raw
             bad = [n for n in names if not isinstance(n, str) or n.strip() not in RULES]
             if bad:
-                found.append(f"{at('rules')}: {unknown_name_message('rule', bad[0], RULES)}")
+                found.append(
+                    f"{at('rules')}: {unknown_name_message('rule', clipped(bad[0]), RULES)}")
             else:
                 rules = parse_rules(names)
         else:
             found.append(
-                f"{at('rules')}: 'rules' = {raw!r}: allowed is a rule name, names joined by '+' "
-                f"or a list of names from {', '.join(RULES)}"
+                f"{at('rules')}: 'rules' = {shown(raw)}: allowed is a rule name, names joined "
+                f"by '+' or a list of names from {', '.join(RULES)}"
             )
 
     own, own_problems = parameter_values(data, "parameters", path)
@@ -200,10 +204,20 @@ def _resolve(path: Path, seen: tuple[Path, ...]) -> tuple[Scenario, list[str]]:
     return scenario, found
 
 
+def _real(path: Path) -> Path:
+    """``path`` with symbolic links resolved; as given (made absolute) if they loop, so that
+    reading it reports the loop."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return Path(os.path.abspath(path))
+
+
 def _parent_path(child: Path, extends: object) -> tuple[Path | None, str | None]:
     """Where ``extends`` points, or why it cannot be followed."""
     if not isinstance(extends, str) or not extends.strip():
-        return None, f"'extends' = {extends!r}: allowed is the name or path of a scenario file"
+        return None, (f"'extends' = {shown(extends)}: allowed is the name or path of a "
+                      "scenario file")
     text = extends.strip()
     if text.endswith((".yaml", ".yml")):
         candidates = [child.parent / text]
@@ -211,8 +225,8 @@ def _parent_path(child: Path, extends: object) -> tuple[Path | None, str | None]
         candidates = [child.parent / f"{text}.yaml", scenarios_dir() / f"{text}.yaml"]
     for candidate in candidates:
         if yamlfile.exists(candidate):
-            return candidate.resolve(), None
+            return _real(candidate), None
     return None, (
-        f"'extends' = '{text}': no such scenario (looked for "
-        f"{' and '.join(str(c) for c in candidates)})"
+        f"'extends' = '{clipped(text)}': no such scenario (looked for "
+        f"{' and '.join(clipped(str(c), 200) for c in candidates)})"
     )

@@ -86,8 +86,8 @@ def main() -> None:
 
         import ray
 
-        ray.init(num_cpus=max(args.workers), include_dashboard=False, logging_level="ERROR",
-                 log_to_driver=False)
+        ray.init(address="local", num_cpus=max(args.workers), include_dashboard=False,
+                 logging_level="ERROR", log_to_driver=False)
         timings: dict[str, list[float]] = {}
         for _ in range(args.repeats):
             measures = {"direct": lambda: direct(runs), "tiny direct": lambda: direct(tiny_runs),

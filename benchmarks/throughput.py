@@ -22,6 +22,7 @@ import sys  # noqa: E402
 import time  # noqa: E402
 
 from abm import Model  # noqa: E402
+from abm.engines import ENGINES, ArrayEngine  # noqa: E402
 
 SIZE_100K = {"n_neighbourhoods": 1000, "residents_per_neighbourhood": 100}
 DEVON = {"n_neighbourhoods": 707, "residents_per_neighbourhood": 1700, "burn_in_years": 0}
@@ -38,13 +39,13 @@ def rate(model: Model, weeks: int) -> float:
 def fast_vs_reference(warm_weeks: int = 60, fast_weeks: int = 52, reference_weeks: int = 2):
     """Both engines from the same state (after a shared warm-up), timed on the same rules."""
     models = {}
-    for engine in ("fast", "agents"):
+    for engine in ENGINES:
         model = Model("devon_ics", "scale+embed+sustain", 1, {**SIZE_100K, "burn_in_years": 1},
                       engine=engine)
-        for _ in range(warm_weeks):  # warm-up in the fast engine: reach a realistic state
-            model.engine = "fast"
+        model.engine = ArrayEngine(model)  # warm-up in the fast engine: a realistic state
+        for _ in range(warm_weeks):
             model.step()
-        model.engine = engine
+        model.engine = ENGINES[engine](model)
         models[engine] = model
     fast = rate(models["fast"], fast_weeks)
     reference = rate(models["agents"], reference_weeks)

@@ -2,51 +2,82 @@
 
 Layout of a results folder::
 
+    .lock                the folder's lock: who runs a sweep here now (see experiments.lock)
     manifest.json        the sweep, its resolved runs, provenance, times and counts
-    runs/part-*.parquet  summary rows, one file per finished task (written atomically)
-    weekly/part-*.parquet  weekly series of the same runs, when the sweep records them
-    failed/part-*.parquet  runs that raised, with the error text
+    runs/part-<batch>-<checksum>.parquet     summary rows of one finished task
+    weekly/part-<batch>-<checksum>.parquet   weekly series of the same runs, when recorded
+    failed/part-<batch>-<checksum>.parquet   runs that raised, with the error text
     summary.parquet      every finished run's row, in sweep order (rebuilt at the end)
     summary_table.csv    per place x scenario: levels and paired changes with 95% intervals
     summary_table.parquet  the same table as Parquet
 
-A run's rows are in exactly one ``runs`` part, or in none. Re-running the same command (or
-``--resume``) reads the parts already there and runs only what is missing, so an interrupted
-sweep loses at most the tasks in flight and never computes a finished run twice.
+Integrity, in order: every input is checked before anything is written or started (the sweep
+file, the run count, ``--out``, the Ray address); then the folder is locked (a second sweep is
+refused, naming the holder), the manifest is read and a different sweep refused, and the
+manifest is written, all before Ray starts. Part files carry the checksum of their bytes in
+their names; results are taken for exactly the manifest's run ids, once each, from trusted
+parts only (:mod:`experiments.results`). A run's rows are in exactly one trusted ``runs``
+part, or in none. Re-running the same command (or ``--resume``) runs only what is missing,
+so an interrupted sweep loses at most the tasks in flight and never computes a finished run
+twice. A full disk or a folder that cannot be written stops the sweep with one line (exit 2),
+leaving the folder resumable and the manifest saying "stopped".
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import math
-import platform
-import subprocess
 import sys
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, wait
-from importlib import metadata
 from pathlib import Path
 
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
-from tqdm import tqdm
 
-from abm import __version__
+from abm.checks import is_number, is_whole
 from abm.compare import format_table, summary_table
-from abm.errors import InputError
-from abm.io import write_csv, write_json, write_parquet
+from abm.errors import InputError, ResourceError, clipped, printable, printable_text, shown
+from abm.io import check_out_folder, write_csv, write_json, write_parquet, write_part
+from abm.provenance import provenance as _provenance
 from abm.runs import RunSpec, execute
-from experiments.executors import RayExecutor, SerialExecutor
+from experiments.executors import (
+    CONNECT_TIMEOUT_S,
+    RayExecutor,
+    SerialExecutor,
+    check_address,
+    check_reachable,
+)
+from experiments.lock import LOCK_NAME, FolderLock, describe, holder
+from experiments.progress import Progress
+from experiments.results import (
+    DERIVED,
+    MANIFEST,
+    Contents,
+    DamagedManifest,
+    batch_key,
+    contents,
+    counts,
+    read_manifest,
+    status,
+)
 from experiments.spec import Sweep, load_sweep
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 #: Resident-weeks a second one core runs (measured by benchmarks.throughput); sizes batches.
 RESIDENT_WEEKS_PER_SECOND = 15e6
 #: Aim for tasks of about this many seconds: long enough to amortise Ray's overhead.
 TARGET_TASK_SECONDS = 1.0
-PACKAGES = ("mesa", "numpy", "scipy", "pandas", "pyarrow", "ray", "pyyaml")
+
+
+#: Why a sweep is incomplete, from its status (corrected by the lock), in words.
+_WHY = {"incomplete": "some runs failed", "interrupted": "the sweep was interrupted",
+        "stopped": "the sweep stopped before the end"}
+
+
+class IncompleteSweep(Exception):
+    """``summarise`` was asked for the table of a sweep that has not finished all its runs."""
 
 
 def run_batch(specs: list[RunSpec], weekly: bool, run: Callable = execute) -> list[tuple]:
@@ -85,62 +116,106 @@ def plan_batches(specs: list[RunSpec], workers: int, batch_size: int | None = No
 
 def run_sweep(spec_path: str | Path, out: str | Path, *, address: str | None = None,
               num_cpus: int | None = None, resume: bool = False, serial: bool = False,
+              max_runs: int | None = None, connect_timeout: float = CONNECT_TIMEOUT_S,
               run: Callable = execute) -> int:
     """Run (or resume) a sweep into ``out``; print the summary table; return an exit code.
 
     ``run`` executes one spec (default :func:`abm.runs.execute`); tests pass a wrapper.
     Exit codes: 0 all done, 1 some runs failed (recorded in ``failed/``; the sweep went on),
     130 interrupted (Ctrl-C). A task that Ray gives up on (its worker died more than
-    ``max_retries`` times) counts its runs as failed.
+    ``max_retries`` times) counts its runs as failed. Bad input raises :class:`InputError`
+    before anything is written; a full disk, a folder that cannot be written or a Ray that
+    cannot be started or reached raises :class:`ResourceError` after marking the manifest.
     """
-    if num_cpus is not None and num_cpus < 1:
-        raise InputError(f"--num-cpus = {num_cpus}: allowed is a whole number >= 1")
-    sweep = load_sweep(spec_path)
-    out = Path(out)
+    # 1. Everything that can be checked is checked before anything is written or started.
+    if num_cpus is not None and not (is_whole(num_cpus) and 1 <= num_cpus <= 100_000):
+        raise InputError(f"--num-cpus = {shown(num_cpus)}: allowed is a whole number from 1 "
+                         "to 100,000")
+    if not (is_number(connect_timeout) and 0 < connect_timeout <= 3600):
+        raise InputError(f"--connect-timeout = {shown(connect_timeout)}: allowed is a number "
+                         "of seconds above 0 and at most 3600")
+    if serial and address is not None:
+        raise InputError("--serial runs in this process without Ray: leave out --address")
+    address = check_address(address)
+    sweep = load_sweep(spec_path, max_runs=max_runs)
     specs = sweep.runs()
     ids = [spec.run_id for spec in specs]
     if len(set(ids)) < len(ids):  # load_sweep rejects duplicate labels; this guards the rest
         raise InputError(f"{spec_path}: two runs of the sweep are identical, labels included")
     identity = "\n".join([*sorted(ids), f"record={sweep.record}"])
     sweep_id = hashlib.sha256(identity.encode()).hexdigest()[:16]
-    manifest = _start_manifest(out, sweep, specs, ids, sweep_id, resume)
+    out = check_out_folder(out)
+    if (running := holder(out)) is not None:  # the lock says it again, race-free, below
+        raise InputError(f"{out} is in use by another sweep ({describe(running)}): wait for it "
+                         "to finish, or choose another --out")
+    _existing_manifest(out, sweep_id, resume, locked=False)
+    if address not in (None, "auto") and not serial:
+        check_reachable(address, connect_timeout)
 
-    _remove_orphans(out)
-    done = _ids_in(out / "runs")
-    todo = [spec for spec, run_id in zip(specs, ids, strict=True) if run_id not in done]
+    # 2. Hold the folder, then check and write the manifest: all before Ray starts.
+    with FolderLock(out) as lock:
+        if lock.warning:
+            _warn(lock.warning)
+        manifest = (_existing_manifest(out, sweep_id, resume, locked=True)
+                    or _new_manifest(sweep, specs, ids, sweep_id))
+        invocation = {"started_at": _now(), "address": address or ("serial" if serial
+                                                                     else "local"),
+                      "provenance": _provenance()}
+        first = manifest["provenance"]["git_commit"]
+        if invocation["provenance"]["git_commit"] != first:
+            _warn(f"{out} was started at commit {first}; this run is at "
+                  f"{invocation['provenance']['git_commit']}: results may mix code versions "
+                  "(each invocation's provenance is in manifest.json)")
+        manifest["invocations"].append(invocation)
+        manifest |= {"schema_version": SCHEMA_VERSION, "status": "running"}
+        write_json(manifest, out / MANIFEST)
+        try:
+            return _execute(out, sweep, specs, ids, manifest, invocation, address=address,
+                            num_cpus=num_cpus, serial=serial, connect_timeout=connect_timeout,
+                            run=run)
+        except KeyboardInterrupt:
+            _mark(out, manifest, invocation, "interrupted", "interrupted while finishing", sweep)
+            raise
+        except BaseException as error:
+            _mark(out, manifest, invocation, "stopped", _error_text(error), sweep)
+            raise
+
+
+def _execute(out: Path, sweep: Sweep, specs: list[RunSpec], ids: list[str], manifest: dict,
+             invocation: dict, *, address: str | None, num_cpus: int | None, serial: bool,
+             connect_timeout: float, run: Callable) -> int:
+    """Run what is missing, consolidate, and record the outcome in the manifest."""
+    weekly = sweep.record == "weekly"
+    found = contents(out, ids, weekly, fix=True)
+    for warning in found.warnings:
+        _warn(warning)
+    todo = [spec for spec, run_id in zip(specs, ids, strict=True) if run_id not in found.done]
     skipped = len(specs) - len(todo)
     if serial or not todo:  # with nothing to run there is no need to start Ray
         executor = SerialExecutor()
     else:
-        executor = RayExecutor(address, num_cpus, sweep.max_retries)
-    invocation = {
-        "started_at": _now(),
-        "workers": executor.workers,
-        "address": address or ("serial" if serial else "local"),
-        "skipped": skipped,
-        "provenance": _provenance(),
-    }
-    first = manifest["provenance"]
-    if invocation["provenance"]["git_commit"] != first["git_commit"]:
-        print(f"abm: warning: {out} was started at commit {first['git_commit']}; this run is "
-              f"at {invocation['provenance']['git_commit']}: results may mix code versions "
-              "(each invocation's provenance is in manifest.json)", file=sys.stderr)
-    manifest["invocations"].append(invocation)
-    manifest["status"] = "running"
-    write_json(manifest, out / "manifest.json")
+        executor = RayExecutor(address, num_cpus, sweep.max_retries, connect_timeout)
+    invocation |= {"workers": executor.workers, "skipped": skipped,
+                   "ray_address": getattr(executor, "address_used", None)}
+    cpus = f"{executor.workers} CPU{'s' if executor.workers > 1 else ''}"
+    if not todo:
+        _say(f"planned {len(specs):,} runs: all already done, nothing to run")
+    else:
+        where = " (in this process, without Ray)" if serial else ""
+        _say(f"planned {len(specs):,} runs on {cpus}{where}: {skipped:,} already done, "
+             f"{len(todo):,} to run")
 
-    finished, failures, status = 0, [], "complete"
-    batches = plan_batches(todo, executor.workers, sweep.batch_size)
-    bar = tqdm(total=len(todo), unit="run", disable=None, desc="runs", dynamic_ncols=True)
+    finished, failures, state = 0, [], "complete"
+    progress = Progress(len(todo))
     try:
         pending: set[Future] = set()
         batch_of: dict[Future, list[RunSpec]] = {}
-        queue = iter(batches)
+        queue = iter(plan_batches(todo, executor.workers, sweep.batch_size))
         while True:
             # Exactly `workers` tasks in flight: more would let Ray run them on CPUs beyond
             # --num-cpus when it joins a bigger cluster.
             while len(pending) < executor.workers and (batch := next(queue, None)):
-                future = executor.submit(run_batch, batch, sweep.record == "weekly", run)
+                future = executor.submit(run_batch, batch, weekly, run)
                 batch_of[future] = batch
                 pending.add(future)
             if not pending:
@@ -153,79 +228,144 @@ def run_sweep(spec_path: str | Path, out: str | Path, *, address: str | None = N
                 except Exception as error:  # Ray gave up on the whole task
                     text = f"task failed: {type(error).__name__}: {str(error)[:500]}"
                     results = [("failed", spec, text) for spec in batch]
-                failures += _write_part(out, results)
-                finished += sum(r[0] == "done" for r in results)
-                bar.update(len(results))
+                new_failures = _write_part(out, results)
+                failures += new_failures
+                finished += len(results) - len(new_failures)
+                progress.update(len(results) - len(new_failures), len(new_failures))
     except KeyboardInterrupt:
-        status = "interrupted"
+        state = "interrupted"
         executor.cancel_pending()
+    except BaseException:
+        executor.cancel_pending()
+        raise
     finally:
-        bar.close()
+        progress.close()
         executor.shutdown(wait=False)
 
-    invocation |= {"finished_at": _now(), "status": status, "computed": finished,
-                   "failed": len(failures)}
-    table = _consolidate(out, specs, sweep)
-    done_ids = _ids_in(out / "runs")
-    failed_ids = _ids_in(out / "failed") - done_ids
-    if len(done_ids) == len(specs):
-        status = "complete"
-    elif status != "interrupted":
-        status = "incomplete"  # some runs failed; running the command again retries them
-    invocation["status"] = status
-    manifest |= {"status": status,
-                 "counts": {"runs": len(specs), "done": len(done_ids), "failed": len(failed_ids),
-                            "remaining": len(specs) - len(done_ids)}}
-    write_json(manifest, out / "manifest.json")
-    if table is not None and status != "interrupted":
-        print(format_table(table, baseline=sweep.baseline))
+    invocation |= {"finished_at": _now(), "computed": finished, "failed": len(failures)}
+    after = contents(out, ids, weekly, fix=True)
+    for warning in after.warnings:
+        if warning not in found.warnings:
+            _warn(warning)
+    table = _consolidate(out, after, ids, sweep)
+    tally = counts(manifest, after)
+    if tally["done"] == len(specs):
+        state = "complete"
+    elif state != "interrupted":
+        state = "incomplete"  # some runs failed; running the command again retries them
+    invocation["status"] = state
+    manifest |= {"status": state, "counts": tally}
+    write_json(manifest, out / MANIFEST)
+    if table is not None and state != "interrupted":
+        print(printable_text(format_table(table, baseline=sweep.baseline)))
     advice = {"interrupted": " - interrupted; run the same command again to resume",
               "incomplete": " - run the same command again to retry the failed runs"}
     print(f"{finished} runs finished, {len(failures)} failed, {skipped} skipped (already done)"
-          + advice.get(status, ""))
-    if status == "interrupted":
+          + advice.get(state, ""))
+    if state == "interrupted":
         return 130
     return 1 if failures else 0
 
 
-def summarise(folder: str | Path, baseline: str | None = None) -> str:
-    """The comparison table of a sweep's results folder (also written as CSV and Parquet)."""
+def summarise(folder: str | Path, baseline: str | None = None,
+              allow_incomplete: bool = False) -> str:
+    """The comparison table of a sweep's results folder (also written as CSV and Parquet,
+    unless a sweep is writing the folder now).
+
+    Results come from the trusted part files of the manifest's runs, not from what the folder
+    says. A sweep with runs missing raises :class:`IncompleteSweep` (done, failed and missing
+    counts) unless ``allow_incomplete``; then the table says it covers only the runs done.
+    """
     folder = Path(folder)
-    summary = folder / "summary.parquet"
-    if not summary.exists():
-        raise InputError(f"{folder}: no summary.parquet here: is this a sweep's results folder?")
-    results = pd.read_parquet(summary)
+    if not folder.is_dir():
+        raise InputError(f"{clipped(str(folder), 300)}: no such folder: allowed is the results "
+                         "folder of a sweep (the --out of `abm sweep`)")
+    try:
+        manifest = read_manifest(folder)
+    except DamagedManifest as error:
+        raise InputError(f"{error}: run the sweep command again to rebuild it") from None
+    if manifest is None:
+        raise InputError(f"{clipped(str(folder), 300)}: no manifest.json here: is this a "
+                         "sweep's results folder?")
+    ids = [r["run_id"] for r in manifest["runs"]]
+    weekly = (manifest.get("resolved") or {}).get("record") == "weekly"
+    found = contents(folder, ids, weekly)
+    for warning in found.warnings:
+        _warn(warning)
+    tally = counts(manifest, found)
+    missing = tally["remaining"] - tally["failed"]
+    state = status(manifest, folder)
+    running = holder(folder) is not None
+    gap = ""
+    if tally["remaining"]:
+        why = "a sweep is still running" if running else _WHY.get(
+            state, "runs are missing from the folder")
+        gap = (f"{folder} is incomplete ({why}): {tally['done']:,} of {tally['runs']:,} runs "
+               f"done, {tally['failed']:,} failed, {missing:,} missing")
+        if not allow_incomplete or not tally["done"]:
+            raise IncompleteSweep(f"{gap}; run the sweep command again to finish it"
+                                  + (", or add --allow-incomplete to summarise the runs done"
+                                     if tally["done"] else ""))
+    results = found.runs.frame({run_id: i for i, run_id in enumerate(ids)})
+    scenarios = sorted(set(results["scenario"]))
     if baseline is None:
-        baseline = _read_manifest(folder).get("baseline", results["scenario"].iloc[0])
-    if baseline not in set(results["scenario"]):
-        raise InputError(f"--baseline '{baseline}' is not among the scenarios of {folder}: "
-                         f"allowed are {', '.join(sorted(set(results['scenario'])))}")
+        baseline = manifest.get("baseline", results["scenario"].iloc[0])
+    if baseline not in scenarios:
+        raise InputError(f"--baseline '{clipped(baseline)}' is not among the scenarios of "
+                         f"{folder} with runs done: allowed are {clipped(', '.join(scenarios))}")
     table = summary_table(results, baseline=baseline)
-    write_csv(table, folder / "summary_table.csv")
-    write_parquet(table, folder / "summary_table.parquet")
-    return format_table(table, baseline=baseline)
+    if not running:
+        write_csv(table, folder / "summary_table.csv")
+        write_parquet(table, folder / "summary_table.parquet")
+    text = format_table(table, baseline=baseline)
+    if gap:
+        text = f"Incomplete: {gap}. The table covers only the runs done.\n\n{text}"
+    return printable_text(text)
 
 
-def _start_manifest(out: Path, sweep: Sweep, specs: list[RunSpec], ids: list[str],
-                    sweep_id: str, resume: bool) -> dict:
-    """The manifest to continue, or a new one; refuse a folder holding another sweep."""
-    existing = _read_manifest(out)
-    if existing:
-        if existing.get("sweep_id") != sweep_id:
+def _existing_manifest(out: Path, sweep_id: str, resume: bool, locked: bool) -> dict | None:
+    """The manifest to continue, or None for a new sweep; refuse a folder holding another
+    sweep, an unrelated non-empty folder, and ``--resume`` with nothing to resume.
+
+    Called once before the lock (so that bad input writes nothing) and once holding it (the
+    check that counts). Holding the lock, a damaged manifest is set aside as
+    ``manifest.json.damaged`` with a warning and a new one started: parts are checked against
+    it run by run, so parts of other sweeps are ignored, never merged.
+    """
+    try:
+        existing = read_manifest(out)
+    except DamagedManifest as error:
+        if locked:
+            damaged = out / f"{MANIFEST}.damaged"
+            try:
+                (out / MANIFEST).replace(damaged)
+            except OSError as failure:
+                raise ResourceError(f"cannot set aside {out / MANIFEST}: "
+                                    f"{failure.strerror}") from None
+            _warn(f"{error}: kept as {damaged.name}; starting a new manifest (finished runs "
+                  "in this folder are kept if they belong to this sweep)")
+        return None
+    if existing is not None:
+        if existing["sweep_id"] != sweep_id:
             raise InputError(f"{out} holds results of a different sweep "
-                             f"({existing.get('spec_path')}); choose another --out")
+                             f"({clipped(str(existing.get('spec_path')), 200)}); choose another "
+                             "--out")
         return existing
     if resume:
         raise InputError(f"--resume: nothing to resume in {out} (no manifest.json)")
-    if out.exists() and any(out.iterdir()):
+    if out.is_dir() and any(p.name != LOCK_NAME and not p.name.endswith(".damaged")
+                            for p in out.iterdir()):
         raise InputError(f"{out} is not empty and holds no sweep; choose another --out")
-    text = Path(sweep.path).read_text(encoding="utf-8")
+    return None
+
+
+def _new_manifest(sweep: Sweep, specs: list[RunSpec], ids: list[str], sweep_id: str) -> dict:
     return {
         "schema_version": SCHEMA_VERSION,
         "sweep_id": sweep_id,
         "spec_path": str(sweep.path),
-        "spec_sha256": hashlib.sha256(text.encode()).hexdigest(),
-        "spec_text": text,
+        "spec_sha256": hashlib.sha256(sweep.text.encode()).hexdigest(),
+        "spec_text": sweep.text,
         "baseline": sweep.baseline,
         "resolved": {
             "scenarios": [{"name": s.name, "place": s.place, "rules": list(s.rules),
@@ -257,98 +397,73 @@ def _write_part(out: Path, results: list[tuple]) -> list[dict]:
                  "point": spec.point, "seed": spec.seed, "error": error}
                 for status, spec, error in results if status == "failed"]
     if rows:
-        name = _part_name(r["run_id"] for r in rows)
+        batch = batch_key(r["run_id"] for r in rows)
         series = [r[2] for r in results if r[0] == "done" and r[2] is not None]
         if series:
-            write_parquet(pd.concat(series, ignore_index=True), out / "weekly" / f"{name}.parquet")
-        write_parquet(rows, out / "runs" / f"{name}.parquet")
+            write_part(pd.concat(series, ignore_index=True), out / "weekly", batch)
+        write_part(rows, out / "runs", batch)
     if failures:
-        name = _part_name(f["run_id"] for f in failures)
-        write_parquet(failures, out / "failed" / f"{name}.parquet")
+        write_part(failures, out / "failed", batch_key(f["run_id"] for f in failures))
     return failures
 
 
-def _part_name(run_ids) -> str:
-    """A part file's name, from the runs in it."""
-    return "part-" + hashlib.sha256("".join(run_ids).encode()).hexdigest()[:16]
-
-
-def _read_parts(folder: Path, columns: list[str] | None = None) -> pa.Table | None:
-    """All part files of a folder as one table (None if there are none)."""
-    parts = sorted(folder.glob("part-*.parquet"))
-    if not parts:
+def _consolidate(out: Path, found: Contents, ids: list[str], sweep: Sweep
+                 ) -> pd.DataFrame | None:
+    """Rebuild summary.parquet (exactly the trusted runs, in sweep order) and the table; drop
+    failure parts whose runs have all since succeeded."""
+    results = found.runs.frame({run_id: i for i, run_id in enumerate(ids)})
+    for path, table in found.failed.tables.items():
+        if set(table.column("run_id").to_pylist()) <= found.done:
+            path.unlink(missing_ok=True)  # every run in it has since succeeded
+    if results is None:
+        _remove_derived(out)
         return None
-    return pa.concat_tables([pq.read_table(p, columns=columns) for p in parts],
-                            promote_options="default")
-
-
-def _ids_in(folder: Path) -> set[str]:
-    """Run ids in a folder's part files: ``runs`` (finished) or ``failed`` (latest attempt
-    raised)."""
-    table = _read_parts(folder, ["run_id"])
-    return set() if table is None else set(table.column("run_id").to_pylist())
-
-
-def _remove_orphans(out: Path) -> None:
-    """Delete weekly parts whose summary part was never written (a task cut off between them)."""
-    for weekly in (out / "weekly").glob("part-*.parquet"):
-        if not (out / "runs" / weekly.name).exists():
-            weekly.unlink()
-
-
-def _consolidate(out: Path, specs: list[RunSpec], sweep: Sweep) -> pd.DataFrame | None:
-    """Rebuild summary.parquet in sweep order (and the table); drop stale failure parts."""
-    table = _read_parts(out / "runs")
-    if table is None:
-        return None
-    order = {s.run_id: i for i, s in enumerate(specs)}
-    results = table.to_pandas()
-    results = results.iloc[results["run_id"].map(order).argsort(kind="stable")]
-    results = results.reset_index(drop=True)
     write_parquet(results, out / "summary.parquet")
-    done = set(results["run_id"])
-    for part in (out / "failed").glob("part-*.parquet"):
-        if set(pd.read_parquet(part, columns=["run_id"])["run_id"]) <= done:
-            part.unlink()  # every run in it has since succeeded
     table = summary_table(results, baseline=sweep.baseline)
     write_csv(table, out / "summary_table.csv")
     write_parquet(table, out / "summary_table.parquet")
     return table
 
 
-def _read_manifest(out: Path) -> dict:
-    import json
+def _mark(out: Path, manifest: dict, invocation: dict, state: str, error: str,
+          sweep: Sweep) -> None:
+    """Record that this invocation ended early (``state``: stopped or interrupted), why, and
+    the counts of what the folder holds now.
 
-    path = out / "manifest.json"
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    Derived outputs are removed first: they would no longer match the parts, and on a full
+    disk their space lets the manifest be written. If even that fails, the manifest still
+    says "running", which readers correct from the lock (:func:`experiments.results.status`).
+    """
+    _remove_derived(out)
+    invocation |= {"finished_at": _now(), "status": state, "error": error}
+    manifest["status"] = state
+    try:
+        ids = [r["run_id"] for r in manifest["runs"]]
+        manifest["counts"] = counts(manifest, contents(out, ids, sweep.record == "weekly"))
+    except Exception:  # counting is a courtesy here: the error being reported matters more
+        manifest.pop("counts", None)
+    with contextlib.suppress(ResourceError):
+        write_json(manifest, out / MANIFEST)
 
 
-def _provenance() -> dict:
-    """Git commit, versions and machine, so a report can say exactly what produced a number."""
-    root = Path(__file__).resolve().parent.parent
+def _remove_derived(out: Path) -> None:
+    for name in DERIVED:
+        with contextlib.suppress(OSError):
+            (out / name).unlink(missing_ok=True)
 
-    def git(*args: str) -> str | None:
-        try:
-            return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True,
-                                  check=True, timeout=10).stdout.strip()
-        except (OSError, subprocess.SubprocessError):
-            return None
 
-    packages = {}
-    for name in PACKAGES:
-        try:
-            packages[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            packages[name] = None
-    status = git("status", "--porcelain")
-    return {
-        "git_commit": git("rev-parse", "HEAD"),
-        "git_dirty": bool(status) if status is not None else None,
-        "model_version": __version__,
-        "python": sys.version.split()[0],
-        "platform": platform.platform(),
-        "packages": packages,
-    }
+def _error_text(error: BaseException) -> str:
+    if isinstance(error, InputError):
+        return "; ".join(error.problems)
+    return clipped(f"{type(error).__name__}: {error}", 500)
+
+
+def _say(text: str) -> None:
+    print(f"abm: {printable(text)}", file=sys.stderr, flush=True)
+
+
+def _warn(text: str) -> None:
+    print(f"abm: warning: {printable(text)}", file=sys.stderr, flush=True)
 
 
 def _now() -> str:

@@ -19,14 +19,18 @@
       ranges: {uptake_rate: [0.02, 0.08]}          # a parameter's declared range if [] or null
     batch_size: auto                               # runs per Ray task, or a whole number
     max_retries: 3                                 # Ray retries of a task whose worker died
+    max_runs: 100000                               # refuse a sweep of more runs than this
 
-Every defect is reported at once with the file, line, key, value and what is allowed.
+Every defect is reported at once with the file, line, key, value and what is allowed. The
+number of runs is worked out from the counts (scenarios x places x points x seeds) before any
+point or run is built, so a grid of millions of points is refused at once, not built.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,20 +38,27 @@ import numpy as np
 from scipy.stats import qmc
 
 from abm import yamlfile
-from abm.checks import is_number, is_whole, parameter_values
+from abm.checks import is_number, is_whole, parameter_problem, parameter_values
 from abm.commissioning import make_plan
-from abm.errors import InputError
+from abm.errors import InputError, clipped, shown
 from abm.parameters import BY_NAME, Params, unknown_name_message
 from abm.places import place_names
-from abm.runs import RunSpec
+from abm.runs import RunSpec, seed_problem
 from abm.scenarios import Scenario, load_scenario
 
 SPEC_KEYS = ("description", "scenarios", "places", "seeds", "master_seed", "years", "record",
-             "parameters", "grid", "sample", "batch_size", "max_retries")
+             "parameters", "grid", "sample", "batch_size", "max_retries", "max_runs")
 SAMPLE_KEYS = ("method", "n", "seed", "ranges")
 SAMPLERS = ("latin_hypercube", "sobol")
 RECORDS = ("summary", "weekly")
 MIN_YEARS, MAX_YEARS = 1 / 52, 100
+#: Most runs a sweep may have unless its file (``max_runs``) or ``--max-runs`` says more: a
+#: guard against a typo that would plan years of work and fill the memory listing it.
+DEFAULT_MAX_RUNS = 100_000
+#: The most ``max_runs`` may say: each run costs about 1 KB of memory before it starts.
+MAX_RUNS_LIMIT = 10_000_000
+#: Most scenarios or places one sweep may list.
+MAX_LISTED = 1_000
 
 
 @dataclass(frozen=True)
@@ -55,6 +66,7 @@ class Sweep:
     """A validated sweep: everything needed to list its runs."""
 
     path: Path
+    text: str  # the file as read (recorded in the manifest)
     description: str
     scenarios: tuple[Scenario, ...]
     places: tuple[str, ...] | None
@@ -94,10 +106,15 @@ class Sweep:
         ]
 
 
-def load_sweep(path: str | Path) -> Sweep:
-    """Load and validate a sweep file; raise :class:`InputError` listing every defect."""
+def load_sweep(path: str | Path, max_runs: int | None = None) -> Sweep:
+    """Load and validate a sweep file; raise :class:`InputError` listing every defect.
+
+    ``max_runs`` (``--max-runs``) overrides the file's ``max_runs``; a sweep with more runs
+    than that is refused before its points or runs are built.
+    """
     path = Path(path)
-    data = yamlfile.load(path)
+    text = yamlfile.read_text(path)
+    data = yamlfile.parse(text, path)
     if not isinstance(data, yamlfile.LineDict):
         raise InputError(f"{path}:1: a sweep file must be a mapping with keys such as "
                          "scenarios, seeds and years")
@@ -108,70 +125,64 @@ def load_sweep(path: str | Path) -> Sweep:
 
     for key in data:
         if key not in SPEC_KEYS:
-            found.append(f"{at(key)}: {unknown_name_message('key', key, list(SPEC_KEYS))}")
+            found.append(f"{at(key)}: {unknown_name_message('key', clipped(key), SPEC_KEYS)}")
 
-    scenarios = []
-    raw = data.get("scenarios")
-    if "scenarios" not in data:
-        found.append(f"{path}: missing key 'scenarios': list the scenarios to run, baseline first")
-    elif not isinstance(raw, list) or not raw or not all(isinstance(s, str) for s in raw):
-        found.append(f"{at('scenarios')}: 'scenarios' = {raw!r}: allowed is a list of scenario "
-                     "names or files, baseline first")
-    else:
-        for name in raw:
-            try:
-                scenarios.append(load_scenario(_scenario_ref(path, name)))
-            except InputError as error:
-                found += [f"{at('scenarios')}: scenario '{name}': {p}" for p in error.problems]
-        names = [s.name for s in scenarios]
-        if len(set(names)) < len(names):
-            found.append(f"{at('scenarios')}: 'scenarios' lists a scenario twice: {names}")
-
-    places = data.get("places")
-    if places is not None:
-        if not isinstance(places, list) or not places:
-            found.append(f"{at('places')}: 'places' = {places!r}: allowed is a list of place names")
-            places = None
-        else:
-            for place in places:
-                if place not in place_names():
-                    found.append(
-                        f"{at('places')}: {unknown_name_message('place', place, place_names())}")
-            repeated = sorted({str(p) for p in places if places.count(p) > 1})
-            if repeated:
-                found.append(f"{at('places')}: 'places' lists {', '.join(repeated)} more than "
-                             "once: each place may appear once")
-            places = tuple(places)
-
+    scenarios = _scenarios(data, found, path)
+    places = _places(data, found, path)
     seeds = _whole(data, "seeds", 1, 100_000, found, path, required=True)
     master_seed = _whole(data, "master_seed", 0, 2**63 - 1, found, path, default=0)
     max_retries = _whole(data, "max_retries", 0, 100, found, path, default=3)
+    limit = _whole(data, "max_runs", 1, MAX_RUNS_LIMIT, found, path, default=DEFAULT_MAX_RUNS)
+    if max_runs is not None:
+        if is_whole(max_runs) and 1 <= max_runs <= MAX_RUNS_LIMIT:
+            limit = max_runs
+        else:
+            found.append(f"--max-runs = {shown(max_runs)}: allowed is a whole number from 1 to "
+                         f"{MAX_RUNS_LIMIT:,}")
     years = data.get("years")
     if "years" not in data:
         found.append(f"{path}: missing key 'years': the policy years of each run")
     elif not is_number(years) or not MIN_YEARS <= years <= MAX_YEARS:
-        found.append(f"{at('years')}: 'years' = {years!r}: allowed is a number from one week "
-                     f"({MIN_YEARS:.4f}) to {MAX_YEARS}")
+        found.append(f"{at('years')}: 'years' = {shown(years)}: allowed is a number from one "
+                     f"week ({MIN_YEARS:.4f}) to {MAX_YEARS}")
     record = data.get("record", "summary")
-    if record not in RECORDS:
-        found.append(f"{at('record')}: 'record' = {record!r}: allowed are {', '.join(RECORDS)}")
+    if not isinstance(record, str) or record not in RECORDS:
+        found.append(f"{at('record')}: 'record' = {shown(record)}: allowed are "
+                     f"{', '.join(RECORDS)}")
     batch = data.get("batch_size", "auto")
     if batch != "auto" and not (is_whole(batch) and 1 <= batch <= 10_000):
-        found.append(f"{at('batch_size')}: 'batch_size' = {batch!r}: allowed is auto or a whole "
-                     "number from 1 to 10,000")
+        found.append(f"{at('batch_size')}: 'batch_size' = {shown(batch)}: allowed is auto or a "
+                     "whole number from 1 to 10,000")
     description = data.get("description", "")
     if not isinstance(description, str):
-        found.append(f"{at('description')}: 'description' = {description!r}: allowed is text")
+        found.append(f"{at('description')}: 'description' = {shown(description)}: allowed is "
+                     "text")
+        description = ""
 
     fixed, fixed_problems = parameter_values(data, "parameters", path)
     found += fixed_problems
-    points: list[dict] = [{}]
+    axes, plan, count = {}, None, 1
     if "grid" in data and "sample" in data:
         found.append(f"{at('sample')}: give 'grid' or 'sample', not both")
     elif "grid" in data:
-        points = _grid_points(data, found, path)
+        axes = _grid_axes(data, found, path)
+        count = math.prod(len(values) for values in axes.values())
     elif "sample" in data:
-        points = _sample_points(data, found, path)
+        plan = _sample_plan(data, found, path)
+        count = plan[1] if plan else 1
+    n_scenarios = len(data["scenarios"]) if isinstance(data.get("scenarios"), list) else 1
+    n_places = len(places) if places else 1
+    runs = n_scenarios * n_places * count * (seeds or 1)  # worked out, not built
+    points: list[dict] = [{}]
+    if runs > limit:
+        found.append(f"{path}: the sweep has {runs:,} runs ({n_scenarios:,} scenario(s) x "
+                     f"{n_places:,} place(s) x {count:,} parameter point(s) x {seeds or 1:,} "
+                     f"seed(s)): allowed is at most {limit:,}; to run more, raise 'max_runs' in "
+                     "the file or give --max-runs")
+    elif axes:
+        points = _grid_points(axes)
+    elif plan:
+        points = _sample_points(*plan)
     where = at("grid" if "grid" in data else "sample" if "sample" in data else "parameters")
     for scenario in scenarios:  # each scenario's own changes merged with the sweep's
         for index, point in enumerate(points):
@@ -185,11 +196,59 @@ def load_sweep(path: str | Path) -> Sweep:
     if found:
         raise InputError(yamlfile.one_line(found))
     return Sweep(
-        path=path, description=description.strip(), scenarios=tuple(scenarios), places=places,
-        seeds=seeds, master_seed=master_seed, years=float(years), record=record,
+        path=path, text=text, description=description.strip(), scenarios=tuple(scenarios),
+        places=places, seeds=seeds, master_seed=master_seed, years=float(years), record=record,
         parameters=fixed, points=tuple(points),
         batch_size=None if batch == "auto" else batch, max_retries=max_retries,
     )
+
+
+def _scenarios(data, found, path) -> list[Scenario]:
+    """The scenarios listed, each loaded and validated; their problems added to ``found``."""
+    raw = data.get("scenarios")
+    where = f"{path}:{data.line_of('scenarios')}"
+    if "scenarios" not in data:
+        found.append(f"{path}: missing key 'scenarios': list the scenarios to run, baseline first")
+        return []
+    if (not isinstance(raw, list) or not 1 <= len(raw) <= MAX_LISTED
+            or not all(isinstance(s, str) for s in raw)):
+        found.append(f"{where}: 'scenarios' = {shown(raw)}: allowed is a list of 1 to "
+                     f"{MAX_LISTED:,} scenario names or files, baseline first")
+        return []
+    scenarios = []
+    for name in raw:
+        try:
+            scenarios.append(load_scenario(_scenario_ref(path, name)))
+        except InputError as error:
+            found += [f"{where}: scenario '{clipped(name)}': {p}" for p in error.problems]
+    names = [s.name for s in scenarios]
+    repeated = sorted(name for name, n in Counter(names).items() if n > 1)
+    if repeated:
+        found.append(f"{where}: 'scenarios' lists {clipped(', '.join(repeated))} more than "
+                     "once: each scenario may appear once")
+    return scenarios
+
+
+def _places(data, found, path) -> tuple[str, ...] | None:
+    """The places listed (None: each scenario's own place); problems added to ``found``."""
+    places = data.get("places")
+    if places is None:
+        return None
+    where = f"{path}:{data.line_of('places')}"
+    if (not isinstance(places, list) or not 1 <= len(places) <= MAX_LISTED
+            or not all(isinstance(p, str) for p in places)):
+        found.append(f"{where}: 'places' = {shown(places)}: allowed is a list of 1 to "
+                     f"{MAX_LISTED:,} place names")
+        return None
+    known = place_names()
+    for place in places:
+        if place not in known:
+            found.append(f"{where}: {unknown_name_message('place', clipped(place), known)}")
+    repeated = sorted(place for place, n in Counter(places).items() if n > 1)
+    if repeated:
+        found.append(f"{where}: 'places' lists {clipped(', '.join(repeated))} more than once: "
+                     "each place may appear once")
+    return tuple(places)
 
 
 def _scenario_ref(spec_path: Path, name: str) -> str:
@@ -209,79 +268,99 @@ def _whole(data, key, low, high, found, path, required=False, default=None):
         return default
     value = data[key]
     if not is_whole(value) or not low <= value <= high:
-        found.append(f"{path}:{data.line_of(key)}: '{key}' = {value!r}: allowed is a whole "
+        found.append(f"{path}:{data.line_of(key)}: '{key}' = {shown(value)}: allowed is a whole "
                      f"number from {low:,} to {high:,}")
         return default
     return value
 
 
-def _grid_points(data, found, path) -> list[dict]:
+def _grid_axes(data, found, path) -> dict[str, list]:
+    """The grid's valid axes (parameter -> values); problems added to ``found``."""
     grid = data["grid"]
     if not isinstance(grid, dict) or not grid:
-        found.append(f"{path}:{data.line_of('grid')}: 'grid' = {grid!r}: allowed is a mapping "
-                     "of parameter names to lists of values")
-        return [{}]
+        found.append(f"{path}:{data.line_of('grid')}: 'grid' = {shown(grid)}: allowed is a "
+                     "mapping of parameter names to lists of values")
+        return {}
     axes = {}
     for name, values in grid.items():
         line = grid.line_of(name) if isinstance(grid, yamlfile.LineDict) else data.line_of("grid")
         if name not in BY_NAME:
-            found.append(f"{path}:{line}: "
-                         f"{unknown_name_message('parameter', name, BY_NAME, 'abm parameters')}")
+            message = unknown_name_message("parameter", clipped(name), BY_NAME, "abm parameters")
+            found.append(f"{path}:{line}: {message}")
             continue
         if not isinstance(values, list) or not values:
-            found.append(f"{path}:{line}: grid '{name}' = {values!r}: allowed is a list of values")
+            found.append(f"{path}:{line}: grid '{name}' = {shown(values)}: allowed is a list of "
+                         "values")
             continue
-        problems = [p for p in map(BY_NAME[name].problem_with, values) if p]
-        found += [f"{path}:{line}: grid {p}" for p in problems]
-        repeated = sorted({repr(v) for v in values if values.count(v) > 1})
+        problems = [p for p in (parameter_problem(name, v) for v in values) if p]
+        found += [f"{path}:{line}: grid {p}" for p in problems[:3]]  # the first few suffice
+        if len(problems) > 3:
+            found.append(f"{path}:{line}: grid '{name}': {len(problems) - 3:,} more values are "
+                         "not allowed either")
+        repeated = [] if problems else sorted(v for v, n in Counter(values).items() if n > 1)
         if repeated:
-            found.append(f"{path}:{line}: grid '{name}' lists {', '.join(repeated)} more than "
-                         "once: each value may appear once")
+            listed = clipped(", ".join(shown(v) for v in repeated[:5]))
+            found.append(f"{path}:{line}: grid '{name}' lists {listed} more than once: each "
+                         "value may appear once")
         if not problems and not repeated:  # a bad value is reported once, not per point
             axes[name] = values
+    return axes
+
+
+def _grid_points(axes: dict[str, list]) -> list[dict]:
     return [dict(zip(axes, combo, strict=True)) for combo in itertools.product(*axes.values())]
 
 
-def _sample_points(data, found, path) -> list[dict]:
+def _sample_plan(data, found, path) -> tuple[str, int, int, dict] | None:
+    """The sample's method, size, seed and ranges, if valid; problems added to ``found``."""
     sample = data["sample"]
     where = f"{path}:{data.line_of('sample')}"
     if not isinstance(sample, dict):
-        found.append(f"{where}: 'sample' = {sample!r}: allowed is a mapping with keys "
+        found.append(f"{where}: 'sample' = {shown(sample)}: allowed is a mapping with keys "
                      f"{', '.join(SAMPLE_KEYS)}")
-        return [{}]
+        return None
+    before = len(found)
     for key in sample:
         if key not in SAMPLE_KEYS:
-            found.append(f"{where}: {unknown_name_message('sample key', key, list(SAMPLE_KEYS))}")
+            message = unknown_name_message('sample key', clipped(key), list(SAMPLE_KEYS))
+            found.append(f"{where}: {message}")
     method = sample.get("method")
-    if method not in SAMPLERS:
-        found.append(f"{where}: sample 'method' = {method!r}: allowed are {', '.join(SAMPLERS)}")
+    if not isinstance(method, str) or method not in SAMPLERS:
+        found.append(f"{where}: sample 'method' = {shown(method)}: allowed are "
+                     f"{', '.join(SAMPLERS)}")
     n, seed = sample.get("n"), sample.get("seed", 0)
     if not is_whole(n) or not 1 <= n <= 100_000:
-        found.append(f"{where}: sample 'n' = {n!r}: allowed is a whole number from 1 to 100,000")
-    if not is_whole(seed) or seed < 0:
-        found.append(f"{where}: sample 'seed' = {seed!r}: allowed is a whole number >= 0")
+        found.append(f"{where}: sample 'n' = {shown(n)}: allowed is a whole number from 1 to "
+                     "100,000")
+    if (problem := seed_problem(seed, "sample 'seed'")) is not None:
+        found.append(f"{where}: {problem}")
     ranges = sample.get("ranges")
     if not isinstance(ranges, dict) or not ranges:
-        found.append(f"{where}: sample 'ranges' = {ranges!r}: allowed is a mapping of "
+        found.append(f"{where}: sample 'ranges' = {shown(ranges)}: allowed is a mapping of "
                      "parameter names to [low, high]")
-        return [{}]
+        return None
     bounds = {}
     for name, span in ranges.items():
         parameter = BY_NAME.get(name)
         if parameter is None:
-            found.append(f"{where}: "
-                         f"{unknown_name_message('parameter', name, BY_NAME, 'abm parameters')}")
+            message = unknown_name_message("parameter", clipped(name), BY_NAME, "abm parameters")
+            found.append(f"{where}: {message}")
             continue
         if span in (None, []):
             span = [parameter.low, parameter.high]
         if (not isinstance(span, list) or len(span) != 2 or not all(map(is_number, span))
                 or not parameter.low <= span[0] < span[1] <= parameter.high):
-            found.append(f"{where}: sample range of '{name}' = {span!r}: allowed is [low, high] "
-                         f"with low < high inside {parameter.low:g} to {parameter.high:g}")
+            found.append(f"{where}: sample range of '{name}' = {shown(span)}: allowed is "
+                         f"[low, high] with low < high inside {parameter.low:g} to "
+                         f"{parameter.high:g}")
             continue
         bounds[name] = span
-    if found or not bounds:
-        return [{}]
+    if len(found) > before or not bounds:
+        return None
+    return method, n, seed, bounds
+
+
+def _sample_points(method: str, n: int, seed: int, bounds: dict) -> list[dict]:
     engine = (qmc.LatinHypercube(d=len(bounds), rng=np.random.default_rng(seed))
               if method == "latin_hypercube"
               else qmc.Sobol(d=len(bounds), scramble=True, rng=np.random.default_rng(seed)))

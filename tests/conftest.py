@@ -12,6 +12,7 @@ SMALL = {"n_neighbourhoods": 30, "residents_per_neighbourhood": 40, "burn_in_yea
 def ray_cluster():
     """A real local Ray with 2 CPUs, started once (ray.init takes about 5 s) and shared."""
     ray = pytest.importorskip("ray")
-    ray.init(num_cpus=2, include_dashboard=False, logging_level="ERROR", log_to_driver=False)
+    ray.init(address="local", num_cpus=2, include_dashboard=False, logging_level="ERROR",
+             log_to_driver=False)  # a cluster of its own, never one found on the machine
     yield ray
     ray.shutdown()

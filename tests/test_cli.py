@@ -35,11 +35,13 @@ def test_run_prints_outcomes_and_writes_parquet(tmp_path, capsys):
         (["run", "--rule", "scale+sustian"], "unknown rule 'sustian': did you mean 'sustain'"),
         (["run", "no_such_scenario"], "unknown scenario 'no_such_scenario'"),
         (["run", "--years", "0"], "--years = 0: allowed is a number above 0"),
-        (["run", "--seed", "-1"], "seed = -1: allowed is a whole number from 0 to 2**63 - 1"),
-        (["compare", "embed", "--seeds", "0"], "--seeds = 0: allowed is a whole number >= 1"),
+        (["run", "--seed", "-1"], "--seed = -1: allowed is a whole number from 0 to 2**63 - 1"),
+        (["run", "--seed", str(2**70)], "--seed = 1180591620717411303424: allowed is a whole"),
+        (["compare", "embed", "--seeds", "0"],
+         "--seeds = 0: allowed is a whole number from 1 to 100,000"),
         (["compare", "embed", "--place", "nowhere"], "unknown place 'nowhere'"),
         (["parameters", "--group", "nope"], "unknown group 'nope'"),
-        (["summarise", "/nonexistent/folder"], "no summary.parquet here"),
+        (["summarise", "/nonexistent/folder"], "/nonexistent/folder: no such folder"),
     ],
 )
 def test_bad_input_is_one_line_exit_2_and_writes_nothing(args, fragment, tmp_path, capsys):
