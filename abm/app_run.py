@@ -346,7 +346,7 @@ def readout(frame: Frame, this_run: np.ndarray, others: list[np.ndarray],
     years = f"{frame.policy_year:.1f} year{'s' if weeks != WEEKS_PER_YEAR else ''}"
     change = past_year_mean(this_run, weeks)
     headline = (f"After {years}, the gap in wellbeing between the most and the least deprived "
-                f"fifth is {change_in_words(change)} than if we carried on as today.")
+                f"fifth is {change_in_words(change)}, compared with carrying on as today.")
     values = [change] + [past_year_mean(d, weeks) for d in others]
     _, lo, hi = interval(values)
     if len(values) < 2:

@@ -173,13 +173,6 @@ def write_json(data: Any, path: str | Path) -> Path:
     return Path(path)
 
 
-def write_text(text: str, path: str | Path) -> Path:
-    """Write ``text`` to ``path`` (UTF-8), via a temporary file renamed into place."""
-    with _atomically(path) as tmp:
-        tmp.write_text(text, encoding="utf-8")
-    return Path(path)
-
-
 def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
     """Write ``frame`` to ``path`` as CSV, via a temporary file renamed into place."""
     with _atomically(path) as tmp:
