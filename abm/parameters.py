@@ -136,10 +136,11 @@ PARAMETERS: tuple[Parameter, ...] = (
     _p("capacity_least_deprived", float, 0.85, (0.0, 1.0), (0.7, 0.95), "share, 0-1",
        "mean capacity to take part (time, money, transport, confidence) in the least deprived area",
        "assumption", "residents", "Capacity to take part (affluent areas)"),
-    _p("capacity_deprivation_effect", float, 0.4, (0.0, 1.0), (0.2, 0.6), "share, 0-1",
+    _p("capacity_deprivation_effect", float, 0.407, (0.0, 1.0), (0.2, 0.6), "share, 0-1",
        "how much lower mean capacity to take part is in the most deprived area",
-       "assumption guided by arts engagement 82% vs 65% in upper vs lower socio-economic groups "
-       "(DCMS Taking Part 2009/10)",
+       "calibrated: cal-59bf319758 (devon_ics, west_yorkshire; posterior median 0.407, 90% "
+       "interval 0.223 to 0.581); before calibration: assumption guided by arts engagement 82% vs "
+       "65% in upper vs lower socio-economic groups (DCMS Taking Part 2009/10)",
        "residents", "Capacity lost to deprivation"),
     _p("capacity_spread", float, 0.15, (0.0, 0.5), (0.05, 0.25), "share, 0-1",
        "standard deviation of capacity to take part between residents",
@@ -151,24 +152,28 @@ PARAMETERS: tuple[Parameter, ...] = (
        "share of ties to residents of nearby neighbourhoods rather than one's own",
        "assumption", "residents", "Friends living further away"),
     # --- wellbeing --------------------------------------------------------------------------
-    _p("wellbeing_least_deprived", float, 8.15, (0.0, 10.0), (7.7, 8.6),
+    _p("wellbeing_least_deprived", float, 8.226, (0.0, 10.0), (7.7, 8.6),
        "life satisfaction, 0-10",
        "mean baseline life satisfaction in the least deprived area, without need or asset "
        "benefit",
-       "assumption, checked against the UK mean of 7.45 (ONS personal well-being, year to "
-       "March 2023; `abm diagnose`)",
+       "calibrated: cal-59bf319758 (devon_ics, west_yorkshire; posterior median 8.226, 90% "
+       "interval 7.84 to 8.55); before calibration: assumption, checked against the UK mean of "
+       "7.45 (ONS personal well-being, year to March 2023; `abm diagnose`)",
        "wellbeing", "Baseline wellbeing (affluent areas)"),
-    _p("wellbeing_deprivation_gradient", float, 0.6, (0.0, 5.0), (0.3, 1.2),
+    _p("wellbeing_deprivation_gradient", float, 0.6807, (0.0, 5.0), (0.3, 1.2),
        "life satisfaction points",
        "how much lower baseline life satisfaction is in the most than the least deprived area",
-       "WEMWBS 48.6 vs 51.5 (men) by area deprivation, Health Survey for England 2016: 0.33 "
-       "SD (WEMWBS SD about 8.7), times a life-satisfaction SD of about 1.9 (ONS) = 0.63",
+       "calibrated: cal-59bf319758 (devon_ics, west_yorkshire; posterior median 0.6807, 90% "
+       "interval 0.353 to 1.09); before calibration: WEMWBS 48.6 vs 51.5 (men) by area "
+       "deprivation, Health Survey for England 2016: 0.33 SD (WEMWBS SD about 8.7), times a "
+       "life-satisfaction SD of about 1.9 (ONS) = 0.63",
        "wellbeing", "Wellbeing gap built into deprivation"),
-    _p("wellbeing_spread", float, 1.8, (0.0, 3.0), (1.3, 2.2), "life satisfaction points",
+    _p("wellbeing_spread", float, 1.839, (0.0, 3.0), (1.3, 2.2), "life satisfaction points",
        "standard deviation of persistent individual differences in baseline life satisfaction",
-       "assumption: ONS individual life satisfaction has an SD of about 1.9, of which need "
-       "adds the rest; checked against low life satisfaction by deprivation third (Bellis et "
-       "al. 2012; `abm diagnose`)",
+       "calibrated: cal-59bf319758 (devon_ics, west_yorkshire; posterior median 1.839, 90% "
+       "interval 1.47 to 2.15); before calibration: assumption: ONS individual life satisfaction "
+       "has an SD of about 1.9, of which need adds the rest; checked against low life satisfaction"
+       " by deprivation third (Bellis et al. 2012; `abm diagnose`)",
        "wellbeing", "How much wellbeing varies between people"),
     _p("wellbeing_adjust_rate", float, 0.05, (0.001, 1.0), (0.02, 0.2), "per week",
        "share of the distance to its target that wellbeing moves each week",
@@ -188,11 +193,13 @@ PARAMETERS: tuple[Parameter, ...] = (
     _p("need_recovery_rate", float, 0.02, (0.0, 1.0), (0.01, 0.05), "per week",
        "share of need that fades each week", "assumption: half-life about 35 weeks",
        "needs", "Speed of recovery from a shock"),
-    _p("need_wellbeing_penalty", float, 2.0, (0.0, 10.0), (1.0, 3.0),
+    _p("need_wellbeing_penalty", float, 1.708, (0.0, 10.0), (1.0, 3.0),
        "life satisfaction points",
        "life satisfaction lost at full need",
-       "assumption: of the order of the loss from bereavement or unemployment (about 1-2 "
-       "points in panel studies)", "needs", "Wellbeing lost to unmet need"),
+       "calibrated: cal-59bf319758 (devon_ics, west_yorkshire; posterior median 1.708, 90% "
+       "interval 1.06 to 2.81); before calibration: assumption: of the order of the loss from "
+       "bereavement or unemployment (about 1-2 points in panel studies)",
+       "needs", "Wellbeing lost to unmet need"),
     # --- awareness, trust and engagement ----------------------------------------------------
     _p("awareness_initial", float, 0.3, (0.0, 1.0), (0.1, 0.5), "share, 0-1",
        "awareness of and trust in local assets at the start of the burn-in",
@@ -211,10 +218,12 @@ PARAMETERS: tuple[Parameter, ...] = (
        "closes",
        "assumption (trust is slow to rebuild after closures: Creating Change, West Yorkshire); "
        "its range spans no loss to half", "engagement", "Trust lost when a group closes"),
-    _p("uptake_rate", float, 0.03, (0.0, 1.0), (0.01, 0.06), "per week",
+    _p("uptake_rate", float, 0.04215, (0.0, 1.0), (0.01, 0.06), "per week",
        "weekly chance of starting for a fully aware, able and motivated resident with a place",
-       "assumption; checked against past-year participation (Munford et al. 2017: 50% of "
-       "people 65+ take part; `abm diagnose`)", "engagement", "Willingness to start"),
+       "calibrated: cal-59bf319758 (devon_ics, west_yorkshire; posterior median 0.04215, 90% "
+       "interval 0.0221 to 0.058); before calibration: assumption; checked against past-year "
+       "participation (Munford et al. 2017: 50% of people 65+ take part; `abm diagnose`)",
+       "engagement", "Willingness to start"),
     _p("need_motivation", float, 2.0, (0.0, 10.0), (0.5, 4.0), "ratio",
        "how much need raises the wish to take part: motivation = (1 + this x need) / (1 + this)",
        "assumption", "engagement", "Need as a reason to join"),
@@ -232,8 +241,10 @@ PARAMETERS: tuple[Parameter, ...] = (
        "distance between the centres of neighbouring rural neighbourhoods",
        "assumption: rural LSOAs cover far more ground", "engagement",
        "Distance between rural areas", "Place"),
-    _p("dropout_rate", float, 0.01, (0.0, 1.0), (0.005, 0.03), "per week",
-       "weekly chance that an attender with full capacity stops", "assumption",
+    _p("dropout_rate", float, 0.02387, (0.0, 1.0), (0.005, 0.03), "per week",
+       "weekly chance that an attender with full capacity stops",
+       "calibrated: cal-59bf319758 (devon_ics, west_yorkshire; posterior median 0.02387, 90% "
+       "interval 0.0143 to 0.0294); before calibration: assumption",
        "engagement", "Dropping out"),
     _p("dropout_capacity_effect", float, 2.0, (0.0, 20.0), (0.5, 4.0), "ratio",
        "drop-out is multiplied by (1 + this x (1 - capacity))", "assumption", "engagement",
@@ -245,11 +256,14 @@ PARAMETERS: tuple[Parameter, ...] = (
        "chance of starting again while reluctant after stopping, relative to a first start",
        "assumption", "engagement", "Coming back after dropping out"),
     # --- benefit of attending ---------------------------------------------------------------
-    _p("attendance_effect_eq5d", float, 0.039, (0.0, 0.3), (0.01, 0.06), "EQ-5D utility",
+    _p("attendance_effect_eq5d", float, 0.04395, (0.0, 0.3), (0.01, 0.06), "EQ-5D utility",
        "mean benefit of regular attendance at full dose, in EQ-5D utility; the model uses it "
        f"in life-satisfaction points, times `{_QALY}`",
-       "community asset participation: EQ-5D +0.039 (Munford et al., BMJ Open 2017;7:e012374); "
-       "observational, so the range runs well below it", "benefit", "Benefit of taking part"),
+       "calibrated: cal-59bf319758 (devon_ics, west_yorkshire; posterior median 0.04395, 90% "
+       "interval 0.0204 to 0.0586); before calibration: community asset participation: EQ-5D "
+       "+0.039 (Munford et al., BMJ Open 2017;7:e012374); observational, so the range runs well "
+       "below it",
+       "benefit", "Benefit of taking part"),
     _p("attendance_effect_spread", float, 0.2, (0.0, 1.0), (0.0, 0.4), "share of the mean",
        "standard deviation of the benefit between providers, as a share of the mean",
        "assumption", "benefit", "How much providers differ"),
@@ -260,12 +274,14 @@ PARAMETERS: tuple[Parameter, ...] = (
     _p("benefit_decay_rate", float, 0.05, (0.0, 1.0), (0.02, 0.15), "per week",
        "share of the benefit lost per week after stopping", "assumption", "benefit",
        "Speed benefit fades"),
-    _p("forced_stop_need_shock", float, 0.25, (0.0, 1.0), (0.0, 0.5), "need, 0-1",
+    _p("forced_stop_need_shock", float, 0.2055, (0.0, 1.0), (0.0, 0.5), "need, 0-1",
        "need added when one loses one's group (it closes or cuts the sessions one went to): "
        "the loss of the group and its friendships. Voluntary stopping adds none",
-       "assumption, to be estimated against Munford et al. 2020 (BMJ Open 10:e033186: "
-       "stopping -0.102 QALY vs starting +0.056 QALY over 18 months; calibration target); "
-       "the range includes no harm beyond the lost benefit", "benefit",
+       "calibrated: cal-59bf319758 (devon_ics, west_yorkshire; posterior median 0.2055, 90% "
+       "interval 0.0357 to 0.443); before calibration: assumption, to be estimated against Munford"
+       " et al. 2020 (BMJ Open 10:e033186: stopping -0.102 QALY vs starting +0.056 QALY over 18 "
+       "months; calibration target); the range includes no harm beyond the lost benefit",
+       "benefit",
        "Harm when one loses one's group"),
     # --- providers --------------------------------------------------------------------------
     _p("providers_per_neighbourhood", float, 4.0, (0.0, 20.0), (2.0, 8.0), "providers",
@@ -276,9 +292,11 @@ PARAMETERS: tuple[Parameter, ...] = (
        "assumption: nature-based organisations are more common in less deprived areas "
        "(Robinson et al., IJERPH 2020;17:3460); inverse care law (Tudor Hart, Lancet 1971)",
        "providers", "Fewer groups in deprived areas"),
-    _p("provider_places", int, 60, (1, 1_000), (30, 120), "regular participants",
+    _p("provider_places", int, 106, (1, 1_000), (30, 120), "regular participants",
        "regular participants a provider takes when fully funded (its most sessions)",
-       "assumption", "providers", "Places per group", "Providers"),
+       "calibrated: cal-59bf319758 (devon_ics, west_yorkshire; posterior median 106, 90% interval "
+       "77.1 to 119); before calibration: assumption",
+       "providers", "Places per group", "Providers"),
     _p("min_places_share", float, 0.2, (0.0, 1.0), (0.1, 0.4), "share, 0-1",
        "fewest sessions a provider runs, as a share of its most, before it is no longer viable",
        "assumption", "providers", "Smallest viable group"),
@@ -299,11 +317,13 @@ PARAMETERS: tuple[Parameter, ...] = (
     _p("fee_deprivation_effect", float, 0.5, (0.0, 1.0), (0.3, 0.8), "share, 0-1",
        "how much lower fees and donations per participant are in the most deprived area",
        "assumption", "providers", "Fees lost to deprivation"),
-    _p("other_funding_share", float, 0.42, (0.0, 1.0), (0.3, 0.6), "share, 0-1",
+    _p("other_funding_share", float, 0.534, (0.0, 1.0), (0.3, 0.6), "share, 0-1",
        "share of a fully funded provider's costs that other funders (trusts, foundations, "
        "lottery, council) meet in the least deprived area",
-       "assumption (trusts, foundations and government are the other large income sources "
-       "of small charities: NCVO UK Civil Society Almanac)", "providers",
+       "calibrated: cal-59bf319758 (devon_ics, west_yorkshire; posterior median 0.534, 90% "
+       "interval 0.4 to 0.594); before calibration: assumption (trusts, foundations and government"
+       " are the other large income sources of small charities: NCVO UK Civil Society Almanac)",
+       "providers",
        "Other funders (affluent areas)"),
     _p("other_funding_deprivation_effect", float, 0.3, (0.0, 1.0), (0.1, 0.6), "share, 0-1",
        "how much lower (proportionally) other funders' share is in the most deprived area",
@@ -326,11 +346,14 @@ PARAMETERS: tuple[Parameter, ...] = (
        "sessions running when its income falls short",
        "assumption: 27-44% of small charities draw on reserves in a year "
        "(smallcharitiesdata.org)", "providers", "Spending reserves to keep going"),
-    _p("other_closure_rate", float, 0.01, (0.0, 0.5), (0.0, 0.03), "per year",
+    _p("other_closure_rate", float, 0.01822, (0.0, 0.5), (0.0, 0.03), "per year",
        "yearly chance that a provider closes for reasons other than money (its organisers "
        "leave, its venue goes)",
-       "assumption; with closures for lack of money it is checked against charity removals "
-       "of about 2.5% a year (Charity Commission 2022/23)", "providers",
+       "calibrated: cal-59bf319758 (devon_ics, west_yorkshire; posterior median 0.01822, 90% "
+       "interval 0.00258 to 0.029); before calibration: assumption; with closures for lack of "
+       "money it is checked against charity removals of about 2.5% a year (Charity Commission "
+       "2022/23)",
+       "providers",
        "Groups closing for other reasons"),
     _p("bid_capacity_least_deprived", float, 0.7, (0.0, 1.0), (0.5, 0.9), "score, 0-1",
        "mean bid-writing capacity of providers in the least deprived area", "assumption",
@@ -362,11 +385,13 @@ PARAMETERS: tuple[Parameter, ...] = (
        "outreach effort of an open provider in its neighbourhood", "assumption", "providers",
        "Outreach by groups"),
     # --- commissioning ----------------------------------------------------------------------
-    _p("budget_gbp_per_head", float, 3.0, (0.0, 1_000.0), (1.0, 10.0),
+    _p("budget_gbp_per_head", float, 6.557, (0.0, 1_000.0), (1.0, 10.0),
        "GBP per resident per year",
        "ICS (and council) commissioning budget for community assets under every rule",
-       "assumption: no published figure; results are shown across the budget-to-demand "
-       "ratio (`abm diagnose`)", "commissioning", "ICS budget per resident", "Money"),
+       "calibrated: cal-59bf319758 (devon_ics, west_yorkshire; posterior median 6.557, 90% "
+       "interval 1.96 to 9.74); before calibration: assumption: no published figure; results are "
+       "shown across the budget-to-demand ratio (`abm diagnose`)",
+       "commissioning", "ICS budget per resident", "Money"),
     _p("budget_uplift", float, 0.0, (0.0, 10.0), None, "share of the budget",
        "extra money on top of the budget, as a share (0.25 = 25% more); the extra-money "
        "scenarios set it",
@@ -447,8 +472,10 @@ PARAMETERS: tuple[Parameter, ...] = (
        "share of referred residents followed up under the embed rule (each takes more "
        "link-worker time, so fewer people are seen)", "assumption", "referral",
        "Follow-up when embedded", "Link workers"),
-    _p("referral_boost_followed", float, 4.0, (1.0, 100.0), (2.0, 8.0), "ratio",
-       "how many times likelier a followed-up referred resident is to start", "assumption",
+    _p("referral_boost_followed", float, 5.678, (1.0, 100.0), (2.0, 8.0), "ratio",
+       "how many times likelier a followed-up referred resident is to start",
+       "calibrated: cal-59bf319758 (devon_ics, west_yorkshire; posterior median 5.678, 90% "
+       "interval 2.5 to 7.81); before calibration: assumption",
        "referral", "Effect of a followed-up referral"),
     _p("referral_boost_unfollowed", float, 1.3, (1.0, 100.0), (1.0, 2.0), "ratio",
        "how many times likelier a referred resident without follow-up is to start",

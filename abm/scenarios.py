@@ -65,13 +65,18 @@ def scenarios_dir() -> Path:
     return Path(str(resources.files("scenarios")))
 
 
+#: Folders of ``scenarios/`` that hold files scenarios use but that are not scenarios: places,
+#: and the calibrated parameter files that the baseline (and so every scenario) extends.
+NOT_SCENARIOS = ("places", "calibrated")
+
+
 def scenario_names() -> list[str]:
     """Names of the shipped scenarios, e.g. ``embed`` and ``extra_money/embed``."""
     root = scenarios_dir()
     return sorted(
         str(p.relative_to(root).with_suffix(""))
         for p in root.rglob("*.yaml")
-        if p.parent.name != "places"
+        if p.parent.name not in NOT_SCENARIOS
     )
 
 

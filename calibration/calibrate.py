@@ -445,6 +445,14 @@ def parameter_table(spec: CalibrationSpec, particles: pd.DataFrame,
     return pd.DataFrame(rows)
 
 
+def effective_sample_size(weights: pd.Series) -> float:
+    """Kish's effective sample size of weighted particles, 1 / sum(w^2) for normalised w: the
+    number of equally weighted draws they are worth. Far below the population means a few
+    particles carry the posterior and its intervals are not to be trusted."""
+    w = weights.to_numpy() / weights.sum()
+    return float(1.0 / np.sum(w**2))
+
+
 def _weighted_quantiles(values: np.ndarray, weights: np.ndarray, qs) -> list[float]:
     order = np.argsort(values)
     cumulative = np.cumsum(weights[order]) - weights[order] / 2
@@ -472,6 +480,7 @@ def run_calibration(spec: CalibrationSpec, out: Path, executor) -> dict:
     (out / "calibrated.yaml").write_text(text, encoding="utf-8")
     summary = {"calibration_id": cal_id, "places": list(spec.places),
                "parameters": list(spec.space.names), "runs_stored": len(store.ids()),
-               "sources": sources}
+               "effective_sample_size": effective_sample_size(particles["weight"]),
+               "population": len(particles), "sources": sources}
     write_json(summary, out / "calibration.json")
     return summary

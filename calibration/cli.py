@@ -8,7 +8,9 @@ diagnose, robustness.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
+import sys
 from pathlib import Path
 
 from abm.errors import InputError
@@ -102,12 +104,23 @@ def _executor_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--serial", action="store_true", help="run in this process, no Ray")
 
 
-def _executor(args: argparse.Namespace):
+@contextlib.contextmanager
+def _working(args: argparse.Namespace):
+    """The command's executor, with ``--out`` locked for this command alone (as for a sweep:
+    two calibrations writing one folder at once would mix their outputs)."""
     from calibration.evaluate import make_executor
+    from experiments.lock import FolderLock
 
     if args.num_cpus is not None and args.num_cpus < 1:
         raise InputError(f"--num-cpus = {args.num_cpus}: allowed is a whole number >= 1")
-    return make_executor(args.address, args.num_cpus, args.serial)
+    with FolderLock(Path(args.out)) as lock:
+        if lock.warning:
+            print(f"abm: warning: {lock.warning}", file=sys.stderr)
+        executor = make_executor(args.address, args.num_cpus, args.serial)
+        try:
+            yield executor
+        finally:
+            executor.shutdown(wait=False)
 
 
 def _targets(args: argparse.Namespace) -> int:
@@ -143,12 +156,9 @@ def _diagnose(args: argparse.Namespace) -> int:
     places = args.place or place_names()
     for place in places:
         load_place(place)
-    executor = _executor(args)
-    try:
+    with _working(args) as executor:
         table = run_diagnosis(places, args.seeds, args.years, fixed, args.experiments,
                               Path(args.out), executor)
-    finally:
-        executor.shutdown(wait=False)
     print(format_diagnosis(table))
     return 0
 
@@ -160,12 +170,9 @@ def _robustness(args: argparse.Namespace) -> int:
     fixed = _checked_run_size(args)
     load_place(args.place)
     parameters = args.parameter or list(DEFAULT_PARAMETERS)
-    executor = _executor(args)
-    try:
+    with _working(args) as executor:
         table = run_robustness(args.place, parameters, args.seeds, args.years, fixed,
                                Path(args.out), executor)
-    finally:
-        executor.shutdown(wait=False)
     print(format_robustness(table, args.place))
     print(f"\nTable with every effect's mean and 95% interval: {args.out}/robustness.csv")
     return 0
@@ -176,16 +183,21 @@ def _calibrate(args: argparse.Namespace) -> int:
     from calibration.spec import load_calibration_spec
 
     spec = load_calibration_spec(args.spec)
-    executor = _executor(args)
-    try:
+    with _working(args) as executor:
         summary = run_calibration(spec, Path(args.out), executor)
-    finally:
-        executor.shutdown(wait=False)
     print(f"Calibration {summary['calibration_id']}: {summary['runs_stored']} runs stored in "
           f"{args.out}; fit report {args.out}/fit_report.csv, parameters "
           f"{args.out}/calibrated.yaml")
     for name, source in summary["sources"].items():
         print(f"  {name}: source={source!r}")
+    ess, population = summary["effective_sample_size"], summary["population"]
+    print(f"Posterior: {population} particles worth {ess:.0f} equally weighted draws "
+          "(effective sample size).")
+    if ess < 0.1 * population:
+        print(f"abm calibrate: warning: the posterior rests on a few particles (effective sample "
+              f"size {ess:.0f} of {population}); its intervals are too narrow. Use a larger "
+              "abc.population, or one generation (rejection ABC) on the emulator.",
+              file=sys.stderr)
     return 0
 
 
@@ -194,11 +206,8 @@ def _sensitivity(args: argparse.Namespace) -> int:
     from calibration.spec import load_sensitivity_spec
 
     spec = load_sensitivity_spec(args.spec)
-    executor = _executor(args)
-    try:
+    with _working(args) as executor:
         morris, sobol = run_sensitivity(spec, Path(args.out), executor)
-    finally:
-        executor.shutdown(wait=False)
     print(format_ranking(morris, sobol))
     print(f"Tables and figures in {args.out} (morris.csv, sobol.csv, morris.png, sobol.png)")
     return 0
@@ -217,11 +226,8 @@ def _uncertainty(args: argparse.Namespace) -> int:
             raise InputError(f"--seeds = {args.seeds}: allowed is a whole number from 1 to the "
                              f"sweep's {sweep.seeds}")
         sweep = dataclasses.replace(sweep, seeds=args.seeds)
-    executor = _executor(args)
-    try:
+    with _working(args) as executor:
         _, text = run_uncertainty(sweep, draws, Path(args.out), executor)
-    finally:
-        executor.shutdown(wait=False)
     print(text)
     return 0
 
@@ -245,12 +251,9 @@ def _patterns(args: argparse.Namespace) -> int:
     fixed = parse_settings(args.set)
     draws = (read_draws(args.posterior, args.draws) if args.posterior
              else pd.DataFrame(index=range(args.draws)))
-    executor = _executor(args)
-    try:
+    with _working(args) as executor:
         table = run_patterns(places, draws, args.years, args.seed, fixed, Path(args.out),
                              executor)
-    finally:
-        executor.shutdown(wait=False)
     with pd.option_context("display.width", 200, "display.max_colwidth", 45):
         print(table.to_string(index=False, float_format=lambda x: f"{x:.4g}"))
     return 0

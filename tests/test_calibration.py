@@ -11,7 +11,7 @@ import pytest
 
 from abm.scenarios import load_scenario
 from calibration import outputs
-from calibration.calibrate import run_calibration
+from calibration.calibrate import effective_sample_size, run_calibration
 from calibration.evaluate import RunStore
 from calibration.recovery import synthetic_targets
 from calibration.spec import load_calibration_spec
@@ -150,3 +150,30 @@ def test_a_damaged_stored_run_is_reported_and_run_again(tmp_path, capsys):
     part.write_bytes(bytes(data))
     assert RunStore(tmp_path).ids() == set()
     assert part.name in capsys.readouterr().err
+
+
+def test_effective_sample_size_counts_equally_weighted_draws():
+    # Kish: 1 / sum(w^2) of normalised weights. Four equal weights are worth four draws;
+    # weights (0.7, 0.1, 0.1, 0.1) are worth 1 / (0.49 + 0.03) = 1.923 draws.
+    assert effective_sample_size(pd.Series([2.0, 2.0, 2.0, 2.0])) == pytest.approx(4.0)
+    assert effective_sample_size(pd.Series([7.0, 1.0, 1.0, 1.0])) == pytest.approx(1 / 0.52)
+
+
+@pytest.mark.parametrize("command", [
+    ["calibrate", "calibration/specs/quick/devon_ics.yaml"],
+    ["sensitivity", "calibration/specs/quick/sensitivity.yaml"],
+    ["diagnose", "--place", "bradford"],
+])
+def test_a_folder_in_use_is_refused_before_any_work(tmp_path, capsys, command):
+    # Two calibrations into one folder at once would mix their outputs: the folder is locked
+    # as a sweep's is, and the second command stops in one line naming the holder.
+    from abm.cli import main
+    from experiments.lock import FolderLock
+
+    root = Path(__file__).resolve().parents[1]
+    command = [str(root / c) if c.endswith(".yaml") else c for c in command]
+    with FolderLock(tmp_path / "out"):
+        code = main([*command, "--out", str(tmp_path / "out"), "--serial"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "in use" in err[0], err
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [".lock"]

@@ -146,3 +146,37 @@ def test_sampling_space_comes_from_the_declaration():
     assert from_unit(uptake, 0.0) == uptake.plausible_low
     assert from_unit(uptake, 0.5) == pytest.approx((uptake.plausible_low
                                                     + uptake.plausible_high) / 2)
+
+
+def test_calibrated_defaults_are_the_shipped_calibration():
+    # The baseline (and so every shipped scenario) extends scenarios/calibrated/main.yaml; the
+    # declaration's defaults must say the same, marked with that calibration's id, so a
+    # model built without a scenario file is the calibrated model too.
+    from abm.scenarios import load_scenario, scenarios_dir
+
+    calibrated = load_scenario(scenarios_dir() / "calibrated" / "main.yaml")
+    cal_id = calibrated.description.split("calibrated by ")[1].split(";")[0]
+    assert calibrated.parameters, "the calibrated file sets no parameters"
+    for name, value in calibrated.parameters.items():
+        assert BY_NAME[name].default == value, f"{name}: declaration and calibration differ"
+        assert BY_NAME[name].source.startswith(f"calibrated: {cal_id} "), name
+    marked = {p.name for p in PARAMETERS if p.source.startswith("calibrated")}
+    assert marked == set(calibrated.parameters), "marked calibrated but not in the file"
+    assert "calibrated/main" in load_scenario("baseline").chain
+
+
+def test_the_declaration_is_what_shipping_the_calibration_writes():
+    # `python -m calibration.ship` wrote the calibrated defaults and sources: writing them
+    # again from the shipped outputs changes nothing, so no default was edited by hand.
+    import json
+    from pathlib import Path
+
+    import yaml
+
+    from calibration.ship import rewrite_defaults
+
+    root = Path(__file__).resolve().parents[1]
+    text = (root / "abm" / "parameters.py").read_text(encoding="utf-8")
+    summary = json.loads((root / "calibration/calibrated/main/calibration.json").read_text())
+    values = yaml.safe_load((root / "scenarios/calibrated/main.yaml").read_text())["parameters"]
+    assert rewrite_defaults(text, values, summary["sources"]) == text

@@ -1,0 +1,107 @@
+"""Make a finished calibration the project's defaults (run by a maintainer, then review the diff):
+
+    python -m calibration.ship results/calibration/main
+
+1. copies its outputs (posterior, fit report and figure, parameter table, spec, summary) into
+   ``calibration/calibrated/main/``, where ``make main`` finds the posterior;
+2. copies its ``calibrated.yaml`` to ``scenarios/calibrated/main.yaml``, which the baseline, and
+   so every shipped scenario, extends;
+3. rewrites each calibrated parameter's default and source in ``abm/parameters.py``: the
+   posterior median and "calibrated: <id> (...); before calibration: <the previous source>".
+
+Then regenerate the ODD table (``python docs/parameter_table.py``) and the pinned baseline
+(``python -m tests.make_baseline --why ...``); ``tests/test_parameters.py`` checks that the
+declaration and ``scenarios/calibrated/main.yaml`` agree.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import shutil
+import textwrap
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+OUTPUTS = ("calibration.json", "calibrated.yaml", "spec.yaml", "posterior.parquet",
+           "posterior_particles.parquet", "parameters.csv", "fit_report.csv", "fit.png",
+           "abc_generations.csv", "history_matching.parquet")
+BEFORE = "; before calibration: "
+LINE = 100  # the project's line length (ruff)
+
+
+def ship(folder: Path, root: Path = ROOT) -> int:
+    """Ship the calibration in ``folder``; returns the number of parameters rewritten."""
+    missing = [name for name in OUTPUTS if not (folder / name).is_file()]
+    if missing:
+        raise SystemExit(f"{folder}: not a finished calibration (missing {', '.join(missing)})")
+    target = root / "calibration" / "calibrated" / "main"
+    target.mkdir(parents=True, exist_ok=True)
+    for name in OUTPUTS:
+        shutil.copyfile(folder / name, target / name)
+    scenario = root / "scenarios" / "calibrated" / "main.yaml"
+    scenario.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(folder / "calibrated.yaml", scenario)
+    sources = json.loads((folder / "calibration.json").read_text(encoding="utf-8"))["sources"]
+    values = yaml.safe_load(scenario.read_text(encoding="utf-8"))["parameters"]
+    declaration = root / "abm" / "parameters.py"
+    text = rewrite_defaults(declaration.read_text(encoding="utf-8"), values, sources)
+    declaration.write_text(text, encoding="utf-8")
+    return len(values)
+
+
+def rewrite_defaults(text: str, values: dict, sources: dict) -> str:
+    """``abm/parameters.py`` with each ``_p(name, type, default, ..., source, ...)`` of
+    ``values`` given the new default and source (the previous source kept after it)."""
+    starts = [0]
+    for line in text.splitlines(keepends=True):
+        starts.append(starts[-1] + len(line))
+
+    def offset(node: ast.expr, end: bool = False) -> int:
+        return (starts[node.end_lineno - 1] + node.end_col_offset if end
+                else starts[node.lineno - 1] + node.col_offset)
+
+    edits = []
+    for node in ast.walk(ast.parse(text)):
+        if not (isinstance(node, ast.Call) and getattr(node.func, "id", None) == "_p"):
+            continue
+        name = node.args[0].value if isinstance(node.args[0], ast.Constant) else None
+        if name not in values:
+            continue
+        default, source = node.args[2], node.args[7]
+        previous = ast.literal_eval(source)
+        if previous.startswith("calibrated:") and BEFORE in previous:
+            previous = previous.split(BEFORE, 1)[1]
+        indent = " " * (node.col_offset + 3)  # the declaration's continuation lines
+        pieces = textwrap.wrap(f"{sources[name]}{BEFORE}{previous}",
+                               LINE - len(indent) - 3, drop_whitespace=False,
+                               break_on_hyphens=False)
+        literal = "".join(f"\n{indent}{json.dumps(piece, ensure_ascii=False)}"
+                          for piece in pieces)
+        # The source gets lines of its own: from the comma before it to the comma after it.
+        start = text.rindex(",", 0, offset(source)) + 1
+        end = text.index(",", offset(source, end=True)) + 1
+        rest = len(text[end:]) - len(text[end:].lstrip(" "))
+        edits += [(start, end + rest, f"{literal},\n{indent}" if text[end + rest] != "\n"
+                   else f"{literal},"),
+                  (offset(default), offset(default, end=True), repr(values[name]))]
+    if len(edits) != 2 * len(values):
+        raise SystemExit("some calibrated parameters are not declared in abm/parameters.py")
+    for start, end, new in sorted(edits, reverse=True):
+        text = text[:start] + new + text[end:]
+    return text
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("folder", type=Path, help="the --out folder of abm calibrate")
+    count = ship(parser.parse_args().folder)
+    print(f"shipped: {count} parameters; now run python docs/parameter_table.py and "
+          "python -m tests.make_baseline --why '...'")
+
+
+if __name__ == "__main__":
+    main()
