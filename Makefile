@@ -21,7 +21,7 @@ POSTERIOR := calibration/calibrated/main/posterior.parquet
 main: $(STAMP)
 	$(VENV)/bin/abm sweep experiments/main.yaml --out results/main
 	@if [ -f $(POSTERIOR) ]; then \
-	  $(VENV)/bin/abm uncertainty experiments/main.yaml --posterior $(POSTERIOR) --seeds 2 \
+	  $(VENV)/bin/abm uncertainty experiments/main.yaml --posterior $(POSTERIOR) --seeds 1 \
 	    --out results/uncertainty; \
 	else \
 	  echo "No calibration shipped ($(POSTERIOR)): intervals above are over seeds only."; \
