@@ -13,7 +13,7 @@ import dataclasses
 import sys
 from pathlib import Path
 
-from abm.errors import InputError
+from abm.errors import InputError, printable
 
 
 def add_parser(commands) -> None:
@@ -115,7 +115,7 @@ def _working(args: argparse.Namespace):
         raise InputError(f"--num-cpus = {args.num_cpus}: allowed is a whole number >= 1")
     with FolderLock(Path(args.out)) as lock:
         if lock.warning:
-            print(f"abm: warning: {lock.warning}", file=sys.stderr)
+            print(f"abm: warning: {printable(lock.warning)}", file=sys.stderr)
         executor = make_executor(args.address, args.num_cpus, args.serial)
         try:
             yield executor
