@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import shutil
 import sys
 from pathlib import Path
 
@@ -109,18 +110,27 @@ def _working(args: argparse.Namespace):
     """The command's executor, with ``--out`` locked for this command alone (as for a sweep:
     two calibrations writing one folder at once would mix their outputs)."""
     from calibration.evaluate import make_executor
-    from experiments.lock import FolderLock
+    from experiments.lock import LOCK_NAME, FolderLock
 
     if args.num_cpus is not None and args.num_cpus < 1:
         raise InputError(f"--num-cpus = {args.num_cpus}: allowed is a whole number >= 1")
-    with FolderLock(Path(args.out)) as lock:
-        if lock.warning:
-            print(f"abm: warning: {printable(lock.warning)}", file=sys.stderr)
-        executor = make_executor(args.address, args.num_cpus, args.serial)
-        try:
-            yield executor
-        finally:
-            executor.shutdown(wait=False)
+    out = Path(args.out)
+    made = not out.exists()
+    try:
+        with FolderLock(out) as lock:
+            if lock.warning:
+                print(f"abm: warning: {printable(lock.warning)}", file=sys.stderr)
+            executor = make_executor(args.address, args.num_cpus, args.serial)
+            try:
+                yield executor
+            finally:
+                executor.shutdown(wait=False)
+    except InputError:
+        # Bad input found once the folder was locked: leave nothing behind (the folder this
+        # command made holds only its lock).
+        if made and {p.name for p in out.iterdir()} <= {LOCK_NAME}:
+            shutil.rmtree(out)
+        raise
 
 
 def _targets(args: argparse.Namespace) -> int:
