@@ -20,10 +20,13 @@ import argparse
 import ast
 import json
 import shutil
+import sys
 import textwrap
 from pathlib import Path
 
 import yaml
+
+from abm.errors import InputError, printable
 
 ROOT = Path(__file__).resolve().parents[1]
 OUTPUTS = ("calibration.json", "calibrated.yaml", "spec.yaml", "posterior.parquet",
@@ -37,7 +40,8 @@ def ship(folder: Path, root: Path = ROOT) -> int:
     """Ship the calibration in ``folder``; returns the number of parameters rewritten."""
     missing = [name for name in OUTPUTS if not (folder / name).is_file()]
     if missing:
-        raise SystemExit(f"{folder}: not a finished calibration (missing {', '.join(missing)})")
+        raise InputError(f"{folder}: not a finished calibration (missing "
+                         f"{', '.join(missing)})")
     target = root / "calibration" / "calibrated" / "main"
     target.mkdir(parents=True, exist_ok=True)
     for name in OUTPUTS:
@@ -89,7 +93,7 @@ def rewrite_defaults(text: str, values: dict, sources: dict) -> str:
                    else f"{literal},"),
                   (offset(default), offset(default, end=True), repr(values[name]))]
     if len(edits) != 2 * len(values):
-        raise SystemExit("some calibrated parameters are not declared in abm/parameters.py")
+        raise InputError("some calibrated parameters are not declared in abm/parameters.py")
     for start, end, new in sorted(edits, reverse=True):
         text = text[:start] + new + text[end:]
     return text
@@ -98,7 +102,11 @@ def rewrite_defaults(text: str, values: dict, sources: dict) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", type=Path, help="the --out folder of abm calibrate")
-    count = ship(parser.parse_args().folder)
+    try:
+        count = ship(parser.parse_args().folder)
+    except InputError as error:
+        print(f"calibration.ship: error: {printable(str(error))}", file=sys.stderr)
+        sys.exit(2)
     print(f"shipped: {count} parameters; now run python docs/parameter_table.py and "
           "python -m tests.make_baseline --why '...'")
 

@@ -180,3 +180,13 @@ def test_the_declaration_is_what_shipping_the_calibration_writes():
     summary = json.loads((root / "calibration/calibrated/main/calibration.json").read_text())
     values = yaml.safe_load((root / "scenarios/calibrated/main.yaml").read_text())["parameters"]
     assert rewrite_defaults(text, values, summary["sources"]) == text
+
+
+def test_shipping_a_folder_that_is_not_a_calibration_is_one_line_and_exit_2(tmp_path):
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "calibration.ship", str(tmp_path)],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0 and "not a finished calibration" in result.stderr
