@@ -19,14 +19,13 @@ from __future__ import annotations
 import argparse
 import ast
 import json
-import shutil
 import sys
 import textwrap
 from pathlib import Path
 
-import yaml
-
 from abm.errors import InputError, printable
+from abm.io import write_bytes, write_text
+from abm.scenarios import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 OUTPUTS = ("calibration.json", "calibrated.yaml", "spec.yaml", "posterior.parquet",
@@ -37,23 +36,24 @@ LINE = 100  # the project's line length (ruff)
 
 
 def ship(folder: Path, root: Path = ROOT) -> int:
-    """Ship the calibration in ``folder``; returns the number of parameters rewritten."""
+    """Ship the calibration in ``folder``; returns the number of parameters rewritten.
+    Everything is read and checked before anything is written."""
     missing = [name for name in OUTPUTS if not (folder / name).is_file()]
     if missing:
         raise InputError(f"{folder}: not a finished calibration (missing "
                          f"{', '.join(missing)})")
-    target = root / "calibration" / "calibrated" / "main"
-    target.mkdir(parents=True, exist_ok=True)
-    for name in OUTPUTS:
-        shutil.copyfile(folder / name, target / name)
-    scenario = root / "scenarios" / "calibrated" / "main.yaml"
-    scenario.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(folder / "calibrated.yaml", scenario)
+    values = dict(load_scenario(folder / "calibrated.yaml").parameters)
     sources = json.loads((folder / "calibration.json").read_text(encoding="utf-8"))["sources"]
-    values = yaml.safe_load(scenario.read_text(encoding="utf-8"))["parameters"]
     declaration = root / "abm" / "parameters.py"
     text = rewrite_defaults(declaration.read_text(encoding="utf-8"), values, sources)
-    declaration.write_text(text, encoding="utf-8")
+    target = root / "calibration" / "calibrated" / "main"
+    scenario = root / "scenarios" / "calibrated" / "main.yaml"
+    for folder_made in (target, scenario.parent):
+        folder_made.mkdir(parents=True, exist_ok=True)
+    for name in OUTPUTS:
+        write_bytes((folder / name).read_bytes(), target / name)
+    write_bytes((folder / "calibrated.yaml").read_bytes(), scenario)
+    write_text(text, declaration)
     return len(values)
 
 

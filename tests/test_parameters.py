@@ -171,14 +171,13 @@ def test_the_declaration_is_what_shipping_the_calibration_writes():
     import json
     from pathlib import Path
 
-    import yaml
-
+    from abm.scenarios import load_scenario
     from calibration.ship import rewrite_defaults
 
     root = Path(__file__).resolve().parents[1]
     text = (root / "abm" / "parameters.py").read_text(encoding="utf-8")
     summary = json.loads((root / "calibration/calibrated/main/calibration.json").read_text())
-    values = yaml.safe_load((root / "scenarios/calibrated/main.yaml").read_text())["parameters"]
+    values = dict(load_scenario(root / "scenarios/calibrated/main.yaml").parameters)
     assert rewrite_defaults(text, values, summary["sources"]) == text
 
 
