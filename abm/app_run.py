@@ -2,10 +2,12 @@
 
 The room should watch the policy years, not the warm-up, so a run starts where the burn-in
 ends. The burn-in runs under the status quo whatever the scenario's rules are, so one
-burned-in model serves both the scenario and its status-quo twin (the "ghost" line) and is
-cached per place, seed and parameter values: changing only the strategies reuses it, and
-going back to an earlier slider position costs nothing. Both twins are copies of it with
-their rules set; the two then differ only by the policy (common random numbers).
+burned-in model serves both the scenario and its status-quo twin (the "ghost" line). It is
+cached per place and seed together with the parameter values it read: settings that agree
+on those get the same burn-in, so changing the strategies, or a parameter that only a
+strategy reads (how much of the budget embed takes, say), reuses it, and going back to an
+earlier slider position costs nothing. Both twins are copies of it with their rules set;
+the two then differ only by the policy (common random numbers).
 
 The uncertainty of the headline comes from a few more seeds, each a scenario/status-quo
 pair run to the end in a background process (:class:`SeedPairs`, abm/app_background.py);
@@ -19,7 +21,6 @@ from __future__ import annotations
 import copy
 import math
 import threading
-from collections import OrderedDict
 from collections.abc import Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -102,11 +103,21 @@ def funded_providers(model: CommunityAssetsModel) -> float:
 
 @dataclass
 class _BurnedIn:
+    place: str
+    seed: int
+    depends_on: dict[str, Any]  # the parameter values the burn-in read, by name
     model: CommunityAssetsModel
     funded: list[float]  # funded_providers after each burn-in week
 
+    def serves(self, place: str, seed: int, params: Params) -> bool:
+        """Whether this is the burn-in of a run with this place, seed and parameters: the
+        same place and seed, and the same values of every parameter the burn-in read (it
+        read no others)."""
+        return (place, seed) == (self.place, self.seed) and all(
+            params[name] == value for name, value in self.depends_on.items())
 
-_burn_ins: OrderedDict[tuple, _BurnedIn] = OrderedDict()
+
+_burn_ins: list[_BurnedIn] = []  # most recently used last
 _burn_ins_lock = threading.Lock()
 
 
@@ -114,22 +125,25 @@ def _burned_in(settings: Settings) -> _BurnedIn:
     """The model at the end of the burn-in for this place, seed and parameters (cached).
 
     The rules are not part of the key: the burn-in runs the status quo whatever they are.
+    Nor are parameters the burn-in did not read (:meth:`Params.noting_reads` notes them).
     """
-    key = (settings.place, settings.seed, settings.changes)
+    params = settings.params
     with _burn_ins_lock:
-        if key in _burn_ins:
-            _burn_ins.move_to_end(key)
-            return _burn_ins[key]
-    model = CommunityAssetsModel(settings.place, "status_quo", settings.seed, settings.params)
+        for k, cached in enumerate(_burn_ins):
+            if cached.serves(settings.place, settings.seed, params):
+                _burn_ins.append(_burn_ins.pop(k))
+                return cached
+    noting, read = params.noting_reads()
+    model = CommunityAssetsModel(settings.place, "status_quo", settings.seed, noting)
     funded = []
     while model.week < model.burn_in_weeks:
         model.step()
         funded.append(funded_providers(model))
-    start = _BurnedIn(model, funded)
+    depends_on = {name: params[name] for name in sorted(read)}
+    start = _BurnedIn(settings.place, settings.seed, depends_on, model, funded)
     with _burn_ins_lock:
-        _burn_ins[key] = start
-        while len(_burn_ins) > BURN_IN_CACHE_SIZE:
-            _burn_ins.popitem(last=False)
+        _burn_ins.append(start)
+        del _burn_ins[:-BURN_IN_CACHE_SIZE]
     return start
 
 

@@ -167,10 +167,6 @@ class Commissioner(mesa.Agent):
     def __init__(self, model: mesa.Model):
         super().__init__(model)
         p = model.params
-        #: The yearly budget (GBP) under the status quo, and with any extra money, which
-        #: comes with the scenario's rules, from the first policy round.
-        self.base_budget = p.budget_gbp_per_head * model.people_represented
-        self.budget_per_year = p.budget_per_head * model.people_represented
         self.balance = 0.0
         self.plan = FundingPlan.status_quo(p)
         dep = model.hoods.deprivation
@@ -183,6 +179,17 @@ class Commissioner(mesa.Agent):
         self.ics_link_workers = np.zeros(len(dep))
         #: Yearly demand: what funding every open provider's ask would cost (GBP).
         self.demand = 0.0
+
+    @property
+    def base_budget(self) -> float:
+        """The yearly budget (GBP) under the status quo."""
+        return self.model.params.budget_gbp_per_head * self.model.people_represented
+
+    @property
+    def budget_per_year(self) -> float:
+        """The yearly budget (GBP) from the first policy round on: with any extra money,
+        which comes with the scenario's rules."""
+        return self.model.params.budget_per_head * self.model.people_represented
 
     @property
     def link_workers(self) -> np.ndarray:
@@ -219,8 +226,8 @@ class Commissioner(mesa.Agent):
         model.accounts.round(budget, self.demand)
         # 2. Embed, from what is not already committed.
         embed_money = min(plan.embed_share * budget, max(self.balance - committed, 0.0))
-        self._embed(embed_money * (1 - p.embed_provider_share),
-                    embed_money * p.embed_provider_share)
+        referral_share = p.embed_provider_share if embed_money > 0 else 0.0  # no embed: unread
+        self._embed(embed_money * (1 - referral_share), embed_money * referral_share)
         # 3. Scale: its share pays the groups it supports first; founding costs are paid
         # from the balance at once.
         free = self.balance - committed - embed_money

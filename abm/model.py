@@ -95,7 +95,8 @@ class CommunityAssetsModel(mesa.Model):
             raise InputError("give the seed as seed= or rng=, not both")
         if seed is None and rng is None:
             seed = int(np.random.SeedSequence().entropy % (2**63))
-        params = Params({**(parameters or {}), **parameter_values})
+        params = (parameters if isinstance(parameters, Params) and not parameter_values
+                  else Params({**(parameters or {}), **parameter_values}))
         place = place if isinstance(place, Place) else load_place(place)
         self.rules = parse_rules(rules)
         make_plan(self.rules, params)  # refuse rules that would spend more than the budget

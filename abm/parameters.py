@@ -660,6 +660,20 @@ class Params(Mapping[str, Any]):
         """The values that differ from their defaults."""
         return {k: v for k, v in self._values.items() if v != BY_NAME[k].default}
 
+    def noting_reads(self) -> tuple[Params, set[str]]:
+        """These values in a Params that notes the name of every value read from it, and the
+        set it notes them in.
+
+        A deterministic computation given the returned Params depended on no other parameter:
+        any Params with the same values for the noted names gives the same computation (the
+        workshop app shares burn-ins this way). Every way of reading a value is noted, so
+        reading all values (``dict(params)``, ``overridden``) notes them all.
+        """
+        read: set[str] = set()
+        noting = object.__new__(Params)
+        object.__setattr__(noting, "_values", _NotingReads(self._values, read))
+        return noting, read
+
     @property
     def attendance_effect(self) -> float:
         """Benefit of regular attendance at full dose, in life-satisfaction points."""
@@ -670,3 +684,22 @@ class Params(Mapping[str, Any]):
         """The budget with any extra money, GBP per resident per year."""
         return self.budget_gbp_per_head * (1 + self.budget_uplift)
 
+
+class _NotingReads(Mapping[str, Any]):
+    """Read-only parameter values that add each name read to ``read``."""
+
+    __slots__ = ("_read", "_values")
+
+    def __init__(self, values: dict[str, Any], read: set[str]):
+        self._values, self._read = values, read
+
+    def __getitem__(self, name: str) -> Any:
+        value = self._values[name]
+        self._read.add(name)
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)

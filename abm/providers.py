@@ -44,7 +44,7 @@ import numpy as np
 from abm.parameters import Params
 from abm.places import Neighbourhoods
 from abm.randomness import exponential, normal
-from abm.views import ArrayField
+from abm.views import ArrayField, ArrayView
 
 WEEKS_PER_YEAR = 52
 #: Uniforms a newly founded provider draws (stream ``founding``): bid capacity, effect,
@@ -249,7 +249,7 @@ def initial_slot_neighbourhoods(hoods: Neighbourhoods, params: Params,
     return np.repeat(np.arange(len(weights), dtype=np.int32), rng.poisson(mean))
 
 
-class Provider(mesa.Agent):
+class Provider(ArrayView):
     """One provider slot as a Mesa agent, viewing entry ``index`` of the provider arrays.
 
     ``pay_week`` and ``plan`` are the per-agent reference of :meth:`ProviderState.pay_week`

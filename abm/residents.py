@@ -41,7 +41,7 @@ import scipy.sparse as sp
 
 from abm.parameters import Params
 from abm.places import Neighbourhoods
-from abm.views import ArrayField
+from abm.views import ArrayField, ArrayView
 
 # Engagement states.
 NOT_ENGAGED, REFERRED, ATTENDING, DROPPED_OUT = 0, 1, 2, 3
@@ -280,7 +280,7 @@ def make_ties(hoods: Neighbourhoods, per_hood: int, params: Params,
     return ties
 
 
-class Resident(mesa.Agent):
+class Resident(ArrayView):
     """One resident, as a Mesa agent viewing entry ``index`` of the model's resident arrays.
 
     The methods below are the per-agent reference of the weekly rules: plain Python, one

@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -69,6 +69,24 @@ def launch_chromium(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
 
+#: Page script for Visit.seconds_to_new_picture: note when the first key goes down, then
+#: when the picture's src changes wait for it to be decoded and for the next painted frame.
+_WATCH_PICTURE = """css => {
+  window.abmKey = undefined;
+  window.abmPainted = undefined;
+  document.addEventListener("keydown", () => { window.abmKey = performance.now(); },
+                            {capture: true, once: true});
+  const observer = new MutationObserver(changes => {
+    const changed = changes.find(c => c.target.closest && c.target.closest(css));
+    if (!changed || window.abmKey === undefined) return;
+    observer.disconnect();
+    changed.target.decode().catch(() => {}).then(() => requestAnimationFrame(
+      () => requestAnimationFrame(() => { window.abmPainted = performance.now(); })));
+  });
+  observer.observe(document.body, {subtree: true, attributes: true, attributeFilter: ["src"]});
+}"""
+
+
 class Visit:
     """One browser session on the app. Every request goes through a recorder that lets only
     127.0.0.1 through; console errors and page errors are kept."""
@@ -114,6 +132,20 @@ class Visit:
         """The policy year the status line shows."""
         status = self.text(".abm-status")
         return float(status.split("policy year ")[1].split(" ")[0])
+
+    def choose_preset(self, label: str) -> None:
+        """Pick a starting scenario by its label, e.g. 'Scale + embed (same money)'."""
+        self.page.locator(".abm-preset .v-select__slot").first.click()
+        self.page.get_by_role("option", name=label).click()
+
+    def seconds_to_new_picture(self, css: str, act: Callable[[], None]) -> float:
+        """Seconds from the first key ``act`` presses to the first frame painted with a new
+        picture of ``css`` (decoded), timed by the page's own clock, so Playwright's round
+        trips are not counted."""
+        self.page.evaluate(_WATCH_PICTURE, css)
+        act()
+        self.page.wait_for_function("() => window.abmPainted !== undefined", timeout=WAIT_MS)
+        return self.page.evaluate("() => (window.abmPainted - window.abmKey) / 1000")
 
     def move_slider(self, name: str, key: str, presses: int = 1) -> None:
         """Move a parameter's slider with the keyboard (as a person can, and as precisely)."""

@@ -87,8 +87,7 @@ def test_step_and_play_update_the_charts_and_the_map(visit):
 
 def test_ten_years_of_a_scenario(visit):
     v = visit()
-    v.page.locator(".abm-preset .v-select__slot").first.click()
-    v.page.get_by_role("option", name="Scale + embed + sustain (same money)").click()
+    v.choose_preset("Scale + embed + sustain (same money)")
     v.wait_text(".abm-status", "scale + embed + sustain")
     for year in range(1, 11):
         v.page.locator(".abm-step").first.click()

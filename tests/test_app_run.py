@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import io
 import re
 import time
 from concurrent.futures import wait
 
 import numpy as np
 import pandas as pd
+import PIL.Image
 import pytest
 import yaml
 
 from abm.app_assets import missing
 from abm.app_background import NewestFirst
 from abm.app_controls import WORKSHOP_GROUPS, changes_from_defaults, presets, sliders
+from abm.app_figure import Charts
 from abm.app_run import (
     WORKSHOP_SIZE,
     Settings,
@@ -66,6 +69,66 @@ def test_twins_share_one_cached_burn_in_and_differ_only_by_policy():
     assert frame.closures.sum() >= 0 and len(frame.funded_providers) == len(frame.years)
     n_hoods = WORKSHOP_SIZE["n_neighbourhoods"]
     assert len(frame.hood_x) == n_hoods and frame.hood_quintile.max() <= 4
+
+
+def _another_value(parameter):
+    """A valid value of ``parameter`` other than its default."""
+    low, high = ((parameter.plausible_low, parameter.plausible_high) if parameter.sampled
+                 else (parameter.low, parameter.high))
+    value = high if high != parameter.default else low
+    return parameter.type(value)
+
+
+def test_a_burn_in_serves_settings_that_differ_only_in_parameters_it_did_not_read():
+    """The burn-in cache is sound: settings that change only parameters the burn-in did not
+    read get the cached burn-in, and a burn-in run afresh for them is identical to it."""
+    settings = Settings.make("bradford", "scale+embed+sustain", seed=4)
+    cached = _burned_in(settings)
+    unread = [p for p in PARAMETERS if p.name not in cached.depends_on
+              and p.name not in WORKSHOP_SIZE]
+    levers = {"budget_uplift", "embed_budget_share", "embed_provider_share", "pu_weight",
+              "scale_budget_share", "scale_support_years", "core_grant_years"}
+    assert levers <= {p.name for p in unread}, "strategy levers act only once the policy starts"
+    changed = settings.changed(**{p.name: _another_value(p) for p in unread})
+    assert _burned_in(changed) is cached
+    fresh = CommunityAssetsModel("bradford", "status_quo", 4, changed.params)
+    while fresh.week < fresh.burn_in_weeks:
+        fresh.step()
+    pd.testing.assert_frame_equal(fresh.timeseries(), cached.model.timeseries())
+    np.testing.assert_array_equal(fresh.resident_state.wellbeing,
+                                  cached.model.resident_state.wellbeing)
+    np.testing.assert_array_equal(fresh.provider_state.reserves,
+                                  cached.model.provider_state.reserves)
+    assert _burned_in(settings.changed(grant_years=2)) is not cached, "a parameter it read"
+
+
+def test_charts_drawn_over_a_saved_background_equal_a_full_drawing():
+    """The charts reuse a saved picture of their axes for the limits they have drawn before
+    (a run starting again goes back to its first limits); the result is pixel for pixel what
+    a full drawing gives."""
+    settings = Settings.make("bradford", "sustain")
+    charts = Charts(10)
+    run = WorkshopRun(settings)
+    frames = [run.frame()]
+    for _ in range(2):
+        run.advance(60)
+        frames.append(run.frame())
+        run = WorkshopRun(settings)
+        frames.append(run.frame())
+    kept = []
+    for frame in frames:
+        limits = [ax.get_ylim() for ax in charts.axes]
+        drawn = charts.png(frame)
+        kept.append(len(charts.blit.backgrounds))
+        fresh = Charts(10)
+        for ax, (low, high) in zip(fresh.axes, limits, strict=True):
+            ax.set_ylim(low, high)
+        np.testing.assert_array_equal(_pixels(drawn), _pixels(fresh.png(frame)))
+    assert kept[-1] == kept[-3], "the second cycle of play and restart reused its backgrounds"
+
+
+def _pixels(png: bytes) -> np.ndarray:
+    return np.asarray(PIL.Image.open(io.BytesIO(png)))
 
 
 def test_settings_refuse_what_the_model_would_refuse():
