@@ -43,6 +43,8 @@ TITLE = 18
 DPI = 80
 #: Weeks per bar of the closures chart.
 CLOSURE_BIN_WEEKS = 13
+#: Top of the closures axis before any closures are shown (it grows to fit them).
+CLOSURES_AXIS_START = 10
 
 
 class _Blit:
@@ -87,16 +89,17 @@ class _Blit:
 
 
 def _limits(current: tuple[float, float], values: np.ndarray, pad: float,
-            floor: float | None) -> tuple[float, float]:
-    """Y-limits for ``values``: the current ones while the data fill at least 40% of them
-    and stay inside, else the data's range with room to grow (so limits change seldom)."""
+            floor: float | None, grow_only: bool = False) -> tuple[float, float]:
+    """Y-limits for ``values``: the current ones while the data stay inside and (unless
+    ``grow_only``) fill at least 40% of them, else the data's range with room to grow (so
+    limits change seldom)."""
     values = values[np.isfinite(values)]
     if len(values) == 0:
         return current
     low, high = float(values.min()), float(values.max())
     span = max(high - low, pad)
     inside = current[0] <= low and high <= current[1]
-    if inside and (high - low) >= 0.4 * (current[1] - current[0]) - 2 * pad:
+    if inside and (grow_only or (high - low) >= 0.4 * (current[1] - current[0]) - 2 * pad):
         return current
     new_low, new_high = low - 0.3 * span - pad, high + 0.3 * span + pad
     if floor is not None:
@@ -131,6 +134,7 @@ class Charts:
         self.ax_closures.set_ylabel("closures per quarter", fontsize=FONT,
                                     color=OKABE_ITO["vermillion"])
         self.ax_closures.spines[["top"]].set_visible(False)
+        self.ax_closures.set_ylim(0, CLOSURES_AXIS_START)
 
         self.wellbeing = [self.ax_wellbeing.plot([], [], color=c, lw=w, label=n)[0]
                           for c, n, w in zip(FIFTH_COLOURS, FIFTH_NAMES, (4, 2, 2, 2, 4),
@@ -184,14 +188,18 @@ class Charts:
             self.funded.set_data(x, frame.funded_providers)
             edges, counts = _bins(x, frame.closures)
             self.closures.set_data(counts, edges)
-            for ax, values, pad, floor in (
-                (self.ax_wellbeing, frame.wellbeing, 0.05, None),
-                (self.ax_gap, np.concatenate([frame.gap, frame.gap_status_quo]), 0.02, None),
-                (self.ax_uptake, 100 * frame.attending, 0.5, 0.0),
-                (self.ax_providers, np.concatenate([[0.0], frame.open_providers]), 1.0, 0.0),
-                (self.ax_closures, np.concatenate([[0.0], 2 * counts]), 1.0, 0.0),
+            for ax, values, pad, floor, grow_only in (
+                (self.ax_wellbeing, frame.wellbeing, 0.05, None, False),
+                (self.ax_gap, np.concatenate([frame.gap, frame.gap_status_quo]), 0.02, None,
+                 False),
+                (self.ax_uptake, 100 * frame.attending, 0.5, 0.0, False),
+                (self.ax_providers, np.concatenate([[0.0], frame.open_providers]), 1.0, 0.0,
+                 False),
+                # Closures come in bursts (grants ending): an axis that only grows keeps
+                # bursts comparable between runs and is not redrawn at every restart.
+                (self.ax_closures, np.concatenate([[0.0], 2 * counts]), 1.0, 0.0, True),
             ):
-                limits = _limits(ax.get_ylim(), np.ravel(values), pad, floor)
+                limits = _limits(ax.get_ylim(), np.ravel(values), pad, floor, grow_only)
                 if limits != ax.get_ylim():
                     ax.set_ylim(*limits)
             return self.blit.png(tuple(ax.get_ylim() for ax in self.axes))
