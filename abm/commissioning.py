@@ -226,7 +226,9 @@ class Commissioner(mesa.Agent):
         model.accounts.round(budget, self.demand)
         # 2. Embed, from what is not already committed.
         embed_money = min(plan.embed_share * budget, max(self.balance - committed, 0.0))
-        referral_share = p.embed_provider_share if embed_money > 0 else 0.0  # no embed: unread
+        # Read only when embed has money, so that burn-ins do not depend on it (the app
+        # shares them between settings that differ in what a burn-in does not read).
+        referral_share = p.embed_provider_share if embed_money > 0 else 0.0
         self._embed(embed_money * (1 - referral_share), embed_money * referral_share)
         # 3. Scale: its share pays the groups it supports first; founding costs are paid
         # from the balance at once.
