@@ -54,8 +54,9 @@ class _Blit:
     about 0.15 s).
 
     The saved pictures are kept per ``key``, which must name everything the rest of the
-    figure depends on (the charts' axis limits, the map's neighbourhoods): a run that starts
-    again, going back to the limits of its first weeks, then costs no full drawing.
+    figure depends on (the charts' axis limits, the map's neighbourhoods): going back to
+    limits drawn before (another preset and back, a run that starts again) costs no full
+    drawing.
     """
 
     #: Saved pictures kept (each one the figure's size in RGBA, about 3 MB for the charts).
