@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(VENV)/bin/python -m pip install --quiet -e ".[dev]"
-	$(VENV)/bin/python -m abm.app_assets  # the workshop app's browser files, for offline use
+	$(VENV)/bin/python -m abm.app.assets  # the workshop app's browser files, for offline use
 	touch $(STAMP)
 
 POSTERIOR := calibration/calibrated/main/posterior.parquet

@@ -1,8 +1,8 @@
-"""Build hook: record the git commit in ``abm/_build_info.py`` of every built package.
+"""Build hook: record the git commit in ``abm/files/_build_info.py`` of every built package.
 
 Everything else about the package is declared in ``pyproject.toml``. A non-editable install
 (``pip install .``, a wheel, an sdist) has no ``.git`` beside the installed code, so without
-this record its results would cite no commit. ``abm.provenance`` reads the record; in a
+this record its results would cite no commit. ``abm.files.provenance`` reads the record; in a
 checkout it asks git directly. The record is written into the build folder (and into an
 sdist's tree), never into the source tree.
 """
@@ -17,7 +17,7 @@ from setuptools.command.build_py import build_py
 from setuptools.command.sdist import sdist
 
 ROOT = Path(__file__).resolve().parent
-RECORD = Path("abm") / "_build_info.py"
+RECORD = Path("abm") / "files" / "_build_info.py"
 
 
 def _git(*args: str) -> str | None:
@@ -29,7 +29,7 @@ def _git(*args: str) -> str | None:
 
 
 def _write_record(folder: Path) -> None:
-    """Write the commit of the source tree into ``folder/abm/_build_info.py``, if git knows it
+    """Write the commit of the source tree into ``folder/abm/files/_build_info.py``, if git knows it
     (otherwise keep a record that came with the sources, e.g. from an sdist)."""
     commit = _git("rev-parse", "HEAD")
     if commit is None:

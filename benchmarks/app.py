@@ -29,12 +29,12 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from abm.app_controls import presets, sliders
-from abm.app_figure import Charts, Map
-from abm.app_run import Settings, WorkshopRun, _burn_ins, _burned_in
-from abm.providers import WEEKS_PER_YEAR
-from abm.scenarios import load_scenario
-from tests.app_browser import Visit, app_server, launch_chromium
+from abm.app.controls import presets, sliders
+from abm.app.figure import Charts, Map
+from abm.app.run import Settings, WorkshopRun, _burn_ins, _burned_in
+from abm.model.providers import WEEKS_PER_YEAR
+from abm.model.scenarios import load_scenario
+from tests.app.app_browser import Visit, app_server, launch_chromium
 
 PRESET = next(p for p in presets() if p.name == "scale_embed_sustain")
 #: What the page shows once the preset is chosen (the place stays the starting scenario's).

@@ -23,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from abm.runs import RunSpec, execute
+from abm.model.runs import RunSpec, execute
 from experiments.runner import run_sweep
 from experiments.spec import load_sweep
 

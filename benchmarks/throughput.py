@@ -22,7 +22,7 @@ import sys  # noqa: E402
 import time  # noqa: E402
 
 from abm import Model  # noqa: E402
-from abm.engines import ENGINES, ArrayEngine  # noqa: E402
+from abm.model.engines import ENGINES, ArrayEngine  # noqa: E402
 
 SIZE_100K = {"n_neighbourhoods": 1000, "residents_per_neighbourhood": 100}
 DEVON = {"n_neighbourhoods": 707, "residents_per_neighbourhood": 1700, "burn_in_years": 0}

@@ -38,9 +38,9 @@ import numpy as np
 import pandas as pd
 from scipy.stats import qmc
 
-from abm.io import write_csv, write_json, write_parquet
-from abm.parameters import BY_NAME
-from abm.runs import RunSpec
+from abm.files.io import write_csv, write_json, write_parquet
+from abm.model.parameters import BY_NAME
+from abm.model.runs import RunSpec
 from calibration.emulator import Emulator
 from calibration.evaluate import RunStore, evaluate
 from calibration.outputs import label_for, output_value

@@ -19,9 +19,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from abm.io import write_csv
-from abm.runs import RunSpec
-from abm.scenarios import load_scenario
+from abm.files.io import write_csv
+from abm.model.runs import RunSpec
+from abm.model.scenarios import load_scenario
 from calibration.evaluate import RunStore, evaluate
 from calibration.outputs import MUNFORD_TAG, RETURN_TAG, output_value
 from calibration.problem import point_seed

@@ -19,9 +19,9 @@ import pandas as pd
 import pyarrow as pa
 from tqdm import tqdm
 
-from abm.errors import printable_text
-from abm.io import DamagedFile, read_part, write_part
-from abm.runs import RunSpec
+from abm.files.errors import printable_text
+from abm.files.io import DamagedFile, read_part, write_part
+from abm.model.runs import RunSpec
 from calibration import outputs
 from experiments.executors import RayExecutor, SerialExecutor
 from experiments.results import batch_key

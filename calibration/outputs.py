@@ -1,10 +1,10 @@
 """What a calibration run measures: summary columns, derived outputs and named experiments.
 
-A calibration run is :func:`abm.runs.execute` (one row of ``Model.summary()``) plus, when its
+A calibration run is :func:`abm.model.runs.execute` (one row of ``Model.summary()``) plus, when its
 targets need them, two experiments with the same place, parameters and seed:
 
 - ``experiment:munford_start`` / ``experiment:munford_stop``: the Munford et al. 2020 design
-  (BMJ Open 10:e033186) as :func:`abm.interventions.start_stop_effects` runs it; the WELLBYs
+  (BMJ Open 10:e033186) as :func:`abm.model.interventions.start_stop_effects` runs it; the WELLBYs
   per person over 18 months gained by starting and lost by losing one's group, divided by
   ``wellbys_per_qaly`` to compare with the study's QALYs (stopping is reported negative, as
   the study does). Runs whose label contains :data:`MUNFORD_TAG` do it (three short runs).
@@ -18,8 +18,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 
-from abm.metrics import QUINTILES, THIRDS
-from abm.runs import RunSpec, execute
+from abm.model.metrics import QUINTILES, THIRDS
+from abm.model.runs import RunSpec, execute
 
 RETURN_TAG = "+return"
 MUNFORD_TAG = "+munford"
@@ -73,7 +73,7 @@ def simulate(spec: RunSpec, weekly: bool = False) -> tuple[dict, None]:
     """Run ``spec`` and the experiments its label asks for; return its row (identity,
     parameters, outcomes, experiments). ``weekly`` is ignored; the signature is the
     runner's (:func:`experiments.runner.run_batch`)."""
-    from abm.interventions import start_stop_effects
+    from abm.model.interventions import start_stop_effects
 
     row, _ = execute(spec)
     if MUNFORD_TAG in spec.scenario:

@@ -25,10 +25,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from abm.io import write_csv
-from abm.metrics import compare
-from abm.runs import RunSpec
-from abm.scenarios import load_scenario
+from abm.analysis.compare import compare
+from abm.files.io import write_csv
+from abm.model.runs import RunSpec
+from abm.model.scenarios import load_scenario
 from calibration.evaluate import RunStore, evaluate
 from calibration.outputs import MUNFORD_TAG, simulate
 from calibration.problem import point_seed, typed

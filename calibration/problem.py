@@ -1,8 +1,8 @@
 """The space calibration and sensitivity analysis explore, read from the parameter declaration.
 
 Each parameter's range is its declared plausible range (``plausible_low`` to
-``plausible_high`` in :mod:`abm.parameters`); settings without one (run size, valuation)
-are refused. Cross-parameter constraints (``abm.parameters.CONSTRAINTS``) are respected by
+``plausible_high`` in :mod:`abm.model.parameters`); settings without one (run size, valuation)
+are refused. Cross-parameter constraints (``abm.model.parameters.CONSTRAINTS``) are respected by
 rejecting points that break them. Nothing here re-types a range.
 """
 
@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from abm.errors import InputError
-from abm.parameters import BY_NAME, CONSTRAINTS, defaults, sampled
+from abm.files.errors import InputError
+from abm.model.parameters import BY_NAME, CONSTRAINTS, defaults, sampled
 
 
 def plausible_range(name: str) -> tuple[float, float]:

@@ -25,12 +25,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from abm.compare import interval
-from abm.io import write_csv
-from abm.metrics import compare
-from abm.parameters import BY_NAME, sampled
-from abm.runs import RunSpec
-from abm.scenarios import load_scenario
+from abm.analysis.compare import compare, interval
+from abm.files.io import write_csv
+from abm.model.parameters import BY_NAME, sampled
+from abm.model.runs import RunSpec
+from abm.model.scenarios import load_scenario
 from calibration.evaluate import RunStore, evaluate
 from calibration.problem import point_seed
 

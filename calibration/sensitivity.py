@@ -15,7 +15,7 @@ Two ways to evaluate the Sobol design (``sobol.method``):
   spread across draws.
 
 :func:`sobol_indices` and :func:`morris_indices` take any ``evaluate(X) -> DataFrame``, so the
-Ishigami test function runs through exactly this code (tests/test_sensitivity.py).
+Ishigami test function runs through exactly this code (tests/calibration/test_sensitivity.py).
 """
 
 from __future__ import annotations
@@ -31,9 +31,9 @@ from SALib.sample import morris as morris_sample
 from SALib.sample import sobol as sobol_sample
 from scipy.stats import qmc
 
-from abm.io import write_csv
-from abm.metrics import compare
-from abm.runs import RunSpec, execute
+from abm.analysis.compare import compare
+from abm.files.io import write_csv
+from abm.model.runs import RunSpec, execute
 from calibration.emulator import Emulator
 from calibration.evaluate import RunStore, evaluate
 from calibration.problem import Space
@@ -42,7 +42,8 @@ Evaluate = Callable[[np.ndarray], pd.DataFrame]
 #: Status-quo levels analysed.
 LEVELS = ("mean_wellbeing", "gap_q5_q1", "sii")
 #: Policy effects analysed, per scenario, as "<scenario>:<effect>".
-#: (WELLBYs and money discounted at the Green Book rates, as :func:`abm.metrics.compare` does.)
+#: (WELLBYs and money discounted at the Green Book rates, as
+#: :func:`abm.analysis.compare.compare` does.)
 EFFECTS = ("wellby_gain_disc", "delta_gap_q5_q1", "delta_sii", "net_benefit_gbp",
            "cost_per_wellby")
 

@@ -6,11 +6,11 @@
    ``calibration/calibrated/main/``, where ``make main`` finds the posterior;
 2. copies its ``calibrated.yaml`` to ``scenarios/calibrated/main.yaml``, which the baseline, and
    so every shipped scenario, extends;
-3. rewrites each calibrated parameter's default and source in ``abm/parameters.py``: the
+3. rewrites each calibrated parameter's default and source in ``abm/model/parameters.py``: the
    posterior median and "calibrated: <id> (...); before calibration: <the previous source>".
 
 Then regenerate the ODD table (``python docs/parameter_table.py``) and the pinned baseline
-(``python -m tests.make_baseline --why ...``); ``tests/test_parameters.py`` checks that the
+(``python -m tests.make_baseline --why ...``); ``tests/model/test_parameters.py`` checks that the
 declaration and ``scenarios/calibrated/main.yaml`` agree.
 """
 
@@ -23,9 +23,9 @@ import sys
 import textwrap
 from pathlib import Path
 
-from abm.errors import InputError, printable
-from abm.io import write_bytes, write_text
-from abm.scenarios import load_scenario
+from abm.files.errors import InputError, printable
+from abm.files.io import write_bytes, write_text
+from abm.model.scenarios import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 OUTPUTS = ("calibration.json", "calibrated.yaml", "spec.yaml", "posterior.parquet",
@@ -44,7 +44,7 @@ def ship(folder: Path, root: Path = ROOT) -> int:
                          f"{', '.join(missing)})")
     values = dict(load_scenario(folder / "calibrated.yaml").parameters)
     sources = json.loads((folder / "calibration.json").read_text(encoding="utf-8"))["sources"]
-    declaration = root / "abm" / "parameters.py"
+    declaration = root / "abm" / "model" / "parameters.py"
     text = rewrite_defaults(declaration.read_text(encoding="utf-8"), values, sources)
     target = root / "calibration" / "calibrated" / "main"
     scenario = root / "scenarios" / "calibrated" / "main.yaml"
@@ -58,7 +58,7 @@ def ship(folder: Path, root: Path = ROOT) -> int:
 
 
 def rewrite_defaults(text: str, values: dict, sources: dict) -> str:
-    """``abm/parameters.py`` with each ``_p(name, type, default, ..., source, ...)`` of
+    """``abm/model/parameters.py`` with each ``_p(name, type, default, ..., source, ...)`` of
     ``values`` given the new default and source (the previous source kept after it)."""
     starts = [0]
     for line in text.splitlines(keepends=True):
@@ -93,7 +93,7 @@ def rewrite_defaults(text: str, values: dict, sources: dict) -> str:
                    else f"{literal},"),
                   (offset(default), offset(default, end=True), repr(values[name]))]
     if len(edits) != 2 * len(values):
-        raise InputError("some calibrated parameters are not declared in abm/parameters.py")
+        raise InputError("some calibrated parameters are not declared in abm/model/parameters.py")
     for start, end, new in sorted(edits, reverse=True):
         text = text[:start] + new + text[end:]
     return text

@@ -42,12 +42,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from abm import yamlfile
-from abm.checks import is_number, is_whole, parameter_values
-from abm.errors import InputError
-from abm.parameters import BY_NAME, unknown_name_message
-from abm.places import place_names
-from abm.scenarios import Scenario, load_scenario
+from abm.files import yamlfile
+from abm.files.checks import is_number, is_whole
+from abm.files.errors import InputError, unknown_name_message
+from abm.model.parameters import BY_NAME, parameter_values
+from abm.model.places import place_names
+from abm.model.scenarios import Scenario, load_scenario
 from calibration.problem import Space
 from calibration.targets import TARGETS_FILE, Target, load_targets
 

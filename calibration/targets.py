@@ -1,7 +1,7 @@
 """Calibration targets as data: ``calibration/targets.yaml``, loaded and validated.
 
 Every defect in the file is reported at once, one line each naming the file, line, key,
-value and what is allowed (:class:`abm.errors.InputError`; the command line exits with 2).
+value and what is allowed (:class:`abm.files.errors.InputError`; the command line exits with 2).
 """
 
 from __future__ import annotations
@@ -10,11 +10,10 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from abm import yamlfile
-from abm.checks import is_number
-from abm.errors import InputError
-from abm.parameters import unknown_name_message
-from abm.places import place_names
+from abm.files import yamlfile
+from abm.files.checks import is_number
+from abm.files.errors import InputError, unknown_name_message
+from abm.model.places import place_names
 from calibration.outputs import OUTPUTS
 
 TARGETS_FILE = Path(__file__).with_name("targets.yaml")

@@ -19,17 +19,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from abm.errors import InputError
-from abm.io import write_csv
-from abm.metrics import compare
-from abm.parameters import BY_NAME
-from abm.runs import RunSpec, execute
+from abm.analysis.compare import compare
+from abm.files.errors import InputError
+from abm.files.io import write_csv
+from abm.model.parameters import BY_NAME
+from abm.model.runs import RunSpec, execute
 from calibration.evaluate import RunStore, evaluate
 from calibration.problem import typed
 from experiments.spec import Sweep
 
 #: Paired changes reported (WELLBYs and spend discounted at the Green Book rates, as
-#: :func:`abm.metrics.compare` gives them; undiscounted WELLBYs beside them).
+#: :func:`abm.analysis.compare.compare` gives them; undiscounted WELLBYs beside them).
 EFFECTS = ("wellby_gain_disc", "wellby_gain", "delta_gap_q5_q1", "delta_sii",
            "extra_spend_gbp_disc", "net_benefit_gbp")
 

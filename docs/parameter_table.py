@@ -1,4 +1,4 @@
-"""Regenerate the parameter table in docs/ODD.md from :data:`abm.parameters.PARAMETERS`.
+"""Regenerate the parameter table in docs/ODD.md from :data:`abm.model.parameters.PARAMETERS`.
 
 Run from anywhere with the project's Python::
 
@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # so the script runs without the package installed
     sys.path.insert(0, str(ROOT))
 
-from abm.parameters import PARAMETERS, Parameter  # noqa: E402
+from abm.model.parameters import PARAMETERS, Parameter  # noqa: E402
 
 ODD = ROOT / "docs" / "ODD.md"
 START = "<!-- parameters:start -->"
@@ -71,7 +71,7 @@ def replace_table(text: str, table: str) -> str:
 def main() -> None:
     groups = [g for g, _ in groupby(PARAMETERS, key=lambda p: p.group)]
     if len(groups) != len(set(groups)):
-        raise SystemExit("abm/parameters.py declares a group in two separate runs: "
+        raise SystemExit("abm/model/parameters.py declares a group in two separate runs: "
                          f"{groups}; keep each group's parameters together")
     ODD.write_text(replace_table(ODD.read_text(encoding="utf-8"), render()), encoding="utf-8")
     print(f"wrote {len(PARAMETERS)} parameters in {len(groups)} groups to {ODD}")

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from typing import Any
 
-from abm.errors import InputError, ResourceError, clipped
+from abm.files.errors import InputError, ResourceError, clipped
 
 #: Seconds allowed for connecting to a Ray cluster at a given address.
 CONNECT_TIMEOUT_S = 30.0

@@ -23,8 +23,8 @@ import sys
 import time
 from pathlib import Path
 
-from abm.errors import InputError, ResourceError, clipped
-from abm.io import cannot_write
+from abm.files.errors import InputError, ResourceError, clipped
+from abm.files.io import cannot_write
 
 LOCK_NAME = ".lock"
 RETRIES = 10  # tenths of a second to keep trying a lock held by someone else

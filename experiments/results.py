@@ -2,7 +2,7 @@
 
 The manifest lists the sweep's run ids; results are taken from part files for exactly those
 ids, each once, and only from parts whose bytes match the checksum in their names
-(:mod:`abm.io`). Anything else found in ``runs/``, ``weekly/`` or ``failed/`` is reported in a
+(:mod:`abm.files.io`). Anything else found in ``runs/``, ``weekly/`` or ``failed/`` is reported in a
 warning naming the file and why, and ignored, never merged:
 
 * a damaged part (a flipped byte, truncated, empty, unreadable) counts as missing: its runs
@@ -24,9 +24,9 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 
-from abm import yamlfile
-from abm.errors import InputError, clipped
-from abm.io import PART_NAME, DamagedFile, read_part
+from abm.files import yamlfile
+from abm.files.errors import InputError, clipped
+from abm.files.io import PART_NAME, DamagedFile, read_part
 from experiments.lock import holder
 
 MANIFEST = "manifest.json"

@@ -36,12 +36,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from abm.checks import is_number, is_whole
-from abm.compare import format_table, summary_table
-from abm.errors import InputError, ResourceError, clipped, printable, printable_text, shown
-from abm.io import check_out_folder, write_csv, write_json, write_parquet, write_part
-from abm.provenance import provenance as _provenance
-from abm.runs import RunSpec, execute
+from abm.analysis.compare import format_table, summary_table
+from abm.files.checks import is_number, is_whole
+from abm.files.errors import InputError, ResourceError, clipped, printable, printable_text, shown
+from abm.files.io import check_out_folder, write_csv, write_json, write_parquet, write_part
+from abm.files.provenance import provenance as _provenance
+from abm.model.runs import RunSpec, execute
 from experiments.executors import (
     CONNECT_TIMEOUT_S,
     RayExecutor,
@@ -81,7 +81,7 @@ class IncompleteSweep(Exception):
 
 
 def run_batch(specs: list[RunSpec], weekly: bool, run: Callable = execute) -> list[tuple]:
-    """Run specs one after another in a worker with ``run`` (:func:`abm.runs.execute`).
+    """Run specs one after another in a worker with ``run`` (:func:`abm.model.runs.execute`).
 
     A run that raises is reported, not fatal. Returns ``("done", row, series)`` or
     ``("failed", spec, error_text)`` per spec.
@@ -120,7 +120,7 @@ def run_sweep(spec_path: str | Path, out: str | Path, *, address: str | None = N
               run: Callable = execute) -> int:
     """Run (or resume) a sweep into ``out``; print the summary table; return an exit code.
 
-    ``run`` executes one spec (default :func:`abm.runs.execute`); tests pass a wrapper.
+    ``run`` executes one spec (default :func:`abm.model.runs.execute`); tests pass a wrapper.
     Exit codes: 0 all done, 1 some runs failed (recorded in ``failed/``; the sweep went on),
     130 interrupted (Ctrl-C). A task that Ray gives up on (its worker died more than
     ``max_retries`` times) counts its runs as failed. Bad input raises :class:`InputError`

@@ -37,14 +37,14 @@ from pathlib import Path
 import numpy as np
 from scipy.stats import qmc
 
-from abm import yamlfile
-from abm.checks import is_number, is_whole, parameter_problem, parameter_values
-from abm.commissioning import make_plan
-from abm.errors import InputError, clipped, shown
-from abm.parameters import BY_NAME, Params, unknown_name_message
-from abm.places import place_names
-from abm.runs import RunSpec, seed_problem
-from abm.scenarios import Scenario, load_scenario
+from abm.files import yamlfile
+from abm.files.checks import is_number, is_whole
+from abm.files.errors import InputError, clipped, shown, unknown_name_message
+from abm.model.commissioning import make_plan
+from abm.model.parameters import BY_NAME, Params, parameter_problem, parameter_values
+from abm.model.places import place_names
+from abm.model.runs import RunSpec, seed_problem
+from abm.model.scenarios import Scenario, load_scenario
 
 SPEC_KEYS = ("description", "scenarios", "places", "seeds", "master_seed", "years", "record",
              "parameters", "grid", "sample", "batch_size", "max_retries", "max_runs")

@@ -22,10 +22,10 @@
 # %%
 from dataclasses import replace
 
-from abm.compare import format_table, run_serially, specs_for, summary_table
-from abm.dcea import dcea
-from abm.figures import equity_impact_plane, forest
-from abm.scenarios import load_scenario
+from abm.analysis.compare import format_table, run_serially, specs_for, summary_table
+from abm.analysis.dcea import dcea
+from abm.analysis.figures import equity_impact_plane, forest
+from abm.model.scenarios import load_scenario
 
 SIZE = {"n_neighbourhoods": 25, "residents_per_neighbourhood": 30, "burn_in_years": 1}
 SEEDS, YEARS = 3, 1

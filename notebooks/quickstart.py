@@ -24,8 +24,8 @@
 
 # %%
 from abm import Model
-from abm.figures import plot_run
-from abm.metrics import compare
+from abm.analysis.compare import compare
+from abm.analysis.figures import plot_run
 
 SIZE = {"n_neighbourhoods": 30, "residents_per_neighbourhood": 40, "burn_in_years": 1}
 

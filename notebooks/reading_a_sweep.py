@@ -27,8 +27,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from abm.figures import sweep_figures
-from abm.report import make_report, read_sweep
+from abm.analysis.figures import sweep_figures
+from abm.report.document import make_report, read_sweep
 from experiments.runner import run_sweep
 
 SWEEP = os.environ.get("ABM_SWEEP", "")

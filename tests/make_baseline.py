@@ -15,7 +15,8 @@ import datetime as dt
 import json
 from pathlib import Path
 
-from abm import Model, __version__
+from abm import Model
+from abm.version import __version__
 
 PATH = Path(__file__).with_name("baseline.json")
 #: The pinned runs: small, but covering every rule and a place of each kind.

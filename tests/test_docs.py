@@ -4,7 +4,7 @@ import importlib.util
 import re
 from pathlib import Path
 
-from abm.parameters import PARAMETERS
+from abm.model.parameters import PARAMETERS
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 ODD = DOCS / "ODD.md"

@@ -6,9 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from abm.model import CommunityAssetsModel
-from abm.places import load_place, place_names, places_dir
-from abm.scenarios import NOT_SCENARIOS, load_scenario, scenario_names, scenarios_dir, validate
+from abm.model.model import CommunityAssetsModel
+from abm.model.places import load_place, place_names, places_dir
+from abm.model.scenarios import (
+    NOT_SCENARIOS,
+    load_scenario,
+    scenario_names,
+    scenarios_dir,
+    validate,
+)
 from experiments.spec import load_sweep
 
 #: A tiny model: enough to exercise every rule without taking long.

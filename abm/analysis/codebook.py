@@ -1,0 +1,389 @@
+"""The codebook: every output column, with its unit, meaning and which direction is better.
+
+One :class:`Column` per output column of each table the project writes:
+
+- ``summary``: one row per run (:meth:`Model.summary`, ``summary.parquet``); parameters are
+  columns too and are described by their declaration in :mod:`abm.model.parameters`;
+- ``weekly``: one row per week of a run (:meth:`Model.timeseries`, ``weekly/``);
+- ``table``: per place x scenario, levels and paired changes (``summary_table.csv``);
+- ``dcea`` and ``dcea_quintile``: the distributional cost-effectiveness tables
+  (:mod:`abm.analysis.dcea`).
+
+Columns ``X_lo`` and ``X_hi`` are the bounds of the 95% interval of ``X`` and are described
+from ``X``. A test checks that every column the code produces is declared here, so a new
+output cannot reach a report without a unit and a direction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from abm.analysis.dcea import INEQUALITY_AVERSION, aversion_label
+from abm.files.io import write_csv, write_text
+from abm.model.metrics import QUINTILES
+from abm.model.parameters import PARAMETERS
+
+#: How each ``better`` value reads in a codebook.
+BETTER_WORDS = {
+    "higher": "higher is better",
+    "lower": "lower is better",
+    "neither": "neither: depends on context",
+    "input": "an input, not an outcome",
+    "label": "identifies the run or group",
+    "words": "says in words which way it went",
+}
+TABLES = ("summary", "weekly", "table", "dcea", "dcea_quintile")
+QUINTILE_WORDS = {"q1": "most deprived quintile (IMD deciles 1-2)", "q2": "quintile 2",
+                  "q3": "quintile 3", "q4": "quintile 4",
+                  "q5": "least deprived quintile (IMD deciles 9-10)"}
+
+
+@dataclass(frozen=True)
+class Column:
+    """One output column: its unit, what it means and which direction is better."""
+
+    name: str
+    unit: str
+    meaning: str
+    better: str  # a key of BETTER_WORDS
+
+    def __post_init__(self) -> None:
+        if self.better not in BETTER_WORDS:
+            raise ValueError(f"{self.name}: better must be one of {', '.join(BETTER_WORDS)}")
+
+    @property
+    def direction(self) -> str:
+        """Which way is better, in words."""
+        return BETTER_WORDS[self.better]
+
+
+def _by_quintile(name: str, unit: str, meaning: str, better: str,
+                 overall: bool = True) -> list[Column]:
+    """``name`` (whole place, if ``overall``) and ``name_q1`` .. ``name_q5``."""
+    out = [Column(name, unit, meaning, better)] if overall else []
+    return out + [Column(f"{name}_{q}", unit, f"{meaning}: {QUINTILE_WORDS[q]}", better)
+                  for q in QUINTILES]
+
+
+_IDENTITY = [
+    Column("run_id", "hex id", "stable id of the run (hash of everything that determines it)",
+           "label"),
+    Column("scenario", "name", "scenario (strategy) name", "label"),
+    Column("point", "index", "index of the sweep's parameter point (0 without a grid)", "label"),
+    Column("place", "name", "place simulated", "label"),
+    Column("rules", "names", "commissioning rules in force after the burn-in, joined by +",
+           "label"),
+    Column("seed", "integer", "random seed (common random numbers across scenarios)", "label"),
+    Column("years", "years", "policy years run after the burn-in (the horizon of totals)",
+           "label"),
+    Column("model_version", "version", "version of the model that produced the run", "label"),
+    Column("n_residents", "residents", "simulated residents", "label"),
+    Column("population", "people", "the place's population, to which totals are scaled",
+           "label"),
+]
+
+_OUTCOMES = [
+    Column("mean_wellbeing", "life satisfaction, 0-10",
+           "mean life satisfaction over the final year", "higher"),
+    *_by_quintile("wellbeing", "life satisfaction, 0-10",
+                  "mean life satisfaction over the final year", "higher", overall=False),
+    Column("gap_q5_q1", "life satisfaction points",
+           "mean life satisfaction of q5 minus q1 (final year); positive: the affluent fare "
+           "better", "lower"),
+    Column("sii", "life satisfaction points",
+           "slope index of inequality across IMD deciles (final year): modelled difference "
+           "between the least and most deprived ends", "lower"),
+    Column("rii", "ratio", "relative index of inequality = SII / mean (final year)", "lower"),
+    *_by_quintile("p_attending", "share, 0-1",
+                  "share of residents attending a community asset (final-year mean)", "higher"),
+    Column("p_referred", "share, 0-1", "share of residents with an open referral (final year)",
+           "neither"),
+    Column("p_dropped_out", "share, 0-1",
+           "share of residents who stopped and have not restarted (final year)", "lower"),
+    Column("n_open_providers", "providers", "providers open (final-year mean, whole place)",
+           "higher"),
+    Column("link_workers", "FTE", "social prescribing link workers (final-year mean)",
+           "neither"),
+    *_by_quintile("dropout_rate", "per attender-year",
+                  "drop-outs per attender-year over the policy years", "lower", overall=False),
+    Column("closures", "providers", "provider closures over the policy years (whole place)",
+           "lower"),
+    Column("closures_per_year", "providers per year", "provider closures per policy year",
+           "lower"),
+    Column("provider_survival", "share, 0-1",
+           "share of providers open at the policy start still open (never closed) at the end",
+           "higher"),
+    Column("referrals", "referrals", "link-worker referrals over the policy years", "neither"),
+    Column("displaced_per_year", "people per year",
+           "attenders who lost their place to a cut in sessions, per policy year", "lower"),
+    *_by_quintile("spend_gbp", "GBP",
+                  "ICS spend on community assets and link workers over the policy years "
+                  "(by quintile: where providers and link workers are located)", "neither"),
+    *_by_quintile("wellbeing_years", "WELLBY units (point-years)",
+                  "life-satisfaction points x person-years over the policy years", "higher"),
+    # Model v2 (issue 7), declared ahead: discounted totals, past-year participation, low
+    # life satisfaction by deprivation third, and people per quintile.
+    *_by_quintile("spend_gbp_disc", "GBP, discounted",
+                  "ICS spend over the policy years, discounted to the policy start", "neither"),
+    *_by_quintile("wellbeing_years_disc", "WELLBY units, discounted",
+                  "wellbeing-years over the policy years, discounted to the policy start",
+                  "higher"),
+    *_by_quintile("p_past_year", "share, 0-1",
+                  "share of residents who attended at any time in the past year (final year)",
+                  "higher"),
+    *[Column(f"p_low_ls_third{i}", "share, 0-1",
+             f"share with low life satisfaction (0-4) in deprivation third {i} "
+             f"({'most' if i == 1 else 'middle' if i == 2 else 'least'} deprived), final year",
+             "lower") for i in (1, 2, 3)],
+    *_by_quintile("population", "people", "people living in the quintile",
+                  "label", overall=False),
+    Column("sd_wellbeing", "life satisfaction points",
+           "standard deviation of life satisfaction between residents (final year)", "neither"),
+    Column("n_places", "places", "places providers run (final-year mean, whole place)",
+           "higher"),
+    Column("share_providers_full", "share, 0-1",
+           "share of open providers with every place taken (final-year mean)", "neither"),
+    Column("closure_rate", "per provider-year",
+           "closures per open provider per policy year (money and other reasons)", "lower"),
+    Column("forced_stops_per_year", "people per year",
+           "people who lost their group (it closed or cut sessions), per policy year",
+           "lower"),
+    Column("share_referred_3plus_contacts", "share, 0-1",
+           "share of referrals followed up (3+ link-worker contacts)", "higher"),
+    Column("referral_uptake", "share, 0-1",
+           "share of referrals after which the person started at a group while referred",
+           "higher"),
+    Column("referral_uptake_followed", "share, 0-1",
+           "referral uptake among referrals with follow-up", "higher"),
+    Column("referral_uptake_brief", "share, 0-1",
+           "referral uptake among referrals without follow-up", "higher"),
+    Column("budget_to_demand", "ratio",
+           "the year's budget over what funding every open provider's ask would cost, mean "
+           "over the policy rounds (above 1: money to spare)", "neither"),
+    Column("share_grant_funding_3plus_years", "share, 0-1",
+           "share of grant money awarded in grants of 3 years or more", "neither"),
+    Column("other_funders_gbp", "GBP",
+           "money from other funders to providers over the policy years (their yearly income "
+           "and the founding pool), whole place", "neither"),
+]
+
+_PARAMETERS = [Column(p.name, p.unit, f"parameter: {p.meaning}", "input") for p in PARAMETERS]
+
+_WEEKLY = [
+    Column("run_id", "hex id", "id of the run the week belongs to", "label"),
+    Column("week", "weeks", "weeks since the start of the burn-in (1 = first week)", "label"),
+    Column("year", "years", "years since the policy start (0 or less: burn-in)", "label"),
+    Column("mean_wellbeing", "life satisfaction, 0-10", "mean life satisfaction this week",
+           "higher"),
+    *_by_quintile("wellbeing", "life satisfaction, 0-10", "mean life satisfaction this week",
+                  "higher", overall=False),
+    Column("gap_q5_q1", "life satisfaction points", "q5 minus q1 mean life satisfaction",
+           "lower"),
+    Column("sii", "life satisfaction points", "slope index of inequality this week", "lower"),
+    Column("rii", "ratio", "relative index of inequality this week", "lower"),
+    Column("sd_wellbeing", "life satisfaction points",
+           "standard deviation of life satisfaction this week", "neither"),
+    *[Column(f"p_low_ls_third{i}", "share, 0-1",
+             f"share with low life satisfaction (0-4) in deprivation third {i} this week",
+             "lower") for i in (1, 2, 3)],
+    *_by_quintile("p_attending", "share, 0-1", "share attending this week", "higher"),
+    *_by_quintile("p_past_year", "share, 0-1",
+                  "share who attended in the past 52 weeks, this week", "higher"),
+    Column("p_referred", "share, 0-1", "share with an open referral this week", "neither"),
+    Column("p_dropped_out", "share, 0-1", "share who stopped and have not restarted",
+           "lower"),
+    Column("n_open_providers", "providers", "providers open this week (whole place)", "higher"),
+    Column("n_places", "places", "places open providers run this week (whole place)",
+           "higher"),
+    Column("share_providers_full", "share, 0-1",
+           "share of open providers with every place taken this week", "neither"),
+    Column("link_workers", "FTE", "link workers this week (whole place)", "neither"),
+    Column("closures", "providers", "closures since the policy start (cumulative)", "lower"),
+    Column("spend_gbp", "GBP", "ICS spend since the policy start (cumulative)", "neither"),
+]
+
+_CHANGE = {  # paired change -> (unit, meaning, better)
+    "delta_mean_wellbeing": ("life satisfaction points",
+                             "change in mean life satisfaction against the baseline", "higher"),
+    "delta_gap_q5_q1": ("life satisfaction points",
+                        "change in the q5-q1 gap (negative: the gap narrowed)", "lower"),
+    "delta_sii": ("life satisfaction points",
+                  "change in the slope index of inequality (negative: narrowed)", "lower"),
+    "delta_p_attending_q1": ("share, 0-1",
+                             "change in the share attending in the most deprived quintile",
+                             "higher"),
+    "delta_p_past_year_q1": ("share, 0-1",
+                             "change in the share who took part in the past year in the most "
+                             "deprived quintile", "higher"),
+    "extra_spend_gbp": ("GBP", "extra spend against the baseline over the policy years",
+                        "lower"),
+    "extra_spend_gbp_disc": ("GBP, discounted",
+                             "extra spend against the baseline, discounted to the policy start",
+                             "lower"),
+    "value_gbp": ("GBP, discounted", "discounted WELLBYs gained valued at wellby_value_gbp "
+                  "(Green Book)", "higher"),
+    "net_benefit_gbp": ("GBP, discounted",
+                        "value of discounted WELLBYs gained minus discounted extra spend",
+                        "higher"),
+}
+
+_TABLE = [
+    Column("place", "name", "place", "label"),
+    Column("scenario", "name", "scenario (strategy)", "label"),
+    Column("point", "index", "index of the sweep's parameter point", "label"),
+    Column("n_seeds", "seeds", "runs (seeds) summarised", "label"),
+    Column("years", "years", "policy years the runs' totals cover (the horizon)", "label"),
+    Column("mean_wellbeing", "life satisfaction, 0-10",
+           "mean life satisfaction, final year, mean over seeds", "higher"),
+    Column("gap_q5_q1", "life satisfaction points", "q5-q1 gap, mean over seeds", "lower"),
+    Column("sii", "life satisfaction points", "slope index of inequality, mean over seeds",
+           "lower"),
+    Column("p_attending_q1", "share, 0-1", "share attending in q1, mean over seeds", "higher"),
+    Column("p_past_year_q1", "share, 0-1",
+           "share who took part in the past year in q1, mean over seeds", "higher"),
+    Column("spend_gbp", "GBP", "ICS spend over the policy years, mean over seeds", "neither"),
+    *[Column(name, unit, meaning, better) for name, (unit, meaning, better) in _CHANGE.items()],
+    *_by_quintile("wellby_gain", "WELLBYs",
+                  "WELLBYs gained against the baseline over the policy years", "higher"),
+    *_by_quintile("wellby_gain_disc", "WELLBYs, discounted",
+                  "WELLBYs gained against the baseline, discounted to the policy start",
+                  "higher"),
+    *_by_quintile("extra_spend_gbp", "GBP", "extra spend against the baseline", "lower",
+                  overall=False),
+    *_by_quintile("cost_per_wellby", "GBP per WELLBY",
+                  "discounted extra spend per discounted WELLBY gained (only where WELLBYs "
+                  "were gained; negative: money saved as well)", "lower"),
+    *_by_quintile("verdict", "words",
+                  "how the strategy compares with the baseline on WELLBYs and money", "words"),
+]
+
+_DCEA_COMMON = [
+    Column("place", "name", "place", "label"),
+    Column("scenario", "name", "scenario (strategy) compared with the baseline", "label"),
+    Column("point", "index", "index of the sweep's parameter point", "label"),
+    Column("basis", "name", "undiscounted, or discounted to the policy start", "label"),
+    Column("threshold", "name", "cost-effectiveness threshold used for opportunity cost",
+           "label"),
+    Column("gradient", "name",
+           "how opportunity cost is spread over quintiles: equal, moderate or steep", "label"),
+    Column("n_seeds", "seeds", "paired runs (seeds) summarised", "label"),
+    Column("health_benefit_wellbys", "WELLBYs", "WELLBYs gained (health benefit)", "higher"),
+    Column("health_benefit_qalys", "QALYs", "health benefit in QALY equivalents", "higher"),
+    Column("opportunity_cost_qalys", "QALYs",
+           "health forgone elsewhere in the NHS: extra spend / threshold", "lower"),
+    Column("opportunity_cost_wellbys", "WELLBYs", "health opportunity cost in WELLBYs", "lower"),
+    Column("net_health_benefit_wellbys", "WELLBYs",
+           "net health benefit: benefit minus opportunity cost", "higher"),
+    Column("net_health_benefit_qalys", "QALYs", "net health benefit in QALYs", "higher"),
+    Column("net_monetary_benefit_gbp", "GBP", "net health benefit in QALYs x threshold",
+           "higher"),
+]
+
+_DCEA = [
+    *_DCEA_COMMON,
+    Column("horizon_years", "years", "policy years the totals cover", "label"),
+    Column("gbp_per_qaly", "GBP per QALY", "the threshold's value", "input"),
+    Column("wellbys_per_qaly", "WELLBYs per QALY", "conversion between QALYs and WELLBYs",
+           "input"),
+    Column("extra_spend_gbp", "GBP", "extra spend against the baseline", "lower"),
+    Column("sii_base", "wellbeing-years per person",
+           "slope index of inequality of wellbeing-years per person, baseline", "lower"),
+    Column("sii_post", "wellbeing-years per person",
+           "slope index of inequality after adding the net health benefit", "lower"),
+    Column("sii_reduction", "wellbeing-years per person",
+           "fall in that slope index (positive: the social gradient narrowed)", "higher"),
+]
+for _epsilon in INEQUALITY_AVERSION:
+    _e = aversion_label(_epsilon)
+    _DCEA += [
+        Column(f"ede_base_{_e}", "wellbeing-years per person",
+               "equally distributed equivalent of wellbeing-years per person, baseline, "
+               f"aversion {_epsilon:g}", "higher"),
+        Column(f"ede_post_{_e}", "wellbeing-years per person",
+               f"equally distributed equivalent after adding the net health benefit, aversion "
+               f"{_epsilon:g}", "higher"),
+        Column(f"atkinson_base_{_e}", "index, 0-1",
+               f"Atkinson index of wellbeing-years per person, baseline, aversion {_epsilon:g}",
+               "lower"),
+        Column(f"atkinson_post_{_e}", "index, 0-1",
+               f"Atkinson index after adding the net health benefit, aversion {_epsilon:g}",
+               "lower"),
+        Column(f"equity_weighted_nhb_{_e}", "WELLBYs",
+               f"change in equally distributed equivalent x population, aversion {_epsilon:g}",
+               "higher"),
+        Column(f"equity_impact_{_e}", "WELLBYs",
+               "equity-weighted minus unweighted net health benefit: fall in health lost to "
+               f"inequality (positive: inequality fell), aversion {_epsilon:g}", "higher"),
+    ]
+
+_DCEA_QUINTILE = [
+    *_DCEA_COMMON,
+    Column("quintile", "name", "IMD quintile (q1 most deprived)", "label"),
+    Column("population", "people", "people living in the quintile", "label"),
+    Column("baseline_wellbeing_years_per_person", "wellbeing-years per person",
+           "wellbeing-years per person over the horizon in the baseline", "higher"),
+    Column("post_wellbeing_years_per_person", "wellbeing-years per person",
+           "the same after adding the net health benefit", "higher"),
+]
+
+CODEBOOK: dict[str, dict[str, Column]] = {
+    "summary": {c.name: c for c in [*_IDENTITY, *_PARAMETERS, *_OUTCOMES]},
+    "weekly": {c.name: c for c in _WEEKLY},
+    "table": {c.name: c for c in _TABLE},
+    "dcea": {c.name: c for c in _DCEA},
+    "dcea_quintile": {c.name: c for c in _DCEA_QUINTILE},
+}
+
+
+def lookup(name: str, table: str = "summary") -> Column | None:
+    """The declaration of ``name`` in ``table`` (``X_lo``/``X_hi`` derived from ``X``)."""
+    columns = CODEBOOK[table]
+    if name in columns:
+        return columns[name]
+    for suffix, bound in (("_lo", "lower"), ("_hi", "upper")):
+        base = columns.get(name.removesuffix(suffix)) if name.endswith(suffix) else None
+        if base is not None:
+            return Column(name, base.unit, f"{bound} bound of the 95% interval of {base.name}",
+                          base.better)
+    return None
+
+
+def undeclared(columns: Iterable[str], table: str) -> list[str]:
+    """The columns that the codebook does not declare for ``table``."""
+    return [c for c in columns if lookup(c, table) is None]
+
+
+def describe(columns: Iterable[str], table: str) -> pd.DataFrame:
+    """Codebook rows (table, column, unit, better, meaning) for the given columns."""
+    rows = []
+    for name in columns:
+        column = lookup(name, table)
+        if column is None:
+            raise KeyError(
+                f"column '{name}' of the {table} table is not in abm/analysis/codebook.py")
+        rows.append({"table": table, "column": name, "unit": column.unit,
+                     "better": column.direction, "meaning": column.meaning})
+    return pd.DataFrame(rows)
+
+
+def write_codebook(folder: str | Path, tables: dict[str, Iterable[str]]) -> list[Path]:
+    """Write ``codebook.csv`` and ``codebook.md`` into ``folder``, describing the columns of
+    each named table (``{"summary": summary.columns, ...}``)."""
+    frame = pd.concat([describe(columns, table) for table, columns in tables.items()],
+                      ignore_index=True)
+    folder = Path(folder)
+    lines = ["# Codebook", "",
+             "Every column of the results, with its unit and which direction is better. "
+             "`X_lo` and `X_hi` bound the 95% interval of `X`.", ""]
+    for table, rows in frame.groupby("table", sort=False):
+        lines += [f"## {table}", "", "| column | unit | better | meaning |",
+                  "|---|---|---|---|"]
+        lines += [f"| `{r.column}` | {r.unit} | {r.better} | {r.meaning} |"
+                  for r in rows.itertuples()]
+        lines.append("")
+    return [write_csv(frame, folder / "codebook.csv"),
+            write_text("\n".join(lines), folder / "codebook.md")]

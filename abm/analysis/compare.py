@@ -1,0 +1,281 @@
+"""Scenario comparison with common random numbers: paired differences against a baseline.
+
+Runs of every scenario use the same seeds, so a scenario and the baseline with the same seed
+face the same shocks and choice draws; the per-seed difference isolates the policy. Intervals
+of mean changes are 95% t-intervals over seeds of those paired differences.
+
+Cost per WELLBY is the ratio of mean extra spend to mean WELLBYs gained. Its 95% interval is
+a bias-corrected and accelerated (BCa) bootstrap resampling seeds with both quantities
+together (paired), from ``scipy.stats.bootstrap`` with a fixed generator so that the same
+results give the same interval. A ratio is only reported where WELLBYs were clearly gained
+(the gain's interval is above zero); otherwise a verdict says in words what happened ("worse
+and no cheaper", "better and cheaper", ...), since a ratio of a cost to a loss, or to a
+change that may be zero, misleads.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable, Iterable, Mapping
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from abm.model.metrics import QUINTILES
+from abm.model.runs import RunSpec, execute
+from abm.model.scenarios import Scenario
+
+#: Outcome levels summarised per scenario and place.
+LEVELS = ("mean_wellbeing", "gap_q5_q1", "sii", "p_attending_q1", "p_past_year_q1",
+          "spend_gbp")
+#: Paired differences against the baseline. WELLBYs and money come discounted (``_disc``,
+#: the Green Book headline) and undiscounted.
+CHANGES = ("delta_mean_wellbeing", "delta_gap_q5_q1", "delta_sii", "delta_p_attending_q1",
+           "delta_p_past_year_q1",
+           "wellby_gain", *(f"wellby_gain_{q}" for q in QUINTILES),
+           "wellby_gain_disc", *(f"wellby_gain_disc_{q}" for q in QUINTILES),
+           "extra_spend_gbp", "extra_spend_gbp_disc", "value_gbp", "net_benefit_gbp")
+GROUP = ["place", "scenario", "point"]
+
+
+def compare(run: Mapping | pd.DataFrame, baseline: Mapping | pd.DataFrame,
+            wellby_value_gbp: float = 13_000.0) -> dict:
+    """What ``run`` gains over a same-seed ``baseline`` run (:meth:`Model.summary` results,
+    as one-row frames or rows).
+
+    WELLBYs gained and extra ICS spend, discounted (``_disc``, the Green Book headline) and
+    not; cost per WELLBY on discounted figures (only where WELLBYs were gained; a negative
+    value means money was saved as well); their split by quintile (distributional
+    cost-effectiveness); the discounted WELLBYs' value at ``wellby_value_gbp`` and the net
+    benefit. By quintile, WELLBYs are those of residents living in the quintile, and spend
+    is what was spent on providers and link workers located in it (residents may use
+    providers in nearby neighbourhoods of another quintile).
+    """
+    run, baseline = (r.iloc[0] if isinstance(r, pd.DataFrame) else r for r in (run, baseline))
+    out = {
+        "delta_mean_wellbeing": run["mean_wellbeing"] - baseline["mean_wellbeing"],
+        "delta_gap_q5_q1": run["gap_q5_q1"] - baseline["gap_q5_q1"],
+        "delta_sii": run["sii"] - baseline["sii"],
+        "delta_p_attending_q1": run["p_attending_q1"] - baseline["p_attending_q1"],
+        "delta_p_past_year_q1": run["p_past_year_q1"] - baseline["p_past_year_q1"],
+    }
+    for suffix in ("", *(f"_{q}" for q in QUINTILES)):
+        for disc in ("", "_disc"):
+            out[f"wellby_gain{disc}{suffix}"] = (run[f"wellbeing_years{disc}{suffix}"]
+                                                 - baseline[f"wellbeing_years{disc}{suffix}"])
+            out[f"extra_spend_gbp{disc}{suffix}"] = (run[f"spend_gbp{disc}{suffix}"]
+                                                     - baseline[f"spend_gbp{disc}{suffix}"])
+        gain, extra = out[f"wellby_gain_disc{suffix}"], out[f"extra_spend_gbp_disc{suffix}"]
+        out[f"cost_per_wellby{suffix}"] = extra / gain if gain > 0 else math.nan
+    out["value_gbp"] = out["wellby_gain_disc"] * wellby_value_gbp
+    out["net_benefit_gbp"] = out["value_gbp"] - out["extra_spend_gbp_disc"]
+    return out
+
+
+def interval(values: Iterable[float]) -> tuple[float, float, float]:
+    """Mean and 95% t-interval of ``values`` (NaN bounds with fewer than two values)."""
+    x = np.asarray(list(values), dtype=float)
+    x = x[~np.isnan(x)]
+    if len(x) == 0:
+        return math.nan, math.nan, math.nan
+    mean = float(x.mean())
+    if len(x) < 2:
+        return mean, math.nan, math.nan
+    half = stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x))
+    return mean, mean - half, mean + half
+
+
+#: Bootstrap resamples for cost-per-WELLBY intervals (scipy's default).
+BOOTSTRAP_RESAMPLES = 9999
+#: Seed of the bootstrap's generator: the same results always give the same interval.
+BOOTSTRAP_SEED = 20_261_121
+#: Extra spend within this share of the baseline's spend counts as "about the same cost"
+#: (same-money scenarios are meant to spend within 1% of the status quo).
+SAME_COST_SHARE = 0.01
+
+
+def bootstrap_ratio(numerator: np.ndarray, denominator: np.ndarray, *,
+                    confidence: float = 0.95) -> tuple[float, float, float]:
+    """Ratio of means with a paired BCa bootstrap interval (resampling pairs, e.g. seeds).
+
+    NaN bounds with fewer than three pairs, where every pair is the same, or where scipy
+    cannot form the interval (a degenerate resample distribution).
+    """
+    num, den = np.asarray(numerator, dtype=float), np.asarray(denominator, dtype=float)
+    keep = ~(np.isnan(num) | np.isnan(den))
+    num, den = num[keep], den[keep]
+    if len(num) == 0 or den.mean() == 0:
+        return math.nan, math.nan, math.nan
+    ratio = float(num.mean() / den.mean())
+    if len(num) < 3:
+        return ratio, math.nan, math.nan
+
+    def ratio_of_means(x, y, axis=-1):
+        return np.mean(x, axis=axis) / np.mean(y, axis=axis)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # degenerate data: scipy warns and returns NaN
+        result = stats.bootstrap((num, den), ratio_of_means, paired=True, vectorized=True,
+                                 method="BCa", confidence_level=confidence,
+                                 n_resamples=BOOTSTRAP_RESAMPLES,
+                                 rng=np.random.default_rng(BOOTSTRAP_SEED))
+    low, high = result.confidence_interval
+    return ratio, float(low), float(high)
+
+
+def verdict(gain: tuple[float, float, float], extra: float, ratio: tuple[float, float, float],
+            baseline_spend: float) -> str:
+    """Say in words how a strategy compares with the baseline on WELLBYs and money.
+
+    ``gain`` is (mean, lo, hi) of WELLBYs gained; ``extra`` the mean extra spend (GBP);
+    ``ratio`` is (mean extra spend / mean gain, lo, hi); ``baseline_spend`` (GBP) sets what
+    counts as about the same cost (within :data:`SAME_COST_SHARE` of it).
+    """
+    mean_gain, gain_lo, gain_hi = gain
+    if math.isnan(mean_gain) or math.isnan(extra):
+        return "not compared"
+    same = abs(extra) <= SAME_COST_SHARE * abs(baseline_spend)
+    bounds = "" if math.isnan(ratio[1]) else f" (95% interval {_gbp(ratio[1])} to {_gbp(ratio[2])})"
+    if gain_lo > 0:
+        if same:
+            return "better at about the same cost"
+        if extra < 0:
+            return "better and cheaper (dominant)"
+        return f"better, at {_gbp(ratio[0])} per WELLBY gained{bounds}"
+    if gain_hi < 0:
+        if same or extra > 0:
+            return "worse and no cheaper (dominated)"
+        return f"worse but cheaper: saves {_gbp(ratio[0])} per WELLBY lost{bounds}"
+    cost = "at about the same cost" if same else ("costs more" if extra > 0 else "cheaper")
+    return f"no clear change in WELLBYs, {cost}"
+
+
+def _cost_effectiveness(diffs: pd.DataFrame, paired: pd.DataFrame, suffix: str) -> dict:
+    """Cost per WELLBY gained (with its BCa interval where the gain is clearly positive) and
+    the verdict, overall (``suffix`` "") or for one quintile (``suffix`` "_q1" ...), on
+    discounted WELLBYs and money (Green Book)."""
+    gain, extra = diffs[f"wellby_gain_disc{suffix}"], diffs[f"extra_spend_gbp_disc{suffix}"]
+    ratio = bootstrap_ratio(extra.to_numpy(), gain.to_numpy())
+    gain_ci = interval(gain)
+    text = verdict(gain_ci, float(extra.mean()), ratio,
+                   float(paired[f"spend_gbp_disc{suffix}_base"].mean()))
+    if not gain_ci[0] > 0:  # no WELLBYs gained on average: no cost per WELLBY gained
+        ratio = (math.nan,) * 3
+    elif not gain_ci[1] > 0:  # the gain may be zero: the ratio is unbounded
+        ratio = (ratio[0], math.nan, math.nan)
+    return _triple(f"cost_per_wellby{suffix}", ratio) | {f"verdict{suffix}": text}
+
+
+def _gbp(x: float) -> str:
+    """Whole pounds to three significant figures: 'GBP 1,230', '-GBP 46'."""
+    if x == 0 or not math.isfinite(x):
+        return f"GBP {x:g}"
+    places = min(2 - math.floor(math.log10(abs(x))), 0)
+    text = f"{round(abs(x), places):,.0f}"
+    return f"GBP {text}" if x > 0 else f"-GBP {text}"
+
+
+def summary_table(results: pd.DataFrame, baseline: str = "baseline",
+                  wellby_value_gbp: float | None = None) -> pd.DataFrame:
+    """Per place x scenario (x parameter point): levels with intervals, and paired changes
+    against ``baseline`` run with the same place, point and seed.
+
+    Columns come in threes: ``<name>``, ``<name>_lo``, ``<name>_hi``.
+    """
+    rows = []
+    for (place, scenario, point), runs in results.groupby(GROUP, sort=False):
+        row = {"place": place, "scenario": scenario, "point": point, "n_seeds": len(runs)}
+        if "years" in runs:
+            row["years"] = float(runs["years"].iloc[0])
+        for name in LEVELS:
+            row |= _triple(name, interval(runs[name]))
+        base = results[(results.place == place) & (results.scenario == baseline)
+                       & (results.point == point)]
+        paired = runs.merge(base, on="seed", suffixes=("", "_base"))
+        if scenario != baseline and len(paired):
+            value = wellby_value_gbp or float(paired["wellby_value_gbp"].iloc[0])
+            diffs = pd.DataFrame([
+                compare(_side(r, ""), _side(r, "_base"), value) for _, r in paired.iterrows()
+            ])
+            for name in CHANGES:
+                row |= _triple(name, interval(diffs[name]))
+            for suffix in ("", *(f"_{q}" for q in QUINTILES)):
+                row |= _cost_effectiveness(diffs, paired, suffix)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _side(row: pd.Series, suffix: str) -> dict:
+    names = [c for c in row.index if not c.endswith("_base")]
+    return {c: row[c + suffix] for c in names if c + suffix in row.index}
+
+
+def _triple(name: str, values: tuple[float, float, float]) -> dict:
+    mean, lo, hi = values
+    return {name: mean, f"{name}_lo": lo, f"{name}_hi": hi}
+
+
+def specs_for(scenarios: list[Scenario], places: list[str] | None, seeds: int,
+              years: float) -> list[RunSpec]:
+    """One spec per scenario x place x seed; ``places`` None means each scenario's own place."""
+    return [
+        RunSpec.make(s.name, place, s.rules, dict(s.parameters), seed, years)
+        for s in scenarios
+        for place in (places or [s.place])
+        for seed in range(seeds)
+    ]
+
+
+def run_serially(specs: list[RunSpec], progress: Callable[[int, int], None] | None = None
+                 ) -> pd.DataFrame:
+    """Run specs one after another in this process; one summary row per run."""
+    rows = []
+    for done, spec in enumerate(specs, 1):
+        rows.append(execute(spec)[0])
+        if progress:
+            progress(done, len(specs))
+    return pd.DataFrame(rows)
+
+
+def format_table(table: pd.DataFrame, baseline: str = "baseline") -> str:
+    """A readable text table: each change as 'mean [lo, hi]', then the verdict in words."""
+    columns = {
+        "delta_mean_wellbeing": ("mean wellbeing", "{:+.4f}"),
+        "delta_gap_q5_q1": ("q5-q1 gap", "{:+.4f}"),
+        "delta_sii": ("SII", "{:+.4f}"),
+        "wellby_gain_disc": ("WELLBYs (discounted)", "{:+,.0f}"),
+    }
+    out = []
+    for _, row in table.iterrows():
+        if row["scenario"] == baseline:
+            continue
+        line = {"place": row["place"], "scenario": row["scenario"], "seeds": row["n_seeds"]}
+        if "point" in table and table["point"].nunique() > 1:
+            line["point"] = row["point"]
+        for name, (label, fmt) in columns.items():
+            line[label] = _show(row.get(name), row.get(f"{name}_lo"), row.get(f"{name}_hi"), fmt)
+        line["value for money"] = row.get("verdict", "not compared")
+        out.append(line)
+    if not out:
+        return f"(nothing to compare: no scenario other than '{baseline}')"
+    heading = f"Change against '{baseline}' (mean over seeds [95% interval of paired differences])"
+    years = ", ".join(f"{y:g}" for y in sorted(set(table["years"]))) if "years" in table else "?"
+    notes = ("A negative change in the q5-q1 gap or SII means the gap narrowed. WELLBYs and GBP "
+             f"are totals for the whole place over {years} policy years, discounted to the "
+             "first policy year (WELLBYs at the Green Book's 1.5%, money at 3.5%, unless the "
+             "runs set other rates); cost per WELLBY intervals are paired BCa bootstraps over "
+             "seeds.")
+    with pd.option_context("display.max_colwidth", 90, "display.width", 250):
+        text = pd.DataFrame(out).to_string(index=False)
+    return f"{heading}\n{text}\n{notes}"
+
+
+def _show(mean, lo, hi, fmt: str) -> str:
+    if mean is None or (isinstance(mean, float) and math.isnan(mean)):
+        return "n/a"
+    text = fmt.format(mean)
+    if lo is None or math.isnan(lo) or math.isnan(hi):
+        return text + " [n/a]"
+    return f"{text} [{fmt.format(lo)}, {fmt.format(hi)}]"

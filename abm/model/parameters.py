@@ -1,0 +1,722 @@
+"""Every model parameter, declared once.
+
+Each :class:`Parameter` carries its type, unit, the values validation accepts (``low`` to
+``high``), the narrower range that sampling explores (``plausible_low`` to
+``plausible_high``: calibration priors, sensitivity analysis and uncertainty analysis), its
+default, a one-line meaning, a plain-language label and workshop group (for the browser app's
+sliders) and the source of its default: a citation with the figure, "calibrated" with the
+calibration's id, or "assumption" (its plausible range then says how unsure we are).
+Scenario validation, the command line, the browser sliders, the SALib problem and the
+calibration priors all read :data:`PARAMETERS`; nothing else declares a parameter.
+
+Settings that are not uncertain quantities (run size, valuation conventions, discount rates)
+have no plausible range: samplers leave them alone.
+
+Money is in pounds sterling (GBP) at the prices of its source; wellbeing is life
+satisfaction on the ONS 0-10 scale; rates are per week unless the unit says otherwise.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from abm.files.errors import InputError, clipped, shown, unknown_name_message
+from abm.files.yamlfile import LineDict
+
+#: Plain-language slider groups of the workshop app, in the order they are shown.
+WORKSHOP_GROUPS = ("Place", "Money", "How money is given", "Link workers", "Providers")
+
+
+class ParameterError(InputError):
+    """One or more parameter values were rejected; ``problems`` holds one line each."""
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A model parameter: what it means, its unit, what values it may take and why."""
+
+    name: str
+    type: type  # int or float
+    default: int | float
+    low: int | float  # validation accepts low..high
+    high: int | float
+    plausible_low: int | float | None  # sampling explores plausible_low..plausible_high
+    plausible_high: int | float | None
+    unit: str
+    meaning: str  # one line; also the help text of sliders and the command line
+    source: str
+    group: str
+    label: str  # plain-language name for sliders and workshop handouts
+    workshop: str | None = None  # slider group in the workshop app, or None
+
+    @property
+    def sampled(self) -> bool:
+        """Whether samplers explore this parameter (it has a plausible range)."""
+        return self.plausible_low is not None
+
+    def allowed(self) -> str:
+        """Describe the allowed values, e.g. 'a number from 0 to 1 (per week)'."""
+        kind = "a whole number" if self.type is int else "a number"
+        return f"{kind} from {_fmt(self.low)} to {_fmt(self.high)} ({self.unit})"
+
+    def coerce(self, value: Any) -> int | float | None:
+        """``value`` as this parameter's type, or None if it is not a number of that kind.
+
+        Numpy integers and floats are accepted (samplers and Mesa's tools pass them), and a
+        whole-valued float such as 3.0 for a whole-number parameter; booleans are not.
+        """
+        if isinstance(value, bool | np.bool_):
+            return None
+        if isinstance(value, int | np.integer):
+            return self.type(int(value))
+        if isinstance(value, float | np.floating):
+            if self.type is float:
+                return float(value)  # NaN and infinities are then out of range
+            return int(value) if float(value).is_integer() else None
+        return None
+
+    def problem_with(self, value: Any) -> str | None:
+        """Return a one-line description of what is wrong with ``value``, or None if it is fine."""
+        number = self.coerce(value)
+        if number is None:
+            return (f"parameter '{self.name}' has the wrong type: got {value!r}, "
+                    f"allowed is {self.allowed()}")
+        if not self.low <= number <= self.high:
+            return (f"parameter '{self.name}' = {value!r} is out of range: "
+                    f"allowed is {self.allowed()}")
+        return None
+
+
+def _fmt(x: int | float) -> str:
+    return f"{x:,}" if isinstance(x, int) else f"{x:g}"
+
+
+def _p(name: str, type_: type, default: int | float, valid: tuple, plausible: tuple | None,
+       unit: str, meaning: str, source: str, group: str, label: str,
+       workshop: str | None = None) -> Parameter:
+    low, high = valid
+    plausible_low, plausible_high = plausible or (None, None)
+    return Parameter(name, type_, default, low, high, plausible_low, plausible_high, unit,
+                     meaning, source, group, label, workshop)
+
+
+#: QALY-to-WELLBY conversion, used to put EQ-5D evidence on the life-satisfaction scale.
+_QALY = "wellbys_per_qaly"
+
+PARAMETERS: tuple[Parameter, ...] = (
+    # --- run size (settings, not sampled) ---------------------------------------------------
+    _p("n_neighbourhoods", int, 200, (10, 20_000), None, "neighbourhoods",
+       "LSOA-like neighbourhoods simulated, drawn to match the place's IMD decile shares",
+       "setting: run size; the place's LSOA count gives a full-size run",
+       "run size", "Neighbourhoods simulated"),
+    _p("residents_per_neighbourhood", int, 100, (5, 5_000), None, "residents",
+       "simulated residents per neighbourhood; each stands for (people per LSOA / this) people",
+       "setting: run size; about 1,700 gives one agent per person",
+       "run size", "Simulated residents per neighbourhood"),
+    _p("burn_in_years", int, 3, (0, 20), None, "years",
+       "years run under the status quo before the scenario's rules start; outcomes count after",
+       "setting: long enough for engagement and provider finances to settle; some drift "
+       "remains (tests/model/test_model.py bounds it), and it cancels in same-seed comparisons",
+       "run size", "Warm-up years before the policy starts"),
+    _p("policy_years", float, 10.0, (1 / 52, 100.0), None, "years",
+       "years the scenario's rules run after the burn-in; the run ends then (Mesa's "
+       "model.running turns False)",
+       "setting: the consortia compare strategies over ten years",
+       "run size", "Years of policy simulated"),
+    # --- residents --------------------------------------------------------------------------
+    _p("deprivation_spread", float, 0.08, (0.0, 0.5), (0.03, 0.15), "deprivation score, 0-1",
+       "standard deviation of a resident's deprivation around their neighbourhood's score",
+       "assumption: individual circumstances vary within an LSOA", "residents",
+       "How much people differ from their area"),
+    _p("capacity_least_deprived", float, 0.85, (0.0, 1.0), (0.7, 0.95), "share, 0-1",
+       "mean capacity to take part (time, money, transport, confidence) in the least deprived area",
+       "assumption", "residents", "Capacity to take part (affluent areas)"),
+    _p("capacity_deprivation_effect", float, 0.407, (0.0, 1.0), (0.2, 0.6), "share, 0-1",
+       "how much lower mean capacity to take part is in the most deprived area",
+       "calibrated: cal-59bf319758 (devon_ics, west_yorkshire; posterior median 0.407, 90% "
+       "interval 0.223 to 0.581); before calibration: assumption guided by arts engagement 82% vs "
+       "65% in upper vs lower socio-economic groups (DCMS Taking Part 2009/10)",
+       "residents", "Capacity lost to deprivation"),
+    _p("capacity_spread", float, 0.15, (0.0, 0.5), (0.05, 0.25), "share, 0-1",
+       "standard deviation of capacity to take part between residents",
+       "assumption", "residents", "How much capacity varies"),
+    _p("ties_per_resident", float, 6.0, (0.0, 50.0), (3.0, 12.0), "ties",
+       "mean number of social ties (friends, family, neighbours) per resident",
+       "assumption", "residents", "Friends per person"),
+    _p("ties_outside_neighbourhood", float, 0.25, (0.0, 1.0), (0.1, 0.5), "share, 0-1",
+       "share of ties to residents of nearby neighbourhoods rather than one's own",
+       "assumption", "residents", "Friends living further away"),
+    # --- wellbeing --------------------------------------------------------------------------
+    _p("wellbeing_least_deprived", float, 8.226, (0.0, 10.0), (7.7, 8.6),
+       "life satisfaction, 0-10",
+       "mean baseline life satisfaction in the least deprived area, without need or asset "
+       "benefit",
+       "calibrated: cal-59bf319758 (devon_ics, west_yorkshire; posterior median 8.226, 90% "
+       "interval 7.84 to 8.55); before calibration: assumption, checked against the UK mean of "
+       "7.45 (ONS personal well-being, year to March 2023; `abm diagnose`)",
+       "wellbeing", "Baseline wellbeing (affluent areas)"),
+    _p("wellbeing_deprivation_gradient", float, 0.6807, (0.0, 5.0), (0.3, 1.2),
+       "life satisfaction points",
+       "how much lower baseline life satisfaction is in the most than the least deprived area",
+       "calibrated: cal-59bf319758 (devon_ics, west_yorkshire; posterior median 0.6807, 90% "
+       "interval 0.353 to 1.09); before calibration: WEMWBS 48.6 vs 51.5 (men) by area "
+       "deprivation, Health Survey for England 2016: 0.33 SD (WEMWBS SD about 8.7), times a "
+       "life-satisfaction SD of about 1.9 (ONS) = 0.63",
+       "wellbeing", "Wellbeing gap built into deprivation"),
+    _p("wellbeing_spread", float, 1.839, (0.0, 3.0), (1.3, 2.2), "life satisfaction points",
+       "standard deviation of persistent individual differences in baseline life satisfaction",
+       "calibrated: cal-59bf319758 (devon_ics, west_yorkshire; posterior median 1.839, 90% "
+       "interval 1.47 to 2.15); before calibration: assumption: ONS individual life satisfaction "
+       "has an SD of about 1.9, of which need adds the rest; checked against low life satisfaction"
+       " by deprivation third (Bellis et al. 2012; `abm diagnose`)",
+       "wellbeing", "How much wellbeing varies between people"),
+    _p("wellbeing_adjust_rate", float, 0.05, (0.001, 1.0), (0.02, 0.2), "per week",
+       "share of the distance to its target that wellbeing moves each week",
+       "assumption: half-life about 14 weeks", "wellbeing", "Speed wellbeing changes"),
+    # --- needs and shocks -------------------------------------------------------------------
+    _p("shock_rate", float, 0.004, (0.0, 0.2), (0.002, 0.01), "per week",
+       "weekly chance of a life shock (bereavement, job loss, illness) in the least deprived area",
+       "assumption: about one shock in five years", "needs", "Life shocks (affluent areas)"),
+    _p("shock_deprivation_ratio", float, 2.0, (1.0, 10.0), (1.2, 3.0), "ratio",
+       "how many times more often shocks strike in the most than the least deprived area",
+       "assumption in line with low life satisfaction 17.1% vs 8.9% in the most vs least "
+       "deprived thirds (Bellis et al., BMC Public Health 2012;12:492)",
+       "needs", "How much more often shocks hit deprived areas"),
+    _p("shock_size", float, 0.6, (0.0, 1.0), (0.3, 0.9), "need, 0-1",
+       "need (loneliness, low mood) added by one shock", "assumption", "needs",
+       "Size of a shock"),
+    _p("need_recovery_rate", float, 0.02, (0.0, 1.0), (0.01, 0.05), "per week",
+       "share of need that fades each week", "assumption: half-life about 35 weeks",
+       "needs", "Speed of recovery from a shock"),
+    _p("need_wellbeing_penalty", float, 1.708, (0.0, 10.0), (1.0, 3.0),
+       "life satisfaction points",
+       "life satisfaction lost at full need",
+       "calibrated: cal-59bf319758 (devon_ics, west_yorkshire; posterior median 1.708, 90% "
+       "interval 1.06 to 2.81); before calibration: assumption: of the order of the loss from "
+       "bereavement or unemployment (about 1-2 points in panel studies)",
+       "needs", "Wellbeing lost to unmet need"),
+    # --- awareness, trust and engagement ----------------------------------------------------
+    _p("awareness_initial", float, 0.3, (0.0, 1.0), (0.1, 0.5), "share, 0-1",
+       "awareness of and trust in local assets at the start of the burn-in",
+       "assumption; the burn-in washes it out", "engagement", "Starting awareness"),
+    _p("outreach_awareness_rate", float, 0.03, (0.0, 1.0), (0.01, 0.06), "per week",
+       "weekly gain in awareness from local providers' outreach at full outreach",
+       "assumption", "engagement", "Reach of providers' outreach"),
+    _p("social_awareness_rate", float, 0.05, (0.0, 1.0), (0.02, 0.1), "per week",
+       "weekly gain in awareness when all of one's ties attend", "assumption", "engagement",
+       "Word of mouth"),
+    _p("awareness_decay", float, 0.01, (0.0, 1.0), (0.005, 0.03), "per week",
+       "share of awareness and trust forgotten each week", "assumption", "engagement",
+       "Forgetting"),
+    _p("closure_trust_loss", float, 0.3, (0.0, 1.0), (0.0, 0.5), "share, 0-1",
+       "share of awareness and trust lost by a neighbourhood's residents when a local provider "
+       "closes",
+       "assumption (trust is slow to rebuild after closures: Creating Change, West Yorkshire); "
+       "its range spans no loss to half", "engagement", "Trust lost when a group closes"),
+    _p("uptake_rate", float, 0.04215, (0.0, 1.0), (0.01, 0.06), "per week",
+       "weekly chance of starting for a fully aware, able and motivated resident with a place",
+       "calibrated: cal-59bf319758 (devon_ics, west_yorkshire; posterior median 0.04215, 90% "
+       "interval 0.0221 to 0.058); before calibration: assumption; checked against past-year "
+       "participation (Munford et al. 2017: 50% of people 65+ take part; `abm diagnose`)",
+       "engagement", "Willingness to start"),
+    _p("need_motivation", float, 2.0, (0.0, 10.0), (0.5, 4.0), "ratio",
+       "how much need raises the wish to take part: motivation = (1 + this x need) / (1 + this)",
+       "assumption", "engagement", "Need as a reason to join"),
+    _p("social_pull", float, 1.0, (0.0, 10.0), (0.3, 3.0), "ratio",
+       "extra chance of starting when all of one's ties attend (friends pull you in)",
+       "assumption", "engagement", "Friends pulling you in"),
+    _p("travel_distance_km", float, 2.0, (0.1, 50.0), (1.0, 4.0), "km",
+       "distance at which the pull of a provider falls to 1/e (37%)", "assumption",
+       "engagement", "How far people travel", "Place"),
+    _p("urban_spacing_km", float, 1.0, (0.1, 20.0), (0.7, 1.5), "km",
+       "distance between the centres of neighbouring urban neighbourhoods",
+       "assumption: an urban LSOA of about 1,700 people covers about 1 km2",
+       "engagement", "Distance between urban areas"),
+    _p("rural_spacing_km", float, 4.0, (0.1, 50.0), (2.0, 6.0), "km",
+       "distance between the centres of neighbouring rural neighbourhoods",
+       "assumption: rural LSOAs cover far more ground", "engagement",
+       "Distance between rural areas", "Place"),
+    _p("dropout_rate", float, 0.02387, (0.0, 1.0), (0.005, 0.03), "per week",
+       "weekly chance that an attender with full capacity stops",
+       "calibrated: cal-59bf319758 (devon_ics, west_yorkshire; posterior median 0.02387, 90% "
+       "interval 0.0143 to 0.0294); before calibration: assumption",
+       "engagement", "Dropping out"),
+    _p("dropout_capacity_effect", float, 2.0, (0.0, 20.0), (0.5, 4.0), "ratio",
+       "drop-out is multiplied by (1 + this x (1 - capacity))", "assumption", "engagement",
+       "Drop-out from low capacity"),
+    _p("dropout_memory_weeks", int, 52, (1, 1_040), (26, 104), "weeks",
+       "how long a resident who stopped stays reluctant to start again", "assumption",
+       "engagement", "Time before trying again"),
+    _p("reengage_factor", float, 0.5, (0.0, 1.0), (0.2, 0.8), "ratio",
+       "chance of starting again while reluctant after stopping, relative to a first start",
+       "assumption", "engagement", "Coming back after dropping out"),
+    # --- benefit of attending ---------------------------------------------------------------
+    _p("attendance_effect_eq5d", float, 0.04395, (0.0, 0.3), (0.01, 0.06), "EQ-5D utility",
+       "mean benefit of regular attendance at full dose, in EQ-5D utility; the model uses it "
+       f"in life-satisfaction points, times `{_QALY}`",
+       "calibrated: cal-59bf319758 (devon_ics, west_yorkshire; posterior median 0.04395, 90% "
+       "interval 0.0204 to 0.0586); before calibration: community asset participation: EQ-5D "
+       "+0.039 (Munford et al., BMJ Open 2017;7:e012374); observational, so the range runs well "
+       "below it",
+       "benefit", "Benefit of taking part"),
+    _p("attendance_effect_spread", float, 0.2, (0.0, 1.0), (0.0, 0.4), "share of the mean",
+       "standard deviation of the benefit between providers, as a share of the mean",
+       "assumption", "benefit", "How much providers differ"),
+    _p("benefit_build_rate", float, 0.05, (0.0, 1.0), (0.02, 0.15), "per week",
+       "share of the remaining benefit gained per week of attendance (dose response)",
+       "assumption: most of the benefit within about six months", "benefit",
+       "Speed benefit builds"),
+    _p("benefit_decay_rate", float, 0.05, (0.0, 1.0), (0.02, 0.15), "per week",
+       "share of the benefit lost per week after stopping", "assumption", "benefit",
+       "Speed benefit fades"),
+    _p("forced_stop_need_shock", float, 0.2055, (0.0, 1.0), (0.0, 0.5), "need, 0-1",
+       "need added when one loses one's group (it closes or cuts the sessions one went to): "
+       "the loss of the group and its friendships. Voluntary stopping adds none",
+       "calibrated: cal-59bf319758 (devon_ics, west_yorkshire; posterior median 0.2055, 90% "
+       "interval 0.0357 to 0.443); before calibration: assumption, to be estimated against Munford"
+       " et al. 2020 (BMJ Open 10:e033186: stopping -0.102 QALY vs starting +0.056 QALY over 18 "
+       "months; calibration target); the range includes no harm beyond the lost benefit",
+       "benefit",
+       "Harm when one loses one's group"),
+    # --- providers --------------------------------------------------------------------------
+    _p("providers_per_neighbourhood", float, 4.0, (0.0, 20.0), (2.0, 8.0), "providers",
+       "mean number of provider places (slots) per neighbourhood at the start", "assumption",
+       "providers", "Groups per neighbourhood", "Providers"),
+    _p("provider_location_gradient", float, 0.5, (0.0, 1.0), (0.2, 0.8), "share, 0-1",
+       "how much rarer providers are in the most than the least deprived area",
+       "assumption: nature-based organisations are more common in less deprived areas "
+       "(Robinson et al., IJERPH 2020;17:3460); inverse care law (Tudor Hart, Lancet 1971)",
+       "providers", "Fewer groups in deprived areas"),
+    _p("provider_places", int, 106, (1, 1_000), (30, 120), "regular participants",
+       "regular participants a provider takes when fully funded (its most sessions)",
+       "calibrated: cal-59bf319758 (devon_ics, west_yorkshire; posterior median 106, 90% interval "
+       "77.1 to 119); before calibration: assumption",
+       "providers", "Places per group", "Providers"),
+    _p("min_places_share", float, 0.2, (0.0, 1.0), (0.1, 0.4), "share, 0-1",
+       "fewest sessions a provider runs, as a share of its most, before it is no longer viable",
+       "assumption", "providers", "Smallest viable group"),
+    _p("fixed_cost_gbp", float, 4_000.0, (0.0, 1_000_000.0), (2_000.0, 10_000.0),
+       "GBP per year",
+       "core running cost of a provider (venue, coordination, insurance) paid whatever it runs",
+       "assumption: about 90% of closing charities have income under GBP 100k (Charity "
+       "Commission data as reported)", "providers", "Core cost of a group"),
+    _p("place_cost_gbp", float, 500.0, (0.0, 100_000.0), (250.0, 900.0),
+       "GBP per place per year",
+       "cost of the sessions for one regular participant for a year (facilitators, materials)",
+       "assumption", "providers", "Cost of a place for a year", "Providers"),
+    _p("fee_income_gbp", float, 100.0, (0.0, 10_000.0), (30.0, 200.0),
+       "GBP per participant per year",
+       "fees and donations one regular participant brings in the least deprived area",
+       "assumption (individuals give about half of small charities' income: NCVO UK Civil "
+       "Society Almanac)", "providers", "Fees and donations per participant"),
+    _p("fee_deprivation_effect", float, 0.5, (0.0, 1.0), (0.3, 0.8), "share, 0-1",
+       "how much lower fees and donations per participant are in the most deprived area",
+       "assumption", "providers", "Fees lost to deprivation"),
+    _p("other_funding_share", float, 0.534, (0.0, 1.0), (0.3, 0.6), "share, 0-1",
+       "share of a fully funded provider's costs that other funders (trusts, foundations, "
+       "lottery, council) meet in the least deprived area",
+       "calibrated: cal-59bf319758 (devon_ics, west_yorkshire; posterior median 0.534, 90% "
+       "interval 0.4 to 0.594); before calibration: assumption (trusts, foundations and government"
+       " are the other large income sources of small charities: NCVO UK Civil Society Almanac)",
+       "providers",
+       "Other funders (affluent areas)"),
+    _p("other_funding_deprivation_effect", float, 0.3, (0.0, 1.0), (0.1, 0.6), "share, 0-1",
+       "how much lower (proportionally) other funders' share is in the most deprived area",
+       "assumption: fewer local donors and less bid-writing capacity where deprived",
+       "providers", "Other funders lost to deprivation"),
+    _p("other_funding_spread", float, 0.2, (0.0, 1.0), (0.0, 0.4), "share of the mean",
+       "standard deviation of other funders' income between providers, as a share of its mean",
+       "assumption", "providers", "How much other funding differs"),
+    _p("reserves_months", float, 4.0, (0.0, 36.0), (2.0, 6.0), "months of running cost",
+       "reserves a provider starts with",
+       "assumption: 3-6 months is common practice (as reported second-hand; the Charity "
+       "Commission sets no level)", "providers",
+       "Starting reserves", "Providers"),
+    _p("reserve_floor_months", float, 1.0, (0.0, 36.0), (0.0, 3.0), "months of running cost",
+       "reserves a provider keeps back and will not spend to keep sessions running",
+       "assumption: 23% of small charities hold no reserves at all (smallcharitiesdata.org, "
+       "2017/18), so the floor is low", "providers", "Reserves kept back"),
+    _p("reserve_drawdown_rate", float, 0.5, (0.0, 1.0), (0.2, 1.0), "share per year",
+       "share of its reserves above the floor a provider will spend in a year to keep "
+       "sessions running when its income falls short",
+       "assumption: 27-44% of small charities draw on reserves in a year "
+       "(smallcharitiesdata.org)", "providers", "Spending reserves to keep going"),
+    _p("other_closure_rate", float, 0.01822, (0.0, 0.5), (0.0, 0.03), "per year",
+       "yearly chance that a provider closes for reasons other than money (its organisers "
+       "leave, its venue goes)",
+       "calibrated: cal-59bf319758 (devon_ics, west_yorkshire; posterior median 0.01822, 90% "
+       "interval 0.00258 to 0.029); before calibration: assumption; with closures for lack of "
+       "money it is checked against charity removals of about 2.5% a year (Charity Commission "
+       "2022/23)",
+       "providers",
+       "Groups closing for other reasons"),
+    _p("bid_capacity_least_deprived", float, 0.7, (0.0, 1.0), (0.5, 0.9), "score, 0-1",
+       "mean bid-writing capacity of providers in the least deprived area", "assumption",
+       "providers", "Bid-writing capacity (affluent areas)"),
+    _p("bid_capacity_deprivation_effect", float, 0.4, (0.0, 1.0), (0.1, 0.6), "score, 0-1",
+       "how much lower mean bid-writing capacity is in the most deprived area", "assumption",
+       "providers", "Bid-writing capacity lost to deprivation"),
+    _p("bid_capacity_spread", float, 0.15, (0.0, 0.5), (0.05, 0.25), "score, 0-1",
+       "standard deviation of bid-writing capacity between providers", "assumption",
+       "providers", "How much bid-writing differs"),
+    _p("bid_cost_share", float, 0.05, (0.0, 1.0), (0.02, 0.1), "share of the grant sought",
+       "cost to a provider of writing one competitive bid, as a share of the grant it asks for",
+       "assumption", "providers", "Cost of writing a bid"),
+    _p("refounding_delay_years", float, 1.5, (0.1, 20.0), (0.5, 3.0), "years",
+       "mean time before a closed provider's slot can host a new provider", "assumption",
+       "providers", "Time to re-found a group"),
+    _p("founding_cost_gbp", float, 10_000.0, (0.0, 1_000_000.0), (5_000.0, 20_000.0),
+       "GBP per provider",
+       "money a new provider is founded with, held as its first reserves; paid by other "
+       "funders when a slot is re-founded and by the ICS under the scale rule", "assumption",
+       "providers",
+       "Cost of starting a group"),
+    _p("founding_pool_gbp_per_head", float, 0.5, (0.0, 100.0), (0.2, 1.0),
+       "GBP per resident per year",
+       "money other funders put into founding new groups each year; a closed slot is "
+       "re-founded only when this pool can pay for it",
+       "assumption", "providers", "Other funders' money for new groups"),
+    _p("provider_outreach", float, 0.5, (0.0, 1.0), (0.2, 0.8), "share, 0-1",
+       "outreach effort of an open provider in its neighbourhood", "assumption", "providers",
+       "Outreach by groups"),
+    # --- commissioning ----------------------------------------------------------------------
+    _p("budget_gbp_per_head", float, 6.557, (0.0, 1_000.0), (1.0, 10.0),
+       "GBP per resident per year",
+       "ICS (and council) commissioning budget for community assets under every rule",
+       "calibrated: cal-59bf319758 (devon_ics, west_yorkshire; posterior median 6.557, 90% "
+       "interval 1.96 to 9.74); before calibration: assumption: no published figure; results are "
+       "shown across the budget-to-demand ratio (`abm diagnose`)",
+       "commissioning", "ICS budget per resident", "Money"),
+    _p("budget_uplift", float, 0.0, (0.0, 10.0), None, "share of the budget",
+       "extra money on top of the budget, as a share (0.25 = 25% more); the extra-money "
+       "scenarios set it",
+       "setting: the lever of the extra-money scenarios", "commissioning",
+       "Extra money", "Money"),
+    _p("grant_years", int, 1, (1, 10), (1, 2), "years",
+       "length of a status quo competitive grant",
+       "360Giving 2021/22: only 4.7% of grants (13% of funding) run 3 years or more",
+       "commissioning", "Length of a short grant", "How money is given"),
+    _p("grant_reserve_margin", float, 0.05, (0.0, 1.0), (0.0, 0.15), "share, 0-1",
+       "share above a provider's funding gap that a grant pays, to rebuild reserves",
+       "assumption", "commissioning", "Grant margin for reserves"),
+    _p("bid_noise", float, 0.2, (0.0, 2.0), (0.1, 0.4), "score",
+       "standard deviation of chance in how bids are scored", "assumption", "commissioning",
+       "Luck in bidding"),
+    _p("pu_weight", float, 1.0, (0.0, 10.0), (0.5, 3.0), "weight per unit deprivation",
+       "proportionate universalism: each area's share of the grant money is proportional to "
+       "its population x (1 + this x deprivation); new providers are placed the same way",
+       "assumption (the Marmot Review 2010 sets the principle, not the weight)",
+       "commissioning", "Priority to deprived areas", "How money is given"),
+    _p("core_grant_years", int, 3, (1, 10), (2, 5), "years",
+       "length of a multi-year core grant under the sustain rule; renewed without a new bid",
+       "assumption: the multi-year grants that 4.7% of grants are (360Giving 2021/22)",
+       "commissioning", "Length of a core grant", "How money is given"),
+    _p("embed_budget_share", float, 0.15, (0.0, 1.0), (0.05, 0.3), "share, 0-1",
+       "share of the budget spent on embedding under the embed rule (link workers and "
+       "grants to groups that take referrals)", "assumption", "commissioning",
+       "Budget share for embedding", "How money is given"),
+    _p("embed_provider_share", float, 0.3, (0.0, 1.0), (0.0, 0.6), "share, 0-1",
+       "share of the embed money paid to providers for the referred people they take, so "
+       "referral brings places with it",
+       "assumption: link workers are funded, the groups receiving referrals mostly are not "
+       "(Voluntary Sector North West)", "commissioning", "Embed money that follows referrals",
+       "Link workers"),
+    _p("scale_budget_share", float, 0.15, (0.0, 1.0), (0.05, 0.3), "share, 0-1",
+       "share of the budget spent on new providers under the scale rule: founding them and "
+       "their grants while supported", "assumption", "commissioning",
+       "Budget share for new groups", "How money is given"),
+    _p("scale_support_years", int, 3, (1, 10), (1, 5), "years",
+       "years the scale rule funds a provider it founded before it competes for grants",
+       "assumption", "commissioning", "Years new groups are funded", "How money is given"),
+    # --- link workers and referral ----------------------------------------------------------
+    _p("link_workers_per_100k", float, 6.0, (0.0, 100.0), (4.0, 8.0), "FTE per 100,000 people",
+       "nationally funded social prescribing link workers, under every rule",
+       "assumption: about 3,500 link workers for 56 million people in England",
+       "referral", "Link workers already in place", "Link workers"),
+    _p("link_worker_need_gradient", float, 0.0, (-1.0, 1.0), (-0.5, 0.0), "ratio",
+       "placement of the nationally funded link workers: weight 1 + this x (deprivation - "
+       "0.5); 0 follows population, below 0 places fewer where need is higher",
+       "assumption: 0 by default; the range covers provision inversely related to need "
+       "(Wilding et al., BJGP 2024: negative and significant from July 2022)", "referral",
+       "Link workers where need is greatest"),
+    _p("link_worker_cost_gbp", float, 38_000.0, (1_000.0, 500_000.0), (36_000.0, 45_000.0),
+       "GBP per FTE per year", "cost of one link worker, with on-costs", "assumption",
+       "referral", "Cost of a link worker"),
+    _p("link_worker_contacts_per_week", float, 20.0, (0.0, 200.0), (12.0, 30.0),
+       "contacts per FTE per week",
+       "contacts (meetings, calls) one link worker holds each week",
+       "assumption giving about 235 new people a year per FTE at today's follow-up (NHS "
+       "England suggests caseloads of about 200-250, as reported second-hand)", "referral",
+       "Contacts per link worker"),
+    _p("contacts_per_followed_client", float, 8.0, (3.0, 50.0), (6.0, 12.0), "contacts",
+       "link-worker contacts with a person who is followed up (3 or more by definition)",
+       "assumption", "referral", "Contacts when followed up"),
+    _p("contacts_per_brief_client", float, 1.5, (1.0, 2.9), (1.0, 2.0), "contacts",
+       "link-worker contacts with a person who is not followed up (fewer than 3)",
+       "assumption", "referral", "Contacts without follow-up"),
+    _p("referral_need_threshold", float, 0.3, (0.0, 1.0), (0.15, 0.5), "need, 0-1",
+       "need above which a resident not attending may be referred", "assumption", "referral",
+       "Need that leads to referral"),
+    _p("referral_weeks", int, 12, (1, 104), (8, 16), "weeks",
+       "how long a referral stays open", "assumption", "referral", "Length of a referral"),
+    _p("follow_up_share", float, 0.45, (0.0, 1.0), (0.35, 0.55), "share, 0-1",
+       "share of referred residents who get follow-up (3+ link worker contacts)",
+       "45% saw the link worker 3+ times (Mercer et al., Ann Fam Med 2019)", "referral",
+       "Follow-up after referral", "Link workers"),
+    _p("embed_follow_up_share", float, 0.8, (0.0, 1.0), (0.6, 0.9), "share, 0-1",
+       "share of referred residents followed up under the embed rule (each takes more "
+       "link-worker time, so fewer people are seen)", "assumption", "referral",
+       "Follow-up when embedded", "Link workers"),
+    _p("referral_boost_followed", float, 5.678, (1.0, 100.0), (2.0, 8.0), "ratio",
+       "how many times likelier a followed-up referred resident is to start",
+       "calibrated: cal-59bf319758 (devon_ics, west_yorkshire; posterior median 5.678, 90% "
+       "interval 2.5 to 7.81); before calibration: assumption",
+       "referral", "Effect of a followed-up referral"),
+    _p("referral_boost_unfollowed", float, 1.3, (1.0, 100.0), (1.0, 2.0), "ratio",
+       "how many times likelier a referred resident without follow-up is to start",
+       "assumption: referral alone gave no effect (Mercer et al., Ann Fam Med 2019)",
+       "referral", "Effect of a referral alone"),
+    _p("follow_up_capacity_boost", float, 0.3, (0.0, 1.0), (0.1, 0.5), "share, 0-1",
+       "capacity to take part added by link worker help (transport, confidence) while followed up",
+       "assumption", "referral", "Practical help from link workers"),
+    _p("link_worker_awareness_gain", float, 0.3, (0.0, 1.0), (0.1, 0.5), "share, 0-1",
+       "share of the gap to full awareness of local groups closed when a link worker sees "
+       "someone", "assumption", "referral", "What link workers tell people"),
+    # --- valuation (settings, except the QALY conversion) -----------------------------------
+    _p("wellby_value_gbp", float, 13_000.0, (0.0, 1_000_000.0), None,
+       "GBP per WELLBY (2019 prices)",
+       "value of one WELLBY (one point of life satisfaction for one person for one year)",
+       "setting: HM Treasury Green Book wellbeing guidance, 2021 (GBP 13,000; its range "
+       "GBP 10,000-16,000 changes values, not WELLBYs)", "valuation", "Value of a WELLBY"),
+    _p(_QALY, float, 7.0, (1.0, 20.0), (3.5, 8.0), "WELLBYs per QALY",
+       "WELLBYs equivalent to one QALY: puts EQ-5D evidence (attendance effect, Munford "
+       "2020) on the life-satisfaction scale, and gives QALY equivalents in reports",
+       "HM Treasury Wellbeing Guidance for Appraisal (2021): one QALY is about 7 WELLBYs; "
+       "5.4 is the ratio of the Green Book's GBP 70,000 QALY to its GBP 13,000 WELLBY",
+       "valuation", "WELLBYs per QALY"),
+    _p("discount_rate_health", float, 0.015, (0.0, 0.2), None, "per year",
+       "discount rate for WELLBYs (and QALYs)",
+       "setting: HM Treasury Green Book (2022): 1.5% for health and wellbeing effects; NICE "
+       "uses 3.5%",
+       "valuation", "Discount rate for wellbeing"),
+    _p("discount_rate_costs", float, 0.035, (0.0, 0.2), None, "per year",
+       "discount rate for money",
+       "setting: HM Treasury Green Book (2022) social time preference rate, 3.5%, as NICE "
+       "uses for costs", "valuation", "Discount rate for money"),
+)
+
+BY_NAME: dict[str, Parameter] = {p.name: p for p in PARAMETERS}
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """A rule that involves more than one parameter: at most ``limit`` for the sum of
+    ``names``. Validation refuses a set that breaks it; samplers reject such draws."""
+
+    names: tuple[str, ...]
+    limit: float
+    why: str
+
+    def holds(self, values: Mapping[str, Any]) -> bool:
+        """Whether ``values`` (a complete or partial set; defaults fill the gaps) keeps it."""
+        return self.total(values) <= self.limit + 1e-12
+
+    def total(self, values: Mapping[str, Any]) -> float:
+        return sum(float(values.get(n, BY_NAME[n].default)) for n in self.names)
+
+    def describe(self) -> str:
+        return f"{' + '.join(self.names)} <= {self.limit:g} ({self.why})"
+
+
+CONSTRAINTS: tuple[Constraint, ...] = (
+    Constraint(("outreach_awareness_rate", "social_awareness_rate"), 1.0,
+               "awareness could otherwise exceed 1"),
+    Constraint(("embed_budget_share", "scale_budget_share"), 1.0,
+               "together they may take at most the whole budget"),
+)
+
+
+def _cross_problems(values: Mapping[str, Any]) -> list[str]:
+    """Problems that involve more than one parameter."""
+    return [
+        f"parameters {' + '.join(repr(n) for n in c.names)} = {c.total(values):g} exceed "
+        f"{c.limit:g}: {c.why}"
+        for c in CONSTRAINTS if not c.holds(values)
+    ]
+
+
+def problems(overrides: Mapping[str, Any]) -> list[str]:
+    """Check parameter overrides against the declaration; return one line per problem."""
+    found = []
+    for name, value in overrides.items():
+        parameter = BY_NAME.get(name)
+        if parameter is None:
+            found.append(unknown_name_message("parameter", name, BY_NAME, "abm parameters"))
+        elif (problem := parameter.problem_with(value)) is not None:
+            found.append(problem)
+    if not found:
+        found = _cross_problems({**defaults(), **overrides})
+    return found
+
+
+def parameter_values(data: LineDict, key: str, path: Path) -> tuple[dict, list[str]]:
+    """The parameter changes under ``data[key]`` that the declaration accepts, and one problem
+    line (file, line, name, value, what is allowed) for each it does not."""
+    raw = data.get(key)
+    if raw is None:
+        return {}, []
+    if not isinstance(raw, dict):
+        return {}, [f"{path}:{data.line_of(key)}: '{key}' = {shown(raw)}: allowed is a mapping of "
+                    "parameter names to values"]
+    values, found = {}, []
+    for name, value in raw.items():
+        line = raw.line_of(name) if isinstance(raw, LineDict) else data.line_of(key)
+        if name not in BY_NAME:
+            message = unknown_name_message("parameter", clipped(name), BY_NAME, "abm parameters")
+            found.append(f"{path}:{line}: {message}")
+        elif (problem := parameter_problem(name, value)) is not None:
+            found.append(f"{path}:{line}: {problem}")
+        else:
+            values[name] = value
+    return values, found
+
+
+def parameter_problem(name: str, value: object) -> str | None:
+    """What is wrong with ``value`` for the declared parameter ``name`` (None if nothing), with
+    a value that is not a number (text, a list, a mapping: perhaps huge) shown shortened."""
+    parameter = BY_NAME[name]
+    if isinstance(value, int | float):  # bools too: the declaration names their type
+        return parameter.problem_with(value)
+    return (f"parameter '{name}' has the wrong type: got {shown(value)}, "
+            f"allowed is {parameter.allowed()}")
+
+
+def defaults() -> dict[str, int | float]:
+    """Every parameter at its default."""
+    return {p.name: p.default for p in PARAMETERS}
+
+
+def sampled(names: list[str] | None = None) -> list[Parameter]:
+    """The parameters samplers explore (those with a plausible range), optionally only
+    ``names`` (in that order); a name without a plausible range is refused."""
+    if names is None:
+        return [p for p in PARAMETERS if p.sampled]
+    found = []
+    for name in names:
+        parameter = BY_NAME.get(name)
+        if parameter is None:
+            raise ParameterError(unknown_name_message("parameter", name, BY_NAME,
+                                                      "abm parameters"))
+        if not parameter.sampled:
+            raise ParameterError(f"parameter '{name}' is a setting with no plausible range: "
+                                 "samplers do not explore it")
+        found.append(parameter)
+    return found
+
+
+def from_unit(parameter: Parameter, u: float) -> int | float:
+    """The value at quantile ``u`` (0-1) of ``parameter``'s plausible range (uniform; whole
+    numbers equally likely for integer parameters)."""
+    low, high = parameter.plausible_low, parameter.plausible_high
+    if parameter.type is int:
+        return min(int(low + math.floor(u * (high - low + 1))), int(high))
+    return float(low + u * (high - low))
+
+
+class Params(Mapping[str, Any]):
+    """A validated, complete and read-only set of parameter values.
+
+    Read values as attributes (``params.shock_rate``) or as a mapping (``params["shock_rate"]``).
+    Values may be given as Python or numpy numbers; each is stored as its declared type.
+    """
+
+    __slots__ = ("_values",)
+
+    def __init__(self, overrides: Mapping[str, Any] | None = None):
+        overrides = dict(overrides or {})
+        found = problems(overrides)
+        if found:
+            raise ParameterError(found)
+        values = defaults()
+        for name, value in overrides.items():
+            values[name] = BY_NAME[name].coerce(value)
+        object.__setattr__(self, "_values", values)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("Params are read-only; make a new Params with the change")
+
+    def __getitem__(self, name: str) -> Any:
+        return self._values[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __repr__(self) -> str:
+        return f"Params({self.overridden()})"
+
+    def replace(self, **changes: Any) -> Params:
+        """A copy with some values changed (validated)."""
+        return Params({**self.overridden(), **changes})
+
+    def overridden(self) -> dict[str, Any]:
+        """The values that differ from their defaults."""
+        return {k: v for k, v in self._values.items() if v != BY_NAME[k].default}
+
+    def noting_reads(self) -> tuple[Params, set[str]]:
+        """These values in a Params that notes the name of every value read from it, and the
+        set it notes them in.
+
+        A deterministic computation given the returned Params depended on no other parameter:
+        any Params with the same values for the noted names gives the same computation (the
+        workshop app shares burn-ins this way). Every way of reading a value is noted, so
+        reading all values (``dict(params)``, ``overridden``) notes them all.
+        """
+        read: set[str] = set()
+        noting = object.__new__(Params)
+        object.__setattr__(noting, "_values", _NotingReads(self._values, read))
+        return noting, read
+
+    @property
+    def attendance_effect(self) -> float:
+        """Benefit of regular attendance at full dose, in life-satisfaction points."""
+        return self.attendance_effect_eq5d * self.wellbys_per_qaly
+
+    @property
+    def budget_per_head(self) -> float:
+        """The budget with any extra money, GBP per resident per year."""
+        return self.budget_gbp_per_head * (1 + self.budget_uplift)
+
+
+class _NotingReads(Mapping[str, Any]):
+    """Read-only parameter values that add each name read to ``read``."""
+
+    __slots__ = ("_read", "_values")
+
+    def __init__(self, values: dict[str, Any], read: set[str]):
+        self._values, self._read = values, read
+
+    def __getitem__(self, name: str) -> Any:
+        value = self._values[name]
+        self._read.add(name)
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)

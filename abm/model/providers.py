@@ -1,0 +1,298 @@
+"""Asset providers: arts and creative groups, nature activities, community and activity groups.
+
+A provider runs in a *slot* (a place in a neighbourhood where a group can exist). Its money:
+
+- income: its ICS grant and any embed referral grant (GBP a year, for their term), other
+  funders (trusts, foundations, lottery, council: a yearly amount, lower where deprived) and
+  fees and donations from each participant (lower where deprived);
+- costs: a core cost paid whatever it runs, plus the cost of the places it runs.
+
+**Planning.** At each funding round (and when it is founded) a provider decides how many
+places to run this year: as many as its secured income (grants and other funders) plus a
+share (``reserve_drawdown_rate``) of the reserves it holds above a prudent floor
+(``reserve_floor_months``) pays for after core costs, a place its participants fill costing
+its cost less their fees; at most its full capacity, at least the fewest sessions that keep
+it going (``min_places_share``). A provider that loses a
+grant therefore cuts sessions and their cost, and runs down reserves to soften the cut.
+
+**Closure.** Each week reserves change by (income - costs) / 52; a provider whose reserves
+fall below zero closes (its participants lose their group, trust in the neighbourhood
+falls). Providers also close for reasons other than money (``other_closure_rate``). A closed
+slot can host a new provider after a delay (exponential, mean ``refounding_delay_years``),
+when other funders' founding pool can pay ``founding_cost_gbp`` for it; the new provider
+starts with that money as reserves. No money appears from nowhere: every founding is paid
+by the pool or, under the scale rule, by the ICS.
+
+:class:`ProviderState` holds all providers in arrays (the fast path); :class:`Provider` is a
+Mesa agent viewing one slot, whose methods are the per-agent reference of the weekly
+finances and the yearly plan.
+
+Units: money in GBP. A provider's size is ``run_share``, the share of a full provider's
+``provider_places`` real places it runs; its money follows that exactly. ``places``, the
+places open to simulated residents, is that share of the full provider's places times the
+sample fraction *f* (simulated residents per real person), rounded up or down by the
+provider's own uniform so that the mean is exact at any run size.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import mesa
+import numpy as np
+
+from abm.model.parameters import Params
+from abm.model.places import Neighbourhoods
+from abm.model.randomness import exponential, normal
+from abm.model.views import ArrayField, ArrayView
+
+WEEKS_PER_YEAR = 52
+#: Uniforms a newly founded provider draws (stream ``founding``): bid capacity, effect,
+#: other funding, rounding of its places.
+FOUNDING_DRAWS = 4
+#: Uniforms per open slot per week (stream ``closures``): closing for other reasons, and the
+#: re-founding delay if it closes.
+CLOSURE_DRAWS = 2
+NEVER = np.iinfo(np.int32).max
+
+
+class ProviderState:
+    """Every provider slot, one array entry per slot; slots are only ever added."""
+
+    FIELDS: ClassVar[dict[str, type]] = {
+        "neighbourhood": np.int32,
+        "open": bool,
+        "run_share": float,  # share of a full provider's places it runs this year
+        "places": np.int32,  # those places for simulated residents (rounded)
+        "round_u": float,  # its uniform for rounding places to whole simulated residents
+        "effect": float,  # life satisfaction points at full dose
+        "outreach": float,  # 0-1
+        "fixed_cost": float,  # GBP per year
+        "fee_income": float,  # GBP per real participant per year
+        "other_income": float,  # GBP per year from other funders
+        "bid_capacity": float,  # 0-1
+        "reserves": float,  # GBP
+        "grant": float,  # GBP per year from the ICS
+        "grant_end": np.int32,  # week the current grant ends
+        "grant_years": np.int32,  # length of the current grant
+        "referral_grant": float,  # GBP per year from the ICS for referred participants (embed)
+        "supported_until": np.int32,  # week the scale rule's support ends (0: never supported)
+        "reopen_week": np.int32,  # week a closed slot may be re-founded
+        "closures": np.int32,  # closures in this slot so far
+    }
+
+    def __init__(self, hoods: Neighbourhoods, params: Params, sample_fraction: float):
+        self.params = params
+        self.hoods = hoods
+        #: Simulated residents per real person: converts places to money.
+        self.f = sample_fraction
+        #: Reserves a provider keeps back: it spends only what it holds above this (GBP).
+        self.floor = params.reserve_floor_months / 12 * self.full_cost()
+        for name, dtype in self.FIELDS.items():
+            setattr(self, name, np.zeros(0, dtype=dtype))
+
+    def __len__(self) -> int:
+        return len(self.neighbourhood)
+
+    # --- money ---------------------------------------------------------------------------------
+    def deprivation(self, slots: np.ndarray | slice = slice(None)) -> np.ndarray:
+        """Deprivation score of each slot's neighbourhood."""
+        return self.hoods.deprivation[self.neighbourhood[slots]]
+
+    def full_cost(self) -> float:
+        """Yearly cost of a provider running all its places (GBP; the same for every provider)."""
+        p = self.params
+        return p.fixed_cost_gbp + p.place_cost_gbp * p.provider_places
+
+    def net_place_cost(self, slots: np.ndarray | slice = slice(None)) -> np.ndarray:
+        """Cost of one more real place for a year, after the fees it brings (GBP, >= 0)."""
+        return np.maximum(self.params.place_cost_gbp - self.fee_income[slots], 0.0)
+
+    def ask(self, slots: np.ndarray | slice = slice(None)) -> np.ndarray:
+        """The ICS grant each provider seeks (GBP a year): what it needs, beyond other funders
+        and fees, to run all its places, plus the reserve margin."""
+        p = self.params
+        need = (self.fixed_cost[slots] + self.net_place_cost(slots) * p.provider_places
+                - self.other_income[slots])
+        return np.maximum(need, 0.0) * (1 + p.grant_reserve_margin)
+
+    def surplus(self) -> np.ndarray:
+        """Yearly income less costs of every slot at its current size (GBP): grants, other
+        funders and the fees its places bring, less core costs and the cost of the places."""
+        return (self.grant + self.referral_grant + self.other_income - self.fixed_cost
+                - self.net_place_cost() * self.run_share * self.params.provider_places)
+
+    def affordable_share(self, slots: np.ndarray) -> np.ndarray:
+        """Share of a full provider's places each of ``slots`` plans to run: what its secured
+        income (grants, other funders) and a share of its reserves above the floor pay for
+        after core costs, at the net cost of a place; at least ``min_places_share``, at most 1."""
+        p = self.params
+        secured = (self.grant[slots] + self.referral_grant[slots] + self.other_income[slots]
+                   + p.reserve_drawdown_rate * np.maximum(self.reserves[slots] - self.floor, 0.0))
+        net = self.net_place_cost(slots)
+        spare = secured - self.fixed_cost[slots]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            real = np.where(net > 0, spare / net, np.inf)
+        return np.maximum(np.clip(real / p.provider_places, 0.0, 1.0), p.min_places_share)
+
+    def whole_places(self, share: np.ndarray, slots: np.ndarray) -> np.ndarray:
+        """``share`` of a full provider's places in simulated residents, rounded up or down by
+        each slot's own uniform."""
+        exact = share * self.params.provider_places * self.f
+        return np.floor(exact + self.round_u[slots]).astype(np.int32)
+
+    def plan(self, slots: np.ndarray | None = None) -> None:
+        """Set the size of open providers (all, or ``slots``) for the coming year."""
+        if slots is None:
+            slots = np.flatnonzero(self.open)
+        self.run_share[slots] = self.affordable_share(slots)
+        self.places[slots] = self.whole_places(self.run_share[slots], slots)
+
+    def pay_week(self) -> np.ndarray:
+        """One week of income and costs for every open provider; return the slots whose
+        reserves are now below zero."""
+        o = self.open
+        self.reserves[o] += self.surplus()[o] / WEEKS_PER_YEAR
+        return np.flatnonzero(o & (self.reserves < 0))
+
+    # --- slots, founding, closure --------------------------------------------------------------
+    def add_slots(self, hoods: np.ndarray) -> np.ndarray:
+        """Add closed, empty slots in ``hoods``; return their indices."""
+        new = np.arange(len(self), len(self) + len(hoods))
+        for name, dtype in self.FIELDS.items():
+            setattr(self, name, np.concatenate([getattr(self, name), np.zeros(len(hoods), dtype)]))
+        self.neighbourhood[new] = hoods
+        self.reopen_week[new] = NEVER
+        return new
+
+    def found(self, slots: np.ndarray, u: np.ndarray, reserves: float | np.ndarray) -> None:
+        """Found a new provider in each of ``slots`` with new traits and the given reserves.
+
+        ``u`` holds :data:`FOUNDING_DRAWS` uniforms per slot (rows in ``slots`` order). The
+        provider opens with no grant; it plans its places when the caller says (the model
+        does so through its engine, so that the per-agent reference plans too).
+        """
+        p = self.params
+        dep = self.deprivation(slots)
+        bid = p.bid_capacity_least_deprived - p.bid_capacity_deprivation_effect * dep
+        self.bid_capacity[slots] = np.clip(normal(u[:, 0], bid, p.bid_capacity_spread), 0, 1)
+        effect = p.attendance_effect
+        self.effect[slots] = np.maximum(
+            normal(u[:, 1], effect, p.attendance_effect_spread * effect), 0.0)
+        other = (p.other_funding_share * self.full_cost()
+                 * (1 - p.other_funding_deprivation_effect * dep))
+        self.other_income[slots] = np.maximum(
+            normal(u[:, 2], other, p.other_funding_spread * other), 0.0)
+        self.round_u[slots] = u[:, 3]
+        self.fee_income[slots] = p.fee_income_gbp * (1 - p.fee_deprivation_effect * dep)
+        self.fixed_cost[slots] = p.fixed_cost_gbp
+        self.outreach[slots] = p.provider_outreach
+        self.reserves[slots] = reserves
+        self.grant[slots] = 0.0
+        self.referral_grant[slots] = 0.0
+        self.grant_years[slots] = 0
+        self.open[slots] = True
+        self.reopen_week[slots] = NEVER
+
+    def starting_reserves(self) -> float:
+        """Reserves of a provider at the start of a run (GBP): months of full running cost."""
+        return self.params.reserves_months / 12 * self.full_cost()
+
+    def close(self, slots: np.ndarray, week: int, u_delay: np.ndarray) -> None:
+        """Close providers and set when each slot may be re-founded (``u_delay``: one uniform
+        per slot for its exponential delay)."""
+        delay = exponential(u_delay, self.params.refounding_delay_years * WEEKS_PER_YEAR)
+        self.open[slots] = False
+        self.grant[slots] = 0.0
+        self.referral_grant[slots] = 0.0
+        self.places[slots] = 0
+        self.run_share[slots] = 0.0
+        self.grant_end[slots] = week
+        self.closures[slots] += 1
+        self.reopen_week[slots] = week + np.maximum(np.ceil(delay), 1).astype(np.int32)
+
+    def closing_for_other_reasons(self, u: np.ndarray) -> np.ndarray:
+        """Open slots that close this week for reasons other than money (``u``: one uniform
+        per slot)."""
+        weekly = -np.expm1(np.log1p(-self.params.other_closure_rate) / WEEKS_PER_YEAR)
+        return np.flatnonzero(self.open & (u < weekly))
+
+    def waiting_to_reopen(self, week: int) -> np.ndarray:
+        """Closed slots whose delay is over, longest waiting first (then slot order)."""
+        waiting = np.flatnonzero(~self.open & (self.reopen_week <= week))
+        return waiting[np.argsort(self.reopen_week[waiting], kind="stable")]
+
+    def attendees(self, provider_of_resident: np.ndarray) -> np.ndarray:
+        """Simulated residents attending each provider."""
+        attending = provider_of_resident[provider_of_resident >= 0]
+        return np.bincount(attending, minlength=len(self))
+
+
+def location_weights(hoods: Neighbourhoods, params: Params, targeting: str) -> np.ndarray:
+    """Per neighbourhood, how likely a new provider is to be founded there.
+
+    ``"bids"``: where founders and funders already are, fewer in deprived areas (the status
+    quo); ``"need"``: weighted towards deprivation, 1 + pu_weight x deprivation
+    (proportionate universalism).
+    """
+    dep = hoods.deprivation
+    if targeting == "need":
+        return 1 + params.pu_weight * dep
+    return 1 - params.provider_location_gradient * dep
+
+
+def initial_slot_neighbourhoods(hoods: Neighbourhoods, params: Params,
+                                rng: np.random.Generator) -> np.ndarray:
+    """Neighbourhood of each starting slot: Poisson counts, rarer where deprived (status quo)."""
+    weights = location_weights(hoods, params, "bids")
+    mean = params.providers_per_neighbourhood * weights / max(weights.mean(), 1e-12)
+    return np.repeat(np.arange(len(weights), dtype=np.int32), rng.poisson(mean))
+
+
+class Provider(ArrayView):
+    """One provider slot as a Mesa agent, viewing entry ``index`` of the provider arrays.
+
+    ``pay_week`` and ``plan`` are the per-agent reference of :meth:`ProviderState.pay_week`
+    and :meth:`ProviderState.plan`: the same rules, one provider at a time, in plain Python.
+    """
+
+    neighbourhood = ArrayField("provider_state")
+    open = ArrayField("provider_state")
+    run_share = ArrayField("provider_state")
+    places = ArrayField("provider_state")
+    round_u = ArrayField("provider_state")
+    effect = ArrayField("provider_state")
+    fixed_cost = ArrayField("provider_state")
+    fee_income = ArrayField("provider_state")
+    other_income = ArrayField("provider_state")
+    bid_capacity = ArrayField("provider_state")
+    reserves = ArrayField("provider_state")
+    grant = ArrayField("provider_state")
+    referral_grant = ArrayField("provider_state")
+    closures = ArrayField("provider_state")
+
+    def __init__(self, model: mesa.Model, index: int):
+        super().__init__(model)
+        self.index = index
+
+    def pay_week(self) -> bool:
+        """One week of income and costs. Returns True if the provider runs out of money."""
+        if not self.open:
+            return False
+        p = self.model.params
+        net = max(p.place_cost_gbp - self.fee_income, 0.0)
+        surplus = (self.grant + self.referral_grant + self.other_income - self.fixed_cost
+                   - net * self.run_share * p.provider_places)
+        self.reserves = self.reserves + surplus / WEEKS_PER_YEAR
+        return bool(self.reserves < 0)
+
+    def plan(self) -> None:
+        """Choose this year's size: what secured income and a share of reserves above the
+        floor pay for after core costs, at the net cost of a place."""
+        f, p, ps = self.model.sample_fraction, self.model.params, self.model.provider_state
+        secured = (self.grant + self.referral_grant + self.other_income
+                   + p.reserve_drawdown_rate * max(self.reserves - ps.floor, 0.0))
+        net = max(p.place_cost_gbp - self.fee_income, 0.0)
+        real = (secured - self.fixed_cost) / net if net > 0 else float("inf")
+        self.run_share = max(min(max(real / p.provider_places, 0.0), 1.0), p.min_places_share)
+        self.places = int(np.floor(self.run_share * p.provider_places * f + self.round_u))

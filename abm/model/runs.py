@@ -1,0 +1,98 @@
+"""One run, described completely by a :class:`RunSpec`: the unit of work of compare and sweeps.
+
+A run's id is a hash of everything that determines its result (the resolved parameters, all
+of them, defaults included; the place's figures; the rules; the seed; the years; the model
+version) and of the labels a report cites it by (scenario name and sweep point). The same
+spec gives the same id and the same numbers on any machine, in any process, in any order;
+two differently labelled runs never share an id, even when their content is the same.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from abm.files.errors import InputError
+from abm.model.commissioning import parse_rules
+from abm.model.parameters import Params
+from abm.model.places import load_place
+from abm.model.randomness import seed_problem
+from abm.version import __version__
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """Everything needed to reproduce one run."""
+
+    scenario: str
+    place: str
+    rules: tuple[str, ...]
+    parameters: tuple[tuple[str, Any], ...]  # changes from the defaults, sorted by name
+    seed: int
+    years: float  # policy years, after the burn-in
+    point: int = 0  # index of the sweep's parameter point (0 when there is no grid)
+
+    @classmethod
+    def make(cls, scenario: str, place: str, rules, parameters: dict, seed: int, years: float,
+             point: int = 0) -> RunSpec:
+        """A spec with rules and seed checked and parameters in canonical order."""
+        if (problem := seed_problem(seed)) is not None:
+            raise InputError(problem)
+        return cls(scenario, place, parse_rules(rules), tuple(sorted(parameters.items())),
+                   int(seed), float(years), point)
+
+    @property
+    def params(self) -> Params:
+        """The full, validated parameter set (``policy_years`` is the spec's years)."""
+        return Params({**dict(self.parameters), "policy_years": self.years})
+
+    @property
+    def run_id(self) -> str:
+        """A stable 16-hex-digit id of the run's content and labels."""
+        place = load_place(self.place)
+        identity = {
+            "scenario": self.scenario,
+            "point": self.point,
+            "place": {
+                "name": place.name,
+                "lsoas": place.lsoas,
+                "population": place.population,
+                "rural_share": place.rural_share,
+                "imd_decile_shares": place.imd_decile_shares,
+            },
+            "rules": list(self.rules),
+            "parameters": dict(self.params),
+            "seed": self.seed,
+            "years": self.years,
+            "model_version": __version__,
+        }
+        text = json.dumps(identity, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def execute(spec: RunSpec, weekly: bool = False) -> tuple[dict, pd.DataFrame | None]:
+    """Run ``spec``; return its summary row (identity, every parameter, every outcome) and,
+    if ``weekly``, its weekly series tagged with the run id."""
+    from abm.model.model import CommunityAssetsModel
+
+    params = spec.params
+    model = CommunityAssetsModel(spec.place, spec.rules, spec.seed, params).run()
+    outcomes = model.summary().iloc[0].to_dict()
+    run_id = spec.run_id
+    row = {
+        "run_id": run_id,
+        "scenario": spec.scenario,
+        "point": spec.point,
+        **{k: outcomes.pop(k) for k in ("place", "rules", "seed", "years", "model_version")},
+        **dict(params),
+        **outcomes,
+    }
+    series = None
+    if weekly:
+        series = model.timeseries()
+        series.insert(0, "run_id", run_id)
+    return row, series

@@ -1,0 +1,3 @@
+"""The model's version: results record it, and a run id depends on it."""
+
+__version__ = "0.2.0"

@@ -1,0 +1,36 @@
+"""Figures: one run's panels, saved as PNG and SVG, the same bytes every time."""
+
+from __future__ import annotations
+
+from abm import Model
+from abm.analysis.figures import OKABE_ITO, QUINTILE_COLOURS, plot_run
+from tests.conftest import SMALL
+
+
+def test_plot_run_shows_four_panels_and_saves_png_and_svg(tmp_path):
+    model = Model("bradford", "sustain", seed=2, **SMALL).run(years=1)
+    figure = plot_run(model, tmp_path / "run")
+    titles = [ax.get_title() for ax in figure.axes]
+    assert {"Wellbeing by IMD quintile", "Inequality (lower is better)",
+            "Attending a community asset", "Providers"} <= set(titles)
+    wellbeing = figure.axes[titles.index("Wellbeing by IMD quintile")]
+    assert len(wellbeing.get_lines()) == 5
+    assert [line.get_color() for line in wellbeing.get_lines()] == list(QUINTILE_COLOURS.values())
+    png, svg = (tmp_path / "run.png").read_bytes(), (tmp_path / "run.svg").read_text()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert svg.lstrip().startswith("<?xml") and "http://www.w3.org/2000/svg" in svg
+    assert "Wellbeing by IMD quintile" in svg, "SVG text stays text (searchable)"
+
+
+def test_saved_figures_are_reproducible(tmp_path):
+    model = Model("bradford", seed=2, **SMALL).run(years=1)
+    plot_run(model, tmp_path / "a")
+    plot_run(model, tmp_path / "b")
+    assert (tmp_path / "a.png").read_bytes() == (tmp_path / "b.png").read_bytes()
+    assert (tmp_path / "a.svg").read_bytes() == (tmp_path / "b.svg").read_bytes()
+
+
+def test_palette_is_okabe_ito():
+    assert OKABE_ITO == ("#000000", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2",
+                         "#D55E00", "#CC79A7")
+    assert set(QUINTILE_COLOURS.values()) <= set(OKABE_ITO)

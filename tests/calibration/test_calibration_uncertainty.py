@@ -1,0 +1,98 @@
+"""Uncertainty in the answers (posterior draws x seeds) and the pattern verdicts."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from abm.analysis.compare import compare
+from abm.cli import main
+from calibration.patterns import PATTERNS, run_patterns
+from calibration.uncertainty import (
+    paired_effects,
+    read_draws,
+    run_uncertainty,
+    uncertainty_table,
+)
+from experiments.executors import SerialExecutor
+from experiments.spec import load_sweep
+
+SMALL = "{n_neighbourhoods: 15, residents_per_neighbourhood: 30, burn_in_years: 1}"
+
+
+def draws_file(tmp_path, values):
+    path = tmp_path / "posterior.parquet"
+    pd.DataFrame({"uptake_rate": values}).to_parquet(path)
+    return path
+
+
+def test_probabilities_and_intervals_come_from_the_draws(tmp_path):
+    sweep_path = tmp_path / "sweep.yaml"
+    sweep_path.write_text("scenarios: [baseline, sustain]\nplaces: [bradford]\nseeds: 2\n"
+                          f"master_seed: 3\nyears: 1\nparameters: {SMALL}\n")
+    sweep = load_sweep(sweep_path)
+    draws = read_draws(draws_file(tmp_path, [0.005, 0.015, 0.04]))
+    table, text = run_uncertainty(sweep, draws, tmp_path / "out", SerialExecutor())
+    row = table.iloc[0]
+    assert (row.scenario, row.place, row.draws, row.seeds) == ("sustain", "bradford", 3, 2)
+    effects = pd.read_csv(tmp_path / "out/effects.csv")
+    per_draw = effects.groupby("draw")["wellby_gain_disc"].mean()
+    assert row.p_gains_wellbys == pytest.approx((per_draw > 0).mean())
+    assert row.wellby_gain_disc_lo <= row.wellby_gain_disc <= row.wellby_gain_disc_hi
+    assert "P(gains)" in text and "sustain" in text
+    # each effect is the same-draw, same-seed difference
+    runs = pd.concat(pd.read_parquet(p) for p in (tmp_path / "out/runs").glob("*.parquet"))
+    one = runs[(runs.point == 1) & (runs.seed == runs.seed.min())].set_index("scenario")
+    expected = compare(one.loc["sustain"], one.loc["baseline"])["wellby_gain"]
+    got = effects[(effects.draw == 1) & (effects.seed == runs.seed.min())]["wellby_gain"]
+    assert got.item() == pytest.approx(expected)
+
+
+def test_a_draw_that_decides_the_sign_moves_the_probability():
+    effects = pd.DataFrame({"scenario": "s", "place": "p", "draw": [0, 0, 1, 1, 2, 2],
+                            "seed": [1, 2, 1, 2, 1, 2],
+                            "wellby_gain_disc": [5.0, 7.0, -1.0, -3.0, 2.0, 1.0],
+                            "wellby_gain": 0.0, "extra_spend_gbp_disc": 0.0,
+                            "delta_gap_q5_q1": [-0.1, -0.1, -0.1, -0.1, 0.2, 0.1],
+                            "delta_sii": 0.0, "net_benefit_gbp": 0.0})
+    row = uncertainty_table(effects).iloc[0]
+    assert row.p_gains_wellbys == pytest.approx(2 / 3)
+    assert row.p_narrows_gap == pytest.approx(2 / 3)
+
+
+def test_paired_effects_refuse_nothing_and_pair_by_draw_and_seed():
+    base = {"scenario": "baseline", "place": "p", "wellby_value_gbp": 13000.0}
+    row = {"mean_wellbeing": 7.0, "gap_q5_q1": 0.5, "sii": 0.6, "p_attending_q1": 0.1,
+           "p_past_year_q1": 0.3}
+    for d in ("", "_disc"):
+        row |= {f"wellbeing_years{d}{s}": 100.0 for s in ["", "_q1", "_q2", "_q3", "_q4", "_q5"]}
+        row |= {f"spend_gbp{d}{s}": 10.0 for s in ["", "_q1", "_q2", "_q3", "_q4", "_q5"]}
+    rows = pd.DataFrame([
+        {**base, **row, "point": 0, "seed": 1},
+        {**base, **row, "point": 1, "seed": 1, "wellbeing_years": 90.0},
+        {**base, **row, "scenario": "x", "point": 0, "seed": 1, "wellbeing_years": 110.0},
+        {**base, **row, "scenario": "x", "point": 1, "seed": 1, "wellbeing_years": 110.0},
+    ])
+    effects = paired_effects(rows, "baseline").set_index("draw")
+    assert effects.loc[0, "wellby_gain"] == 10.0 and effects.loc[1, "wellby_gain"] == 20.0
+
+
+def test_a_bad_posterior_file_is_refused(tmp_path, capsys):
+    path = tmp_path / "posterior.parquet"
+    pd.DataFrame({"uptake_rat": [0.01]}).to_parquet(path)
+    assert main(["uncertainty", "experiments/main.yaml", "--posterior", str(path),
+                 "--out", str(tmp_path / "out")]) == 2
+    assert "uptake_rat" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_pattern_table_has_a_verdict_for_each_pattern_and_place(tmp_path):
+    draws = pd.DataFrame({"uptake_rate": [0.01, 0.02]})
+    fixed = {"n_neighbourhoods": 15, "residents_per_neighbourhood": 30, "burn_in_years": 1}
+    table = run_patterns(["bradford", "london"], draws, 1.6, 0, fixed, tmp_path / "out",
+                         SerialExecutor())
+    assert len(table) == len(PATTERNS) * 2
+    assert set(table["verdict"]) <= {"holds", "mixed", "fails", "not measurable"}
+    measured = table[table.verdict != "not measurable"]
+    assert (measured["lo"] <= measured["mean"]).all() and (measured["mean"] <= measured["hi"]).all()
+    assert (tmp_path / "out/patterns.csv").exists()
