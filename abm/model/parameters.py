@@ -54,6 +54,12 @@ class Parameter:
     group: str
     label: str  # plain-language name for sliders and workshop handouts
     workshop: str | None = None  # slider group in the workshop app, or None
+    #: A policy lever: something a commissioner chooses (money, the rules' budget shares,
+    #: targeting, grant lengths), as against the world the policy acts in (the place, how
+    #: people and providers behave, the evidence). Comparisons with "carrying on as today"
+    #: keep the status quo's value of every lever and the scenario's value of everything
+    #: else; decision support searches over levers.
+    lever: bool = False
 
     @property
     def sampled(self) -> bool:
@@ -99,11 +105,11 @@ def _fmt(x: int | float) -> str:
 
 def _p(name: str, type_: type, default: int | float, valid: tuple, plausible: tuple | None,
        unit: str, meaning: str, source: str, group: str, label: str,
-       workshop: str | None = None) -> Parameter:
+       workshop: str | None = None, lever: bool = False) -> Parameter:
     low, high = valid
     plausible_low, plausible_high = plausible or (None, None)
     return Parameter(name, type_, default, low, high, plausible_low, plausible_high, unit,
-                     meaning, source, group, label, workshop)
+                     meaning, source, group, label, workshop, lever)
 
 
 #: QALY-to-WELLBY conversion, used to put EQ-5D evidence on the life-satisfaction scale.
@@ -392,16 +398,16 @@ PARAMETERS: tuple[Parameter, ...] = (
        "calibrated: cal-59bf319758 (devon_ics, west_yorkshire; posterior median 6.557, 90% "
        "interval 1.96 to 9.74); before calibration: assumption: no published figure; results are "
        "shown across the budget-to-demand ratio (`abm diagnose`)",
-       "commissioning", "ICS budget per resident", "Money"),
+       "commissioning", "ICS budget per resident", "Money", lever=True),
     _p("budget_uplift", float, 0.0, (0.0, 10.0), None, "share of the budget",
        "extra money on top of the budget, as a share (0.25 = 25% more); the extra-money "
        "scenarios set it",
        "setting: the lever of the extra-money scenarios", "commissioning",
-       "Extra money", "Money"),
+       "Extra money", "Money", lever=True),
     _p("grant_years", int, 1, (1, 10), (1, 2), "years",
        "length of a status quo competitive grant",
        "360Giving 2021/22: only 4.7% of grants (13% of funding) run 3 years or more",
-       "commissioning", "Length of a short grant", "How money is given"),
+       "commissioning", "Length of a short grant", "How money is given", lever=True),
     _p("grant_reserve_margin", float, 0.05, (0.0, 1.0), (0.0, 0.15), "share, 0-1",
        "share above a provider's funding gap that a grant pays, to rebuild reserves",
        "assumption", "commissioning", "Grant margin for reserves"),
@@ -412,28 +418,29 @@ PARAMETERS: tuple[Parameter, ...] = (
        "proportionate universalism: each area's share of the grant money is proportional to "
        "its population x (1 + this x deprivation); new providers are placed the same way",
        "assumption (the Marmot Review 2010 sets the principle, not the weight)",
-       "commissioning", "Priority to deprived areas", "How money is given"),
+       "commissioning", "Priority to deprived areas", "How money is given", lever=True),
     _p("core_grant_years", int, 3, (1, 10), (2, 5), "years",
        "length of a multi-year core grant under the sustain rule; renewed without a new bid",
        "assumption: the multi-year grants that 4.7% of grants are (360Giving 2021/22)",
-       "commissioning", "Length of a core grant", "How money is given"),
+       "commissioning", "Length of a core grant", "How money is given", lever=True),
     _p("embed_budget_share", float, 0.15, (0.0, 1.0), (0.05, 0.3), "share, 0-1",
        "share of the budget spent on embedding under the embed rule (link workers and "
        "grants to groups that take referrals)", "assumption", "commissioning",
-       "Budget share for embedding", "How money is given"),
+       "Budget share for embedding", "How money is given", lever=True),
     _p("embed_provider_share", float, 0.3, (0.0, 1.0), (0.0, 0.6), "share, 0-1",
        "share of the embed money paid to providers for the referred people they take, so "
        "referral brings places with it",
        "assumption: link workers are funded, the groups receiving referrals mostly are not "
        "(Voluntary Sector North West)", "commissioning", "Embed money that follows referrals",
-       "Link workers"),
+       "Link workers", lever=True),
     _p("scale_budget_share", float, 0.15, (0.0, 1.0), (0.05, 0.3), "share, 0-1",
        "share of the budget spent on new providers under the scale rule: founding them and "
        "their grants while supported", "assumption", "commissioning",
-       "Budget share for new groups", "How money is given"),
+       "Budget share for new groups", "How money is given", lever=True),
     _p("scale_support_years", int, 3, (1, 10), (1, 5), "years",
        "years the scale rule funds a provider it founded before it competes for grants",
-       "assumption", "commissioning", "Years new groups are funded", "How money is given"),
+       "assumption", "commissioning", "Years new groups are funded", "How money is given",
+       lever=True),
     # --- link workers and referral ----------------------------------------------------------
     _p("link_workers_per_100k", float, 6.0, (0.0, 100.0), (4.0, 8.0), "FTE per 100,000 people",
        "nationally funded social prescribing link workers, under every rule",
@@ -472,7 +479,7 @@ PARAMETERS: tuple[Parameter, ...] = (
     _p("embed_follow_up_share", float, 0.8, (0.0, 1.0), (0.6, 0.9), "share, 0-1",
        "share of referred residents followed up under the embed rule (each takes more "
        "link-worker time, so fewer people are seen)", "assumption", "referral",
-       "Follow-up when embedded", "Link workers"),
+       "Follow-up when embedded", "Link workers", lever=True),
     _p("referral_boost_followed", float, 5.678, (1.0, 100.0), (2.0, 8.0), "ratio",
        "how many times likelier a followed-up referred resident is to start",
        "calibrated: cal-59bf319758 (devon_ics, west_yorkshire; posterior median 5.678, 90% "
@@ -600,6 +607,11 @@ def parameter_problem(name: str, value: object) -> str | None:
 def defaults() -> dict[str, int | float]:
     """Every parameter at its default."""
     return {p.name: p.default for p in PARAMETERS}
+
+
+def levers() -> list[Parameter]:
+    """The policy levers, in declaration order (see :attr:`Parameter.lever`)."""
+    return [p for p in PARAMETERS if p.lever]
 
 
 def sampled(names: list[str] | None = None) -> list[Parameter]:

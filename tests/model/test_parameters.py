@@ -189,3 +189,16 @@ def test_shipping_a_folder_that_is_not_a_calibration_is_one_line_and_exit_2(tmp_
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0 and "not a finished calibration" in result.stderr
+
+
+def test_levers_are_what_a_commissioner_chooses():
+    """Money, the rules' budget shares, targeting and grant lengths are levers; run sizes,
+    valuation settings and how people behave are not."""
+    from abm.model.parameters import levers
+
+    names = {p.name for p in levers()}
+    assert {"budget_gbp_per_head", "budget_uplift", "embed_budget_share", "scale_budget_share",
+            "pu_weight", "core_grant_years", "grant_years"} <= names
+    assert all(BY_NAME[n].group == "commissioning" or BY_NAME[n].workshop == "Link workers"
+               for n in names)
+    assert not names & {"n_neighbourhoods", "wellby_value_gbp", "uptake_rate", "shock_rate"}
