@@ -69,6 +69,32 @@ def _by_quintile(name: str, unit: str, meaning: str, better: str,
                   for q in QUINTILES]
 
 
+_GAP_PARTS = [
+    Column("gap_part_baseline", "life satisfaction points",
+           "part of the q5-q1 gap from baseline life satisfaction (the deprivation gradient "
+           "built in), final year", "neither"),
+    Column("gap_part_need_untouched", "life satisfaction points",
+           "part of the gap from need as it would be untouched by any asset, final year",
+           "neither"),
+    Column("gap_part_need_assets", "life satisfaction points",
+           "part of the gap from what assets changed in need (belonging protects; forced "
+           "stops harm), final year; negative: assets narrowed it", "lower"),
+    Column("gap_part_need", "life satisfaction points",
+           "part of the gap from need (untouched + assets' change), final year", "lower"),
+    Column("gap_part_benefit", "life satisfaction points",
+           "part of the gap from the benefit of attending, final year; negative: it narrowed "
+           "the gap", "lower"),
+    Column("gap_part_green", "life satisfaction points",
+           "part of the gap from the benefit of green space, final year", "lower"),
+    Column("gap_part_lag", "life satisfaction points",
+           "part of the gap from wellbeing not yet at its target (it adjusts gradually), "
+           "final year; the parts sum to gap_q5_q1", "neither"),
+]
+_CONNECTEDNESS = _by_quintile(
+    "connectedness", "share, 0-1",
+    "share of residents with a tie to someone who attends a group (final-year mean)", "higher")
+
+
 _IDENTITY = [
     Column("run_id", "hex id", "stable id of the run (hash of everything that determines it)",
            "label"),
@@ -169,6 +195,50 @@ _OUTCOMES = [
     Column("other_funders_gbp", "GBP",
            "money from other funders to providers over the policy years (their yearly income "
            "and the founding pool), whole place", "neither"),
+    # Model v3 (issue 19): the gap's parts, the staircase, NHS use, the allocation of the
+    # status quo's money, ties and community development.
+    *_GAP_PARTS,
+    *_CONNECTEDNESS,
+    Column("group_ties_per_resident", "ties", "ties made in groups per resident (final year)",
+           "higher"),
+    Column("p_in_need", "share, 0-1",
+           "share of residents with need above the referral threshold (final year)", "lower"),
+    Column("cd_workers", "FTE", "community development workers (final-year mean, whole place)",
+           "neither"),
+    Column("cd_groups_seeded", "groups",
+           "resident-led groups seeded by community development over the policy years",
+           "neither"),
+    *_by_quintile("in_need", "person-years",
+                  "person-years lived with need above the referral threshold over the policy "
+                  "years (the staircase's first step)", "lower", overall=False),
+    *_by_quintile("referred", "people", "referrals (a link worker saw the person) over the "
+                  "policy years", "neither", overall=False),
+    *_by_quintile("followed_up", "people", "referrals followed up (3+ link-worker contacts)",
+                  "neither", overall=False),
+    *_by_quintile("started", "people", "referred people who started a group", "higher",
+                  overall=False),
+    *_by_quintile("attending_12w", "people",
+                  "referred people still attending 12 weeks after they started", "higher",
+                  overall=False),
+    *_by_quintile("benefit_referred", "life satisfaction points",
+                  "mean benefit of attending among referred attenders", "higher",
+                  overall=False),
+    *_by_quintile("gp_consultations", "consultations",
+                  "general practice consultations over the policy years (expected, whole "
+                  "place)", "lower"),
+    *_by_quintile("ae_attendances", "attendances",
+                  "A&E attendances over the policy years (expected, whole place)", "lower"),
+    *_by_quintile("nhs_cost_gbp", "GBP", "NHS cost of GP consultations and A&E attendances "
+                  "over the policy years (undiscounted)", "lower"),
+    *_by_quintile("nhs_cost_gbp_disc", "GBP, discounted at discount_rate_costs",
+                  "NHS cost of GP consultations and A&E attendances, discounted to the policy "
+                  "start", "lower"),
+    *_by_quintile("share_ics_money", "share, 0-1",
+                  "share of the ICS's grant money going to providers in the quintile (final "
+                  "round)", "neither", overall=False),
+    *_by_quintile("share_providers", "share, 0-1",
+                  "share of open providers located in the quintile (final round)", "neither",
+                  overall=False),
 ]
 
 _PARAMETERS = [Column(p.name, p.unit, f"parameter: {p.meaning}", "input") for p in PARAMETERS]
@@ -204,6 +274,13 @@ _WEEKLY = [
     Column("link_workers", "FTE", "link workers this week (whole place)", "neither"),
     Column("closures", "providers", "closures since the policy start (cumulative)", "lower"),
     Column("spend_gbp", "GBP", "ICS spend since the policy start (cumulative)", "neither"),
+    *_GAP_PARTS,
+    *_CONNECTEDNESS,
+    Column("group_ties_per_resident", "ties", "ties made in groups per resident this week",
+           "higher"),
+    Column("p_in_need", "share, 0-1", "share with need above the referral threshold", "lower"),
+    Column("cd_workers", "FTE", "community development workers this week (whole place)",
+           "neither"),
 ]
 
 _CHANGE = {  # paired change -> (unit, meaning, better)

@@ -10,7 +10,14 @@ once. From the first policy week on, the accounts also record, per policy year:
 - attendance, voluntary drop-outs, referrals (and how many were followed up), providers
   closing and the attenders they leave, attenders displaced when groups cut places, money
   from other funders (their yearly income to providers and founding groups), grant money by
-  grant length, and each round's budget against demand.
+  grant length, and each round's budget against demand;
+- NHS use per IMD decile and policy year: expected GP consultations and A&E attendances of
+  every resident given their deprivation and need (and, for referred attenders, the direct
+  effect of social prescribing), and their cost;
+- the inequality staircase per decile: person-years in need (need above the referral
+  threshold), referrals (seen by a link worker), followed up, referred people who started,
+  still attending 12 weeks after starting, and the benefit of referred attenders;
+- where the ICS's grant money and the open providers are, per quintile, at each round.
 
 :meth:`Accounts.summary` turns them into one row per run, scaled to the whole place:
 neighbourhood-level totals (providers, spend) by ``place_scale``, resident-level totals
@@ -33,12 +40,23 @@ from abm.model.metrics import (
     by_quintile,
     deprivation_thirds,
     discount_factors,
+    gap_parts,
     weekly_equity,
 )
 from abm.model.providers import WEEKS_PER_YEAR
 from abm.model.residents import ATTENDING, DROPPED_OUT, REFERRED
 from abm.model.simulation import Simulation
 from abm.version import __version__
+
+#: Steps of the inequality staircase (after Bu et al., Br J Psychiatry 2024: referred ->
+#: seen by a link worker -> any activity), per decile: person-weeks in need; referrals (the
+#: model's referral is a link worker seeing someone); followed up (3+ contacts); referred
+#: people who started a group; of them, still attending 12 weeks after starting; and
+#: attender-weeks of referred people (to average their benefit over).
+STAIRCASE = ("in_need", "referred", "followed_up", "started", "attending_12w",
+             "referred_attending")
+#: Weeks after starting at which a referred starter is counted as still attending.
+STILL_ATTENDING_WEEKS = 12
 
 
 def ratio(numerator: float, denominator: float) -> float:
@@ -69,6 +87,11 @@ class Accounts:
         self.budget_to_demand: list[float] = []
         self.open_at_start = np.zeros(0, dtype=bool)
         self.closures_at_start = np.zeros(0, dtype=np.int32)
+        #: Staircase steps per decile (counts of simulated residents; in_need in person-weeks).
+        self.staircase = {step: np.zeros(10) for step in STAIRCASE}
+        self.referred_benefit = np.zeros(10)  # benefit of referred attenders, summed weekly
+        self.allocation = {"money": np.full(5, np.nan), "providers": np.full(5, np.nan)}
+        self.groups_seeded = 0
 
     # --- booking -------------------------------------------------------------------------------
     def start_policy(self) -> None:
@@ -85,7 +108,9 @@ class Accounts:
         index = (self.model.week - self.model.burn_in_weeks) // WEEKS_PER_YEAR
         while len(self.years) <= index:
             self.years.append({"spend": np.zeros(len(self.model.hoods)),  # GBP per hood
-                               "wellbeing": np.zeros(10)})  # point-years per decile
+                               "wellbeing": np.zeros(10),  # point-years per decile
+                               "gp": np.zeros(10),  # GP consultations per decile
+                               "ae": np.zeros(10)})  # A&E attendances per decile
         return self.years[index]
 
     def pay(self, hoods: np.ndarray, amounts: np.ndarray) -> None:
@@ -99,6 +124,24 @@ class Accounts:
         if self.on:
             total = float(np.sum(amounts)) * years
             self.grant_money += [total, total if years >= 3 else 0.0]
+
+    def allocated(self) -> None:
+        """After a funding round: the share of the ICS's grant money, and of the open
+        providers, in each quintile."""
+        if not self.on:
+            return
+        ps, quintile = self.model.provider_state, self.model.hoods.quintile
+        where = quintile[ps.neighbourhood]
+        money = np.bincount(where, weights=(ps.grant + ps.referral_grant) * ps.open, minlength=5)
+        providers = np.bincount(where, weights=ps.open, minlength=5)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            self.allocation = {"money": money / money.sum(),
+                               "providers": providers / providers.sum()}
+
+    def seeded(self, groups: int) -> None:
+        """Resident-led groups seeded by community development this round."""
+        if self.on:
+            self.groups_seeded += groups
 
     def round(self, budget: float, demand: float) -> None:
         """A funding round's budget and demand (what funding every open provider would cost)."""
@@ -130,12 +173,18 @@ class Accounts:
         ps, rs = model.provider_state, model.resident_state
         open_grants = (ps.grant + ps.referral_grant) * ps.open
         by_hood = (np.bincount(ps.neighbourhood, weights=open_grants, minlength=len(model.hoods))
-                   + model.commissioner.ics_link_worker_cost())
+                   + model.commissioner.ics_link_worker_cost()
+                   + model.commissioner.cd_worker_cost())
         self.pay(np.arange(len(model.hoods)), by_hood / WEEKS_PER_YEAR)
         if not self.on:
             return
-        self._year()["wellbeing"] += np.bincount(
-            self.decile_index, weights=rs.wellbeing, minlength=10) / WEEKS_PER_YEAR
+        year = self._year()
+        d = self.decile_index
+        year["wellbeing"] += np.bincount(d, weights=rs.wellbeing, minlength=10) / WEEKS_PER_YEAR
+        gp, ae = self.nhs_use()
+        year["gp"] += np.bincount(d, weights=gp, minlength=10)
+        year["ae"] += np.bincount(d, weights=ae, minlength=10)
+        self._climb(new_referrals, attending_before)
         self.attender_weeks_by_decile += np.bincount(
             self.decile_index, weights=rs.state == ATTENDING, minlength=10)
         self.dropouts_by_decile += np.bincount(self.decile_index[dropped], minlength=10)
@@ -146,6 +195,38 @@ class Accounts:
                                  int((referred_starts & ~rs.followed_up).sum())]
         self.open_provider_weeks += int(ps.open.sum())
         self.other_funders((ps.other_income * ps.open).sum() / WEEKS_PER_YEAR)
+
+    def nhs_use(self) -> tuple[np.ndarray, np.ndarray]:
+        """This week's expected GP consultations and A&E attendances of each resident: a
+        rate set by deprivation, raised by need, and changed for referred attenders by
+        social prescribing's direct effect (0 by default, as controlled studies find)."""
+        p, rs = self.model.params, self.model.resident_state
+        referred = (rs.state == ATTENDING) & rs.came_by_referral
+        gp = (p.gp_consultations_per_year / WEEKS_PER_YEAR
+              * (1 + p.gp_deprivation_effect * rs.deprivation) * (1 + p.gp_need_effect * rs.need)
+              * (1 + p.sp_gp_effect * referred))
+        ae = (p.ae_attendances_least_deprived / WEEKS_PER_YEAR
+              * (1 + p.ae_deprivation_effect * rs.deprivation) * (1 + p.ae_need_effect * rs.need)
+              * (1 + p.sp_ae_effect * referred))
+        return gp, ae
+
+    def _climb(self, new_referrals: np.ndarray, attending_before: np.ndarray) -> None:
+        """This week's steps of the inequality staircase, per decile."""
+        p, rs, week = self.model.params, self.model.resident_state, self.model.week
+        d, steps = self.decile_index, self.staircase
+        attending_referred = (rs.state == ATTENDING) & rs.came_by_referral
+        counts = {
+            "in_need": rs.need > p.referral_need_threshold,
+            "referred": new_referrals,
+            "followed_up": new_referrals & rs.followed_up,
+            "started": attending_referred & ~attending_before,
+            "attending_12w": attending_referred & (rs.start_week == week - STILL_ATTENDING_WEEKS),
+        }
+        for step, who in counts.items():
+            steps[step] += np.bincount(d, weights=who, minlength=10)
+        steps["referred_attending"] += np.bincount(d, weights=attending_referred, minlength=10)
+        self.referred_benefit += np.bincount(d, weights=rs.benefit * attending_referred,
+                                             minlength=10)
 
     # --- metrics -------------------------------------------------------------------------------
     def weekly_metrics(self) -> dict[str, float]:
@@ -171,6 +252,17 @@ class Accounts:
                     else np.nan)
         by_state = state_by_decile.sum(axis=0) / rs.n
         spent = sum(year["spend"].sum() for year in self.years)
+        p = model.params
+        need_penalty = p.need_wellbeing_penalty
+        parts = gap_parts({
+            "gap_part_baseline": rs.baseline,
+            "gap_part_need_untouched": -need_penalty * rs.need_untouched,
+            "gap_part_need_assets": -need_penalty * (rs.need - rs.need_untouched),
+            "gap_part_benefit": rs.benefit,
+            "gap_part_green": rs.green_benefit,
+            "gap_part_lag": rs.wellbeing - rs.target(),
+        }, d, self.people_by_decile)
+        connected = np.bincount(d, weights=rs.pull > 0, minlength=10)
         return {
             "week": week,
             "year": (week - model.burn_in_weeks) / WEEKS_PER_YEAR,
@@ -190,6 +282,14 @@ class Accounts:
             "link_workers": model.commissioner.link_workers.sum() * scale,
             "closures": self.closures * scale,
             "spend_gbp": spent * scale,
+            **parts,
+            "gap_part_need": parts["gap_part_need_untouched"] + parts["gap_part_need_assets"],
+            "connectedness": float(connected.sum() / rs.n),
+            **{f"connectedness_{q}": float(v) for q, v in zip(
+                QUINTILES, by_quintile(connected) / people_q, strict=True)},
+            "group_ties_per_resident": float((rs.friends >= 0).sum() / rs.n),
+            "p_in_need": float((rs.need > p.referral_need_threshold).mean()),
+            "cd_workers": model.commissioner.cd_workers.sum() * scale,
         }
 
     def summary(self, timeseries: pd.DataFrame) -> dict[str, Any]:
@@ -250,8 +350,16 @@ class Accounts:
                                                          self.grant_money[0]),
                 "other_funders_gbp": self.other_funders_gbp * scale,
             }
+        gp = np.array([by_quintile(y["gp"]) for y in self.years]).reshape(n, 5) * per_resident
+        ae = np.array([by_quintile(y["ae"]) for y in self.years]).reshape(n, 5) * per_resident
+        nhs_cost = gp * p.gp_consultation_cost_gbp + ae * p.ae_attendance_cost_gbp
+        for name, counts in (("gp_consultations", gp), ("ae_attendances", ae)):
+            row[name] = float(counts.sum())
+            row |= {f"{name}_{q}": float(v) for q, v in zip(QUINTILES, counts.sum(0),
+                                                            strict=True)}
         for name, per_year, factor in (("spend_gbp", spend, cost_factor),
-                                       ("wellbeing_years", wellbeing, health_factor)):
+                                       ("wellbeing_years", wellbeing, health_factor),
+                                       ("nhs_cost_gbp", nhs_cost, cost_factor)):
             row[name] = float(per_year.sum())
             row |= {f"{name}_{q}": float(v) for q, v in zip(QUINTILES, per_year.sum(0),
                                                             strict=True)}
@@ -259,4 +367,25 @@ class Accounts:
             row[f"{name}_disc"] = float(discounted.sum())
             row |= {f"{name}_disc_{q}": float(v) for q, v in zip(QUINTILES, discounted,
                                                                  strict=True)}
+        row |= self._staircase_summary(per_resident)
+        for what, shares in self.allocation.items():
+            row |= {f"share_ics_{what}_{q}" if what == "money" else f"share_{what}_{q}": float(v)
+                    for q, v in zip(QUINTILES, shares, strict=True)}
+        row["cd_groups_seeded"] = self.groups_seeded * scale
         return row
+
+    def _staircase_summary(self, per_resident: float) -> dict[str, float]:
+        """The staircase per quintile, scaled to the place: person-years in need and counts of
+        people at each step; the mean benefit of referred attenders (life-satisfaction
+        points)."""
+        steps = {step: by_quintile(counts) for step, counts in self.staircase.items()}
+        out = {}
+        for step in ("in_need", "referred", "followed_up", "started", "attending_12w"):
+            scale = per_resident / WEEKS_PER_YEAR if step == "in_need" else per_resident
+            out |= {f"{step}_{q}": float(v * scale)
+                    for q, v in zip(QUINTILES, steps[step], strict=True)}
+        with np.errstate(invalid="ignore", divide="ignore"):
+            benefit = by_quintile(self.referred_benefit) / steps["referred_attending"]
+        out |= {f"benefit_referred_{q}": float(v) for q, v in zip(QUINTILES, benefit,
+                                                                   strict=True)}
+        return out

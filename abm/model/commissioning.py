@@ -19,16 +19,28 @@ Once a year the commissioner holds a funding round. Its rules shape a :class:`Fu
    (founding cost plus the first year's grant), at most one per neighbourhood a round. The
    number of groups it supports at once is therefore bounded by what its money sustains;
    once their support ends they compete for grants like any other group.
-4. **Grants**: the rest funds open providers without a grant, best score first, each
+4. **Develop** (``develop_budget_share``): community development workers
+   (``cd_worker_cost_gbp`` each) in the most deprived neighbourhoods first,
+   ``cd_workers_per_neighbourhood`` in each neighbourhood covered. Where they work, residents'
+   capacity to take part and their awareness and trust build over ``cd_years_to_effect``
+   (:class:`~abm.model.residents.ResidentState`), and each worker seeds
+   ``cd_groups_per_worker_year`` resident-led groups a year where need is (founded with
+   ``founding_cost_gbp`` x ``resident_led_cost_share`` of the develop money, cheaper to run;
+   then they live on other funders, fees and grants like any group). The develop money pays
+   the workers and the seeds' founding, nothing else.
+5. **Grants**: the rest funds open providers without a grant, best score first, each
    getting its ask (what it needs to run all its places). The score is bid-writing
-   capacity plus chance (the status quo favours providers that write good bids). Everyone
+   capacity, plus ``grant_need_priority`` x the deprivation of the provider's neighbourhood
+   (funders' own priority to need), plus chance (the status quo favours providers that
+   write good bids). Everyone
    pays to bid, and a provider whose reserves cannot cover the cost does not apply.
    *Sustain*: grants last ``core_grant_years`` and providers whose grant just ended are
    renewed first, without a new bid. *Proportionate universalism*: the money is first
    divided between deprivation quintiles in proportion to population x (1 + ``pu_weight``
    x deprivation), and each quintile's pot funds its own providers by score; what a pot
    cannot use is then given by score across all quintiles. New providers under scale are
-   placed by the same weights.
+   placed by the same weights. Scale founds groups of the kind ``scale_kind`` says (0: the
+   place's mix).
 
 Rules combine: each changes its own part of the plan, so ``scale+embed+sustain`` is the
 status quo with all three changes; a plan whose budget shares exceed the budget is refused.
@@ -45,7 +57,7 @@ import numpy as np
 
 from abm.files.errors import InputError, unknown_name_message
 from abm.model.parameters import Params
-from abm.model.providers import WEEKS_PER_YEAR, location_weights
+from abm.model.providers import WEEKS_PER_YEAR, kind_values, location_weights, size_factor
 from abm.model.randomness import normal
 
 
@@ -58,13 +70,15 @@ class FundingPlan:
     renew_incumbents: bool  # renew grants that end this round first, without a new bid
     embed_share: float  # share of the budget for embedding (link workers, referral grants)
     scale_share: float  # share of the budget for founding and supporting new providers
+    develop_share: float  # share of the budget for community development
     follow_up_share: float  # share of referrals followed up (3+ link-worker contacts)
     referral_priority: bool  # followed-up referrals are admitted first at full groups
 
     @classmethod
     def status_quo(cls, params: Params) -> FundingPlan:
         """Short competitive grants scored on bid-writing capacity; nothing else."""
-        return cls("bids", params.grant_years, False, 0.0, 0.0, params.follow_up_share, False)
+        return cls("bids", params.grant_years, False, 0.0, 0.0, 0.0, params.follow_up_share,
+                   False)
 
 
 @dataclass(frozen=True)
@@ -101,6 +115,11 @@ class Scale(Rule):
         plan.scale_share = params.scale_budget_share
 
 
+class Develop(Rule):
+    def shape(self, plan: FundingPlan, params: Params) -> None:
+        plan.develop_share = params.develop_budget_share
+
+
 RULES: dict[str, Rule] = {
     rule.name: rule
     for rule in (
@@ -114,6 +133,8 @@ RULES: dict[str, Rule] = {
         Embed("embed", "link workers placed by need with more follow-up, and money that "
                        "follows referrals to the groups that take them"),
         Sustain("sustain", "multi-year core grants, renewed without a new bid"),
+        Develop("develop", "community development workers in the most deprived neighbourhoods "
+                           "build capacity and trust and seed resident-led groups"),
     )
 }
 
@@ -137,11 +158,13 @@ def make_plan(rules: Iterable[str], params: Params) -> FundingPlan:
     plan = FundingPlan.status_quo(params)
     for name in rules:
         RULES[name].shape(plan, params)
-    if plan.embed_share + plan.scale_share > 1:
+    shares = {"embed_budget_share": plan.embed_share, "scale_budget_share": plan.scale_share,
+              "develop_budget_share": plan.develop_share}
+    used = {name: share for name, share in shares.items() if share > 0}
+    if sum(used.values()) > 1 + 1e-12:
         raise InputError(
-            f"rules {'+'.join(rules)}: 'embed_budget_share' + 'scale_budget_share' = "
-            f"{plan.embed_share + plan.scale_share:g} exceed 1: together they may take at most "
-            "the whole budget")
+            f"rules {'+'.join(rules)}: {' + '.join(repr(n) for n in used)} = "
+            f"{sum(used.values()):g} exceed 1: together they may take at most the whole budget")
     return plan
 
 
@@ -177,6 +200,8 @@ class Commissioner(mesa.Agent):
                                       * placement / max(placement.sum(), 1e-12))
         #: Link workers (FTE) per neighbourhood funded from this budget (embed).
         self.ics_link_workers = np.zeros(len(dep))
+        #: Community development workers (FTE) per neighbourhood (develop).
+        self.cd_workers = np.zeros(len(dep))
         #: Yearly demand: what funding every open provider's ask would cost (GBP).
         self.demand = 0.0
 
@@ -209,6 +234,19 @@ class Commissioner(mesa.Agent):
         """Yearly cost of the ICS-funded link workers per neighbourhood (GBP)."""
         return self.ics_link_workers * self.model.params.link_worker_cost_gbp
 
+    def cd_worker_cost(self) -> np.ndarray:
+        """Yearly cost of the community development workers per neighbourhood (GBP)."""
+        if not self.cd_workers.any():
+            return self.cd_workers
+        return self.cd_workers * self.model.params.cd_worker_cost_gbp
+
+    def cd_coverage(self) -> np.ndarray:
+        """Per neighbourhood, how fully community development covers it (0-1): its workers
+        against ``cd_workers_per_neighbourhood``."""
+        if not self.cd_workers.any():
+            return self.cd_workers
+        return np.minimum(self.cd_workers / self.model.params.cd_workers_per_neighbourhood, 1.0)
+
     def funding_round(self, week: int, rules: Iterable[str]) -> None:
         """Spend the year's money as the rules say (see the module docstring for the order)."""
         model, p = self.model, self.model.params
@@ -235,10 +273,15 @@ class Commissioner(mesa.Agent):
         free = self.balance - committed - embed_money
         scale_money = min(plan.scale_share * budget - ps.grant[supported].sum(), free)
         new_grants = self._found_providers(plan, scale_money, week)
+        # 4. Develop: workers are paid week by week, seeded groups' founding at once.
+        develop_money = min(plan.develop_share * budget,
+                            max(self.balance - committed - embed_money - new_grants, 0.0))
+        self._develop(develop_money, week)
         ending = np.pad(ending, (0, len(ps) - len(ending)))  # new slots' grants do not end now
-        # 4. Grants from what is left.
-        grant_money = self.balance - committed - embed_money - new_grants
+        # 5. Grants from what is left.
+        grant_money = self.balance - committed - embed_money - develop_money - new_grants
         self._award_grants(plan, grant_money, ending, week)
+        model.accounts.allocated()
 
     def _embed(self, link_worker_money: float, referral_money: float) -> None:
         """Link workers placed by need; referral grants to providers by referred attenders."""
@@ -255,6 +298,38 @@ class Commissioner(mesa.Agent):
         if referred.sum() > 0:
             ps.referral_grant[:] = referral_money * referred / referred.sum()
 
+    def _develop(self, money: float, week: int) -> None:
+        """Community development: workers in the most deprived neighbourhoods first, and the
+        resident-led groups they seed this year where need is (stream ``develop``)."""
+        model = self.model
+        if money <= 0:
+            self.cd_workers = np.zeros(len(model.hoods))
+            return
+        p = model.params
+        seed_cost = p.founding_cost_gbp * p.resident_led_cost_share
+        workers = money / (p.cd_worker_cost_gbp + p.cd_groups_per_worker_year * seed_cost)
+        order = np.argsort(-model.hoods.deprivation, kind="stable")
+        filled = np.minimum(np.maximum(workers - np.arange(len(order))
+                                       * p.cd_workers_per_neighbourhood, 0.0),
+                            p.cd_workers_per_neighbourhood)
+        self.cd_workers = np.zeros(len(order))
+        self.cd_workers[order] = filled
+        first = model.streams.uniforms("develop", week, 1)[0]
+        seeds = int(workers * p.cd_groups_per_worker_year + first)
+        if seeds == 0:
+            return
+        u = model.streams.uniforms("develop", week, 1 + seeds)
+        rs = model.resident_state
+        in_need = np.bincount(rs.neighbourhood[rs.need > p.referral_need_threshold],
+                              minlength=len(order))
+        weights = self.cd_workers * (in_need + 1)  # where need is, among covered areas
+        cumulative = np.cumsum(weights / weights.sum())
+        hoods = np.minimum(np.searchsorted(cumulative, u[1:1 + seeds], side="right"),
+                           len(order) - 1).astype(np.int32)
+        model.add_providers(np.sort(hoods), week, reserves=seed_cost, resident_led=True)
+        model.accounts.pay(np.sort(hoods), np.full(seeds, seed_cost))
+        model.accounts.seeded(seeds)
+
     def _found_providers(self, plan: FundingPlan, money: float, week: int) -> float:
         """Found as many providers as ``money`` pays for (founding cost and the first year's
         grant), placed by the plan's location weights; pay the founding costs and return the
@@ -264,7 +339,7 @@ class Commissioner(mesa.Agent):
             return 0.0
         ps = model.provider_state
         weights = location_weights(model.hoods, p, plan.targeting)
-        grant_by_hood = self._ask_in(np.arange(len(weights)))
+        grant_by_hood = self._ask_in(np.arange(len(weights)), p.scale_kind)
         cost_by_hood = p.founding_cost_gbp + grant_by_hood
         # At most one new group per neighbourhood a round (also when founding costs nothing).
         most = len(weights) if cost_by_hood.min() <= 0 else min(
@@ -275,7 +350,8 @@ class Commissioner(mesa.Agent):
         hoods = hoods[np.cumsum(cost_by_hood[hoods]) <= money].astype(np.int32)
         if len(hoods) == 0:
             return 0.0
-        new = model.add_providers(hoods, week, reserves=p.founding_cost_gbp)
+        kind = p.scale_kind - 1 if p.scale_kind > 0 else None
+        new = model.add_providers(hoods, week, reserves=p.founding_cost_gbp, kind=kind)
         ps.grant[new] = grant_by_hood[hoods]  # what the scale money planned for each
         ps.grant_end[new] = week + p.scale_support_years * WEEKS_PER_YEAR
         ps.grant_years[new] = p.scale_support_years
@@ -284,15 +360,21 @@ class Commissioner(mesa.Agent):
         model.accounts.book_grants(ps.grant[new], p.scale_support_years)
         return float(ps.grant[new].sum())
 
-    def _ask_in(self, hoods: np.ndarray) -> np.ndarray:
+    def _ask_in(self, hoods: np.ndarray, scale_kind: int) -> np.ndarray:
         """The ask of a typical new provider in each neighbourhood (GBP a year): its traits
-        at their means. The scale rule plans and pays this grant for each group it founds,
-        so it never spends more than its share."""
-        p, dep = self.model.params, self.model.hoods.deprivation[hoods]
-        full = p.fixed_cost_gbp + p.place_cost_gbp * p.provider_places
+        at their means, of the kind ``scale_kind`` says (0: the mean over the place's mix).
+        The scale rule plans and pays this grant for each group it founds, so it never
+        spends more than its share."""
+        model, p = self.model, self.model.params
+        dep = model.hoods.deprivation[hoods]
+        places = p.provider_places * size_factor(dep, p)
+        full = p.fixed_cost_gbp + p.place_cost_gbp * places
         other = p.other_funding_share * full * (1 - p.other_funding_deprivation_effect * dep)
-        fees = p.fee_income_gbp * (1 - p.fee_deprivation_effect * dep)
-        need = p.fixed_cost_gbp + np.maximum(p.place_cost_gbp - fees, 0) * p.provider_places
+        shares = np.diff(model.provider_state.kind_cumulative, prepend=0.0)
+        fee_ratio = (kind_values(p, "fee") @ shares if scale_kind == 0
+                     else kind_values(p, "fee")[scale_kind - 1])
+        fees = p.fee_income_gbp * fee_ratio * (1 - p.fee_deprivation_effect * dep)
+        need = p.fixed_cost_gbp + np.maximum(p.place_cost_gbp - fees, 0) * places
         return np.maximum(need - other, 0.0) * (1 + p.grant_reserve_margin)
 
     def _award_grants(self, plan: FundingPlan, money: float, ending: np.ndarray,
@@ -309,7 +391,8 @@ class Commissioner(mesa.Agent):
         applicants, sought, renewing = candidates[affords], sought[affords], renewing[affords]
         ps.reserves[applicants] -= bid_cost[affords]
         u = model.streams.uniforms("funding", week, len(ps))[applicants]
-        score = normal(u, ps.bid_capacity[applicants], p.bid_noise)
+        need_priority = p.grant_need_priority * ps.deprivation(applicants)
+        score = normal(u, ps.bid_capacity[applicants] + need_priority, p.bid_noise)
         order = np.lexsort((applicants, -score, ~renewing))  # renewals, best score, slot
         applicants, sought = applicants[order], sought[order]
         if plan.targeting == "need":

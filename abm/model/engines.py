@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from abm.model.residents import Resident, WeekContext
+from abm.model.residents import ATTENDING, WEEKS_PER_YEAR, Resident, WeekContext
 from abm.model.simulation import Simulation
 
 
@@ -41,18 +41,22 @@ class ArrayEngine:
         return self.rs.decide(ctx)
 
     def admit(self, starters: np.ndarray, picks: np.ndarray, first: np.ndarray,
-              priority: np.ndarray) -> None:
+              priority: np.ndarray, week: int) -> None:
         """Give places to starters until each provider is full: those marked ``first``
         before the others, each group in order of ``priority`` (lowest first)."""
         spare = self.ps.places - self.ps.attendees(self.rs.provider)
         order = np.lexsort((priority, ~first, picks))  # by provider, first, then priority
         wanted = picks[order]
         ok = rank_among_equals(wanted) < spare[wanted]
-        self.rs.start(starters[order][ok], wanted[ok])
+        self.rs.start(starters[order][ok], wanted[ok], week)
 
     def update_wellbeing(self, week: int) -> None:
         """Resident rule 5."""
-        self.rs.update_wellbeing(self.ps.effect, week)
+        self.rs.update_wellbeing(self.ps.effect, self.ps.kind, week)
+
+    def update_ties(self, u_tie: np.ndarray) -> None:
+        """Resident rule 6."""
+        self.rs.update_ties(u_tie)
 
     def lose_places(self, residents: np.ndarray, week: int) -> None:
         """These residents lost their group: a forced stop."""
@@ -81,24 +85,40 @@ class AgentEngine:
         self.residents: list[Resident] = sorted(model.residents, key=lambda r: r.index)
 
     def decide(self, ctx: WeekContext) -> tuple[np.ndarray, np.ndarray]:
+        rs, p = self.model.resident_state, self.model.params
+        if ctx.cd_coverage.any() or rs.cd_level.any():  # rule 0, one neighbourhood at a time
+            rate = -np.expm1(-1 / (p.cd_years_to_effect * WEEKS_PER_YEAR))
+            rs.cd_level = np.array([level + rate * (coverage - level) for level, coverage
+                                    in zip(rs.cd_level, ctx.cd_coverage, strict=True)])
         intents = [x for x in (r.decide(ctx) for r in self.residents) if x is not None]
         return (np.array([i for i, _ in intents], dtype=np.int64),
                 np.array([j for _, j in intents], dtype=np.int32))
 
     def admit(self, starters: np.ndarray, picks: np.ndarray, first: np.ndarray,
-              priority: np.ndarray) -> None:
+              priority: np.ndarray, week: int) -> None:
         ps, rs = self.model.provider_state, self.model.resident_state
         spare = ps.places - ps.attendees(rs.provider)
         for k in sorted(range(len(starters)), key=lambda k: (not first[k], priority[k])):
             provider = int(picks[k])
             if spare[provider] > 0:
                 spare[provider] -= 1
-                self.residents[starters[k]].start(provider)
+                self.residents[starters[k]].start(provider, week)
 
     def update_wellbeing(self, week: int) -> None:
-        effect = self.model.provider_state.effect
+        ps = self.model.provider_state
         for resident in self.residents:
-            resident.update_wellbeing(effect, week)
+            resident.update_wellbeing(ps.effect, ps.kind, week)
+
+    def update_ties(self, u_tie: np.ndarray) -> None:
+        for resident in self.residents:
+            resident.fade_ties()
+        attenders: dict[int, list[int]] = {}
+        for resident in self.residents:  # in index order
+            if resident.state == ATTENDING:
+                attenders.setdefault(int(resident.provider), []).append(resident.index)
+        for resident in self.residents:
+            if resident.state == ATTENDING:
+                resident.make_tie(u_tie[resident.index], attenders[int(resident.provider)])
 
     def lose_places(self, residents: np.ndarray, week: int) -> None:
         for index in residents:

@@ -35,6 +35,13 @@ LOW_LIFE_SATISFACTION = 4.5
 #: A resident has taken part "in the past year" if they attended within this many weeks.
 PAST_YEAR_WEEKS = 52
 
+#: The parts of the q5-q1 gap in life satisfaction, each q5 minus q1 of one term of
+#: wellbeing = baseline - penalty x need + benefit + green-space benefit - lag, with need
+#: split into what it would be untouched by assets and what assets changed (their sum is
+#: ``gap_q5_q1``; see :func:`gap_parts`).
+GAP_PARTS = ("gap_part_baseline", "gap_part_need_untouched", "gap_part_need_assets",
+             "gap_part_benefit", "gap_part_green", "gap_part_lag")
+
 #: Columns recorded every week by the model's DataCollector.
 WEEKLY_METRICS = (
     "week", "year", "mean_wellbeing",
@@ -45,6 +52,9 @@ WEEKLY_METRICS = (
     "p_referred", "p_dropped_out",
     "n_open_providers", "n_places", "share_providers_full", "link_workers", "closures",
     "spend_gbp",
+    *GAP_PARTS, "gap_part_need",
+    "connectedness", *(f"connectedness_{q}" for q in QUINTILES), "group_ties_per_resident",
+    "p_in_need", "cd_workers",
 )
 #: Weekly columns that are running totals, reported as policy-period totals instead.
 RUNNING_TOTALS = ("week", "year", "closures", "spend_gbp")
@@ -81,6 +91,19 @@ def weekly_equity(wellbeing_by_decile: np.ndarray, people_by_decile: np.ndarray)
     out = {"mean_wellbeing": float(wellbeing_by_decile.sum() / people_by_decile.sum())}
     out |= {f"wellbeing_{q}": float(v) for q, v in zip(QUINTILES, q_mean, strict=True)}
     out |= {"gap_q5_q1": float(q_mean[4] - q_mean[0]), "sii": sii, "rii": rii}
+    return out
+
+
+def gap_parts(terms: dict[str, np.ndarray], decile_index: np.ndarray,
+              people_by_decile: np.ndarray) -> dict[str, float]:
+    """q5 minus q1 of the mean of each term (one value per resident; ``decile_index`` 0-9 of
+    each resident's national IMD decile)."""
+    people_q = by_quintile(people_by_decile)
+    out = {}
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for name, values in terms.items():
+            q_mean = by_quintile(np.bincount(decile_index, weights=values, minlength=10)) / people_q
+            out[name] = float(q_mean[4] - q_mean[0])
     return out
 
 

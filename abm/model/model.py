@@ -24,6 +24,7 @@ from abm.model.providers import (
     Provider,
     ProviderState,
     initial_slot_neighbourhoods,
+    kind_values,
 )
 from abm.model.randomness import Streams, seed_from
 from abm.model.residents import (
@@ -50,16 +51,22 @@ class CommunityAssetsModel(mesa.Model):
        the status quo during the burn-in and under the scenario's rules after it; providers
        then plan this year's places. Attenders beyond a provider's places lose them.
     2. Context: the week's random draws; each neighbourhood's outreach, access to providers
-       with a free place, and the link workers' free time for new referrals.
-    3. Residents decide: needs and shocks -> awareness and trust -> referral -> drop out, or
-       try to start at a provider.
+       with a free place (less where what a group costs to take part puts people off), the
+       link workers' free time for new referrals, and community development's coverage.
+    3. Residents decide: community development's effect builds -> needs and shocks (belonging
+       protects) -> awareness and trust -> referral -> drop out, or try to start at a
+       provider.
     4. Places: where a provider is full, places go to those asking in random priority order
        (followed-up referrals first under embed).
-    5. Wellbeing moves towards baseline - need penalty + benefit of attending.
-    6. Providers' finances: those out of money, or closing for other reasons, close
+    5. Wellbeing moves towards baseline - need penalty + benefit of attending + benefit of
+       green space; belonging builds while attending.
+    6. Ties: ties made in groups are kept while both attend and fade otherwise; attenders
+       make new ties at their group.
+    7. Providers' finances: those out of money, or closing for other reasons, close
        (attenders lose the group, trust falls); slots waiting long enough are re-founded
        when other funders' founding pool can pay.
-    7. Accounts (payments, wellbeing-years) and weekly metrics (Mesa DataCollector).
+    8. Accounts (payments, wellbeing-years, NHS use) and weekly metrics (Mesa
+       DataCollector).
 
     Mesa conventions: ``rng=`` (an int seed, a numpy Generator or SeedSequence) or ``seed=``
     sets the run seed (neither: a fresh one, kept in ``model.seed``); ``scenario=`` a Mesa
@@ -120,7 +127,8 @@ class CommunityAssetsModel(mesa.Model):
         self.resident_state = ResidentState(self.hoods, params, setup)
         for index in range(self.resident_state.n):
             Resident(self, index)
-        self.provider_state = ProviderState(self.hoods, params, self.sample_fraction)
+        self.provider_state = ProviderState(self.hoods, params, self.sample_fraction,
+                                            place.asset_mix)
         self.commissioner = Commissioner(self)
         self.accounts = Accounts(self)
         self.engine = ENGINES[engine](self)
@@ -128,7 +136,7 @@ class CommunityAssetsModel(mesa.Model):
         #: Residents who cannot take a place (none unless an experiment says so).
         self.barred = np.zeros(self.resident_state.n, dtype=bool)
         initial = initial_slot_neighbourhoods(self.hoods, params, setup)
-        self.add_providers(initial, 0, reserves=self.provider_state.starting_reserves())
+        self.add_providers(initial, 0)
         self.latest: dict[str, float] = {}
         self.datacollector = mesa.DataCollector(
             model_reporters={name: (lambda m, k=name: m.latest[k]) for name in WEEKLY_METRICS}
@@ -145,22 +153,25 @@ class CommunityAssetsModel(mesa.Model):
         """All provider slots as Mesa agents (views of the arrays), open or closed."""
         return self.agents_by_type.get(Provider) or mesa.agentset.AgentSet([], random=self.random)
 
-    def add_providers(self, hoods: np.ndarray, week: int, reserves: float) -> np.ndarray:
-        """Add slots in ``hoods``, each with a newly founded provider holding ``reserves``
-        (GBP); return the new slot indices."""
+    def add_providers(self, hoods: np.ndarray, week: int, reserves: float | None = None,
+                      kind: int | None = None, resident_led: bool = False) -> np.ndarray:
+        """Add slots in ``hoods``, each with a newly founded provider (see
+        :meth:`ProviderState.found` for ``reserves``, ``kind`` and ``resident_led``); return
+        the new slot indices."""
         ps = self.provider_state
         new = ps.add_slots(np.asarray(hoods, dtype=np.int32))
         for index in new:
             Provider(self, int(index))
-        self._found(new, week, reserves)
+        self._found(new, week, reserves, kind, resident_led)
         return new
 
-    def _found(self, slots: np.ndarray, week: int, reserves: float) -> None:
+    def _found(self, slots: np.ndarray, week: int, reserves: float | None,
+               kind: int | None = None, resident_led: bool = False) -> None:
         """Found a provider in each of ``slots`` (traits from stream ``founding``) and let it
         plan its places."""
         ps = self.provider_state
         u = self.streams.uniforms("founding", week, len(ps), FOUNDING_DRAWS)[slots]
-        ps.found(slots, u, reserves)
+        ps.found(slots, u, reserves, kind, resident_led)
         self.engine.plan(slots)
 
     # --- running ------------------------------------------------------------------------------
@@ -216,10 +227,12 @@ class CommunityAssetsModel(mesa.Model):
         first = (rs.state[starters] == REFERRED) & rs.followed_up[starters] & (
             self.commissioner.plan.referral_priority)
         priority = self.streams.uniforms("admission", week, rs.n)[starters]
-        self.engine.admit(starters, picks, first, priority)
+        self.engine.admit(starters, picks, first, priority, week)
         # 5. Wellbeing.
         self.engine.update_wellbeing(week)
-        # 6. Providers' finances, closures and re-founding.
+        # 6. Ties.
+        self.engine.update_ties(ctx.u_tie)
+        # 7. Providers' finances, closures and re-founding.
         u = self.streams.uniforms("closures", week, len(ps), CLOSURE_DRAWS)
         broke = self.engine.pay_week()
         other = ps.closing_for_other_reasons(u[:, 0])
@@ -227,7 +240,7 @@ class CommunityAssetsModel(mesa.Model):
         if len(closing):
             self.close_providers(closing, u[closing, 1])
         self.refound(week)
-        # 7. Accounts and metrics.
+        # 8. Accounts and metrics.
         self.accounts.week(ctx.attending_at_start, dropped, new_referrals)
         self.week += 1
         self.latest = self.accounts.weekly_metrics()
@@ -249,6 +262,10 @@ class CommunityAssetsModel(mesa.Model):
         )
         candidates = (self.hoods.access @ located).tocsr()
         candidates.sort_indices()
+        if p.fee_barrier > 0 and candidates.nnz:  # what taking part costs puts people off
+            fee = np.minimum(kind_values(p, "fee"), 1.0)[ps.kind[candidates.indices]]
+            dep = np.repeat(self.hoods.deprivation, np.diff(candidates.indptr))
+            candidates.data *= 1 - p.fee_barrier * fee * dep
         eligible = ((rs.state == NOT_ENGAGED) | (rs.state == DROPPED_OUT)) & (
             rs.need > p.referral_need_threshold
         )
@@ -266,6 +283,8 @@ class CommunityAssetsModel(mesa.Model):
             candidates=candidates,
             referral_prob=np.minimum(new_clients / np.maximum(eligible_per_hood, 1), 1.0),
             follow_up_share=follow_up,
+            u_tie=self.streams.uniforms("ties", week, rs.n),
+            cd_coverage=self.commissioner.cd_coverage(),
         )
 
     def cut_places(self) -> None:

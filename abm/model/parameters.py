@@ -290,6 +290,63 @@ PARAMETERS: tuple[Parameter, ...] = (
        "months; calibration target); the range includes no harm beyond the lost benefit",
        "benefit",
        "Harm when one loses one's group"),
+    # --- taking part changes need (belonging) ------------------------------------------------
+    _p("belonging_build_rate", float, 0.1, (0.0, 1.0), (0.03, 0.3), "per week",
+       "share of the remaining sense of belonging to a group gained per week of attendance; "
+       "belonging protects against need (below)",
+       "assumption: closeness in new groups rose within 1 month (singing) to 7 months (other "
+       "classes) (Pearce, Launay & Dunbar, R Soc Open Sci 2015;2:150221): a time constant of "
+       "about 3 to 33 weeks", "belonging", "Speed belonging builds"),
+    _p("belonging_decay_rate", float, 0.026, (0.0, 1.0), (0.009, 0.053), "per week",
+       "share of belonging lost per week after one stops attending",
+       "assumption: half-life about 6 months (range 3 to 18 months); no direct estimate found "
+       "(Munford et al. 2020 see losses for 18 months after stopping)", "belonging",
+       "Speed belonging fades"),
+    _p("group_shock_protection", float, 0.24, (0.0, 1.0), (0.0, 0.63), "share, 0-1",
+       "share of life shocks avoided at full belonging (fewer new episodes of need); 0 turns "
+       "this off",
+       "Cruwys et al., Soc Sci Med 2013;98:179 (ELSA, N 5,055): depressed people with no group "
+       "who joined one cut their risk of relapse by 24%, three groups by 63% (observational; "
+       "the range runs from no effect to the three-group figure)", "belonging",
+       "Protection from shocks by belonging"),
+    _p("group_recovery_boost", float, 1.0, (0.0, 10.0), (0.0, 2.5), "ratio",
+       "recovery from need is (1 + this x belonging) times as fast; 0 turns this off",
+       "assumption between no effect (controlled studies of social prescribing: little or no "
+       "effect on quality of life, Kiely et al., BMJ Open 2022;12:e062951) and Groups 4 Health "
+       "(Haslam et al., J Consult Clin Psychol 2019;87:787, RCT n 120: loneliness d -1.04 vs "
+       "-0.33 with usual care over 2 months, about three times the recovery; top of the range)",
+       "belonging", "Faster recovery by belonging"),
+    # --- ties formed in groups ----------------------------------------------------------------
+    _p("group_tie_rate", float, 0.077, (0.0, 1.0), (0.019, 0.115), "per week",
+       "weekly chance that an attender makes a new friend among the others at their group "
+       "(each resident keeps up to 4 such ties); 0 turns ties formed in groups off",
+       "assumption: one new tie per 3 months of attendance (range 0.5 to 3 per 6 months); no "
+       "published figure found, and controlled studies find little change in social contacts "
+       "(Kiely et al. 2022)", "ties", "Friends made in groups"),
+    _p("group_tie_decay_rate", float, 0.013, (0.0, 1.0), (0.005, 0.05), "per week",
+       "share of a group-made tie's strength lost per week while the two no longer attend the "
+       "same group (the tie lasts after a group closes, fading)",
+       "assumption: half-life about a year (range 3 months to 3 years)", "ties",
+       "Friendships fading after a group"),
+    # --- green space ----------------------------------------------------------------------------
+    _p("green_space_effect", float, 0.1, (0.0, 3.0), (0.0, 0.3), "life satisfaction points",
+       "benefit of visiting green or natural space regularly (green space has no grant and no "
+       "places; visits follow access and capacity); 0 turns green space off",
+       "assumption: controlled trials of nature-based activities show depressive mood SMD "
+       "-0.64 (-1.05 to -0.23) (Coventry et al., SSM Popul Health 2021;16:100934), casual "
+       "visits far less; uncontrolled green social prescribing gains (happiness 5.3 to 7.5, "
+       "Defra 2024) are far above the range", "green space", "Benefit of green space"),
+    _p("green_visit_share", float, 0.7, (0.0, 1.0), (0.5, 0.85), "share, 0-1",
+       "share of residents with full capacity and good access who visit green space regularly",
+       "People and Nature Survey 2020 (Natural England): 70% of households on GBP 50k or more "
+       "visited nature in the last 14 days (44% on GBP 15k or less: a check, not an input)",
+       "green space", "Visiting green space"),
+    _p("green_access_deprivation_effect", float, 0.3, (0.0, 1.0), (0.2, 0.4), "share, 0-1",
+       "how much less green space the most deprived neighbourhoods have within reach than the "
+       "least deprived (an input gradient from evidence, not an emergent pattern)",
+       "assumption: the most deprived fifth has 0.6 to 0.8 times the accessible green space of "
+       "the least deprived (no national figure by IMD found)", "green space",
+       "Less green space where deprived"),
     # --- providers --------------------------------------------------------------------------
     _p("providers_per_neighbourhood", float, 4.0, (0.0, 20.0), (2.0, 8.0), "providers",
        "mean number of provider places (slots) per neighbourhood at the start", "assumption",
@@ -391,6 +448,67 @@ PARAMETERS: tuple[Parameter, ...] = (
     _p("provider_outreach", float, 0.5, (0.0, 1.0), (0.2, 0.8), "share, 0-1",
        "outreach effort of an open provider in its neighbourhood", "assumption", "providers",
        "Outreach by groups"),
+    _p("provider_size_deprivation_effect", float, 1.0, (0.0, 5.0), (0.0, 1.5), "ratio",
+       "providers in the most deprived areas run (1 + this) times the places of those in the "
+       "least deprived (fewer, larger organisations where deprived), scaled so that a provider "
+       "at the national mean runs `provider_places`; 0 turns this off",
+       "assumption guided by Third Sector Trends 2022: charities over GBP 250k are 14.4% of "
+       "those in the least affluent areas vs 5.4% in the most affluent", "providers",
+       "Larger groups where deprived"),
+    # --- asset kinds: arts, nature, community, active (share, effect, fees) ----------------------
+    _p("kind_share_arts", float, 0.25, (0.0, 1.0), (0.1, 0.4), "weight",
+       "weight of arts and creative groups among new providers (weights of the four kinds are "
+       "normalised; a place file may give its own mix)",
+       "assumption guided by the groups older people in Salford attended (Munford et al., Soc "
+       "Sci Med 2020;259:113149: arts/education 8%, sport/gym 21%, religious, charity, social "
+       "and older people's groups 60%) and the consortia's arts focus", "kinds",
+       "Share of arts groups"),
+    _p("kind_share_nature", float, 0.15, (0.0, 1.0), (0.05, 0.3), "weight",
+       "weight of nature-based groups (walking groups, conservation, gardening) among new "
+       "providers", "assumption (see kind_share_arts)", "kinds", "Share of nature groups"),
+    _p("kind_share_community", float, 0.4, (0.0, 1.0), (0.2, 0.6), "weight",
+       "weight of community and peer groups (social clubs, peer support, faith-based) among new "
+       "providers", "assumption (see kind_share_arts)", "kinds", "Share of community groups"),
+    _p("kind_share_active", float, 0.2, (0.0, 1.0), (0.1, 0.35), "weight",
+       "weight of physical activity groups among new providers",
+       "assumption (see kind_share_arts; sport/gym 21% in Munford et al. 2020)", "kinds",
+       "Share of activity groups"),
+    _p("kind_effect_arts", float, 1.0, (0.0, 5.0), (0.7, 1.3), "ratio",
+       "benefit of attending an arts group relative to `attendance_effect_eq5d`",
+       "assumption: arts on referral evidence is uncontrolled (Crone et al., Eur J Public Health "
+       "2018)", "kinds", "Benefit of arts groups"),
+    _p("kind_effect_nature", float, 1.0, (0.0, 5.0), (0.7, 1.5), "ratio",
+       "benefit of attending a nature-based group relative to `attendance_effect_eq5d`",
+       "assumption anchored on a meta-analysis of RCTs of nature-based activities (depressive "
+       "mood SMD -0.64, Coventry et al. 2021)", "kinds", "Benefit of nature groups"),
+    _p("kind_effect_community", float, 0.8, (0.0, 5.0), (0.5, 1.2), "ratio",
+       "benefit of attending a community or peer group relative to `attendance_effect_eq5d`",
+       "assumption: collective bonding rather than the activity carries the benefit (Pearce et "
+       "al., J Community Appl Soc Psychol 2016)", "kinds", "Benefit of community groups"),
+    _p("kind_effect_active", float, 0.7, (0.0, 5.0), (0.4, 1.0), "ratio",
+       "benefit of attending a physical activity group relative to `attendance_effect_eq5d`",
+       "exercise referral: no consistent effect on quality of life in RCTs (Pavey et al., NIHR "
+       "HTA 2011: RR 1.11 (0.99-1.25) for activity); assumption for the ratio", "kinds",
+       "Benefit of activity groups"),
+    _p("kind_fee_arts", float, 1.0, (0.0, 5.0), (0.5, 1.5), "ratio",
+       "fees and costs to take part in an arts group relative to `fee_income_gbp` (materials, "
+       "tickets); fees put off residents of deprived areas (`fee_barrier`)", "assumption",
+       "kinds", "Cost of arts groups"),
+    _p("kind_fee_nature", float, 0.3, (0.0, 5.0), (0.0, 0.8), "ratio",
+       "fees and costs to take part in a nature-based group relative to `fee_income_gbp` "
+       "(mostly free; travel)", "assumption", "kinds", "Cost of nature groups"),
+    _p("kind_fee_community", float, 0.5, (0.0, 5.0), (0.2, 1.0), "ratio",
+       "fees and costs to take part in a community or peer group relative to `fee_income_gbp` "
+       "(donations, subscriptions)", "assumption", "kinds", "Cost of community groups"),
+    _p("kind_fee_active", float, 1.3, (0.0, 5.0), (0.8, 2.0), "ratio",
+       "fees and costs to take part in a physical activity group relative to `fee_income_gbp` "
+       "(subs, kit, venue hire)", "assumption", "kinds", "Cost of activity groups"),
+    _p("fee_barrier", float, 0.5, (0.0, 1.0), (0.0, 0.8), "share, 0-1",
+       "how much a group's cost to take part (its kind's fee ratio, capped at 1) lowers its pull "
+       "on residents of the most deprived areas: pull x (1 - this x fee ratio x deprivation); a "
+       "cause of the inverse care law from cost; 0 turns it off",
+       "assumption: cost is a reported barrier to arts and sport participation in deprived areas "
+       "(DCMS Taking Part; Sport England Active Lives)", "kinds", "Cost putting people off"),
     # --- commissioning ----------------------------------------------------------------------
     _p("budget_gbp_per_head", float, 6.557, (0.0, 1_000.0), (1.0, 10.0),
        "GBP per resident per year",
@@ -414,6 +532,15 @@ PARAMETERS: tuple[Parameter, ...] = (
     _p("bid_noise", float, 0.2, (0.0, 2.0), (0.1, 0.4), "score",
        "standard deviation of chance in how bids are scored", "assumption", "commissioning",
        "Luck in bidding"),
+    _p("grant_need_priority", float, 0.3, (0.0, 5.0), (0.0, 0.8), "score per unit deprivation",
+       "weight that the status quo's grant scoring gives to the deprivation of a provider's "
+       "neighbourhood beside its bid (funders' own priority to need); 0 turns it off",
+       "assumption, to be calibrated against grant money per head by IMD quintile (national "
+       "funders: GBP 19.31 a head in deprived areas other than the 'left behind' ones and GBP "
+       "7.77 in those, against GBP 12.23 in England, OCSI for the APPG on left-behind "
+       "neighbourhoods 2021; the National Lottery Community Fund gave about half its English "
+       "community funding to the most deprived neighbourhoods, 2021)", "commissioning",
+       "Funders' priority to need"),
     _p("pu_weight", float, 1.0, (0.0, 10.0), (0.5, 3.0), "weight per unit deprivation",
        "proportionate universalism: each area's share of the grant money is proportional to "
        "its population x (1 + this x deprivation); new providers are placed the same way",
@@ -441,6 +568,57 @@ PARAMETERS: tuple[Parameter, ...] = (
        "years the scale rule funds a provider it founded before it competes for grants",
        "assumption", "commissioning", "Years new groups are funded", "How money is given",
        lever=True),
+    _p("develop_budget_share", float, 0.15, (0.0, 1.0), (0.05, 0.3), "share, 0-1",
+       "share of the budget spent under the develop rule: community development workers in the "
+       "most deprived neighbourhoods and the resident-led groups they seed",
+       "assumption (Well Communities' asset-based community development; Well London spent "
+       "about GBP 300k per community over 4 years)", "commissioning",
+       "Budget share for community development", "How money is given", lever=True),
+    _p("scale_kind", int, 0, (0, 4), None, "code",
+       "which kind of group the scale rule founds: 0 the place's mix, 1 arts, 2 nature, "
+       "3 community, 4 physical activity",
+       "setting: a lever (e.g. scale nature activities in Bradford)", "commissioning",
+       "Kind of group scale founds", "How money is given", lever=True),
+    # --- community development ----------------------------------------------------------------
+    _p("cd_worker_cost_gbp", float, 28_000.0, (1_000.0, 500_000.0), (25_000.0, 75_000.0),
+       "GBP per FTE per year",
+       "cost of one community development worker (community organiser), with on-costs",
+       "Community Organisers programme (Ipsos MORI/NEF 2015): GBP 15m for over 540 organisers, "
+       "about GBP 28k each; Well London's about GBP 75k per community a year is the top",
+       "community development", "Cost of a community worker"),
+    _p("cd_workers_per_neighbourhood", float, 1.0, (0.1, 10.0), (0.5, 2.0), "FTE",
+       "community development workers per neighbourhood covered; the develop rule covers the "
+       "most deprived neighbourhoods first",
+       "Community Organisers: about 540 organisers in over 400 communities (Ipsos MORI/NEF "
+       "2015)", "community development", "Community workers per area"),
+    _p("cd_years_to_effect", float, 3.0, (0.1, 20.0), (1.0, 8.0), "years",
+       "time constant of community development's effects (capacity, trust) in a covered "
+       "neighbourhood; they build as 1 - exp(-years / this)",
+       "assumption: Well London found no population effect at 3-4 years (Phillips et al., JECH "
+       "2014;68:606), Big Local hints of one after about 7 years (Popay et al., NIHR PHR "
+       "2023;11(9))", "community development", "Time for community work to take effect"),
+    _p("cd_capacity_gain", float, 0.1, (0.0, 1.0), (0.0, 0.25), "share, 0-1",
+       "capacity to take part (confidence, know-how, someone to go with) added to residents of "
+       "a covered neighbourhood at full effect; 0 turns it off",
+       "assumption; controlled evaluations find no population wellbeing effect within 4 years "
+       "(Well London, WEMWBS -1.52 (-3.93 to 0.88)), so the range starts at 0",
+       "community development", "Capacity built by community work"),
+    _p("cd_awareness_rate", float, 0.02, (0.0, 1.0), (0.0, 0.05), "per week",
+       "weekly gain in awareness of and trust in local groups in a covered neighbourhood at full "
+       "effect; 0 turns it off",
+       "assumption; Well London raised 'people in this neighbourhood pull together' (RR 1.92, "
+       "1.12-3.29; Phillips et al. 2014)", "community development",
+       "Trust built by community work"),
+    _p("cd_groups_per_worker_year", float, 1.0, (0.0, 20.0), (0.3, 3.0), "groups per FTE-year",
+       "resident-led groups a community development worker helps found each year where need "
+       "is; 0 turns seeding off",
+       "assumption: Community Organisers about 3 projects per organiser-year (1,500 projects, "
+       "540 organisers), of which some become lasting groups", "community development",
+       "Groups seeded by community work"),
+    _p("resident_led_cost_share", float, 0.5, (0.05, 1.0), (0.25, 1.0), "share, 0-1",
+       "running costs (core and per place) of a resident-led group seeded by community "
+       "development, relative to a typical provider's (volunteers run it)",
+       "assumption", "community development", "Running cost of resident-led groups"),
     # --- link workers and referral ----------------------------------------------------------
     _p("link_workers_per_100k", float, 6.0, (0.0, 100.0), (4.0, 8.0), "FTE per 100,000 people",
        "nationally funded social prescribing link workers, under every rule",
@@ -495,6 +673,58 @@ PARAMETERS: tuple[Parameter, ...] = (
     _p("link_worker_awareness_gain", float, 0.3, (0.0, 1.0), (0.1, 0.5), "share, 0-1",
        "share of the gap to full awareness of local groups closed when a link worker sees "
        "someone", "assumption", "referral", "What link workers tell people"),
+    # --- NHS use -----------------------------------------------------------------------------
+    _p("gp_consultations_per_year", float, 5.0, (0.0, 50.0), (4.7, 5.7), "per person per year",
+       "general practice consultations (all staff) of a resident of the least deprived area "
+       "without need",
+       "Vestesson et al., JMIR Public Health Surveill 2023;9:e44944 (CPRD Aurum, England): "
+       "4.92 a person in 2018/19, 5.66 in 2021/22", "nhs", "GP consultations a year"),
+    _p("gp_deprivation_effect", float, 0.09, (0.0, 2.0), (0.0, 0.2), "ratio",
+       "GP consultations are (1 + this x deprivation) times as many",
+       "Vestesson et al. 2023: the most deprived quintile had 0.36 more consultations a year "
+       "than the least (age-sex adjusted), about 7% over 0.8 of the deprivation score",
+       "nhs", "More GP visits where deprived"),
+    _p("gp_need_effect", float, 0.3, (0.0, 5.0), (0.1, 0.5), "ratio",
+       "GP consultations are (1 + this x need) times as many (need: loneliness, low mood)",
+       "loneliness and GP visits: IRR 1.08-1.49 unadjusted, 1.03 per UCLA-3 point after "
+       "adjusting for health (NICOLA, Front Public Health 2021;9:620264; TILDA, Burns et al., J "
+       "Public Health 2020)", "nhs", "More GP visits with need"),
+    _p("ae_attendances_least_deprived", float, 0.29, (0.0, 10.0), (0.25, 0.33),
+       "per person per year", "A&E attendances of a resident of the least deprived area without "
+       "need",
+       "NHS Digital, Hospital Accident and Emergency Activity 2018-19: 28,700 per 100,000 in the "
+       "least deprived decile (55,600 in the most deprived)", "nhs", "A&E visits a year"),
+    _p("ae_deprivation_effect", float, 0.6, (0.0, 5.0), (0.4, 1.0), "ratio",
+       "A&E attendances are (1 + this x deprivation) times as many, beside need",
+       "most vs least deprived decile 1.94 times (NHS Digital 2018-19); adjusted odds 1.7, 1.4 "
+       "after adjusting for health (ONS, Inequalities in A&E attendance 2021-22): the rest is "
+       "need", "nhs", "More A&E visits where deprived"),
+    _p("ae_need_effect", float, 0.5, (0.0, 5.0), (0.16, 0.98), "ratio",
+       "A&E attendances are (1 + this x need) times as many",
+       "loneliness and emergency department visits: IRR 1.16-1.98 unadjusted (NICOLA, Front "
+       "Public Health 2021)", "nhs", "More A&E visits with need"),
+    _p("sp_gp_effect", float, 0.0, (-1.0, 1.0), (-0.28, 0.1), "share",
+       "change in GP consultations of a referred resident while attending a group, beyond what "
+       "their lower need gives (social prescribing's direct effect)",
+       "controlled studies: little or no effect on primary-care visits (Kiely et al., BMJ Open "
+       "2022;12:e062951: 3 RCTs, n 3,873); uncontrolled evaluations: -28% (Polley et al. 2017, "
+       "the range's top) to a rise (Torbay, Elston et al. 2019)", "nhs",
+       "Social prescribing and GP visits"),
+    _p("sp_ae_effect", float, 0.0, (-1.0, 1.0), (-0.24, 0.1), "share",
+       "change in A&E attendances of a referred resident while attending a group, beyond what "
+       "their lower need gives",
+       "controlled evidence: hospital use very low certainty (Kiely et al. 2022); uncontrolled: "
+       "-24% (Polley et al. 2017, the range's top)", "nhs", "Social prescribing and A&E visits"),
+    _p("gp_consultation_cost_gbp", float, 42.0, (0.0, 1_000.0), (33.0, 65.0), "GBP",
+       "NHS cost of one general practice consultation",
+       "assumption anchored on PSSRU Unit Costs (GBP 33-44 per consultation, 2015; GBP 65 in the "
+       "CLASSIC study at 2014/15 prices); the 2023 figure was not checked", "nhs",
+       "Cost of a GP consultation"),
+    _p("ae_attendance_cost_gbp", float, 160.0, (0.0, 5_000.0), (114.0, 250.0), "GBP",
+       "NHS cost of one A&E attendance",
+       "assumption anchored on NHS Reference Costs 2013/14 (GBP 114 not admitted, 138 admitted) "
+       "at later prices; the National Cost Collection 2022/23 figure was not checked", "nhs",
+       "Cost of an A&E visit"),
     # --- valuation (settings, except the QALY conversion) -----------------------------------
     _p("wellby_value_gbp", float, 13_000.0, (0.0, 1_000_000.0), None,
        "GBP per WELLBY (2019 prices)",
@@ -544,7 +774,7 @@ class Constraint:
 CONSTRAINTS: tuple[Constraint, ...] = (
     Constraint(("outreach_awareness_rate", "social_awareness_rate"), 1.0,
                "awareness could otherwise exceed 1"),
-    Constraint(("embed_budget_share", "scale_budget_share"), 1.0,
+    Constraint(("embed_budget_share", "scale_budget_share", "develop_budget_share"), 1.0,
                "together they may take at most the whole budget"),
 )
 

@@ -35,7 +35,11 @@ REACH_CELLS = 2.0
 #: Shares may miss 100% by this much because each is rounded to one decimal place.
 SHARE_TOLERANCE = 0.5
 FIGURES = ("lsoas", "population", "rural_share", "imd_decile_shares")
-PLACE_KEYS = {"title", *FIGURES, "sources"}
+#: Optional figures: the mix of asset providers by kind (weights of arts, nature, community,
+#: active; default the ``kind_share_*`` parameters), with its source when given.
+OPTIONAL_FIGURES = ("asset_mix",)
+PLACE_KEYS = {"title", *FIGURES, *OPTIONAL_FIGURES, "sources"}
+KIND_NAMES = ("arts", "nature", "community", "active")
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,7 @@ class Place:
     imd_decile_shares: tuple[float, ...]  # % of LSOAs in deciles 1 (most deprived) to 10
     sources: Mapping[str, str]  # figure -> its source (read-only: places are cached)
     path: Path
+    asset_mix: tuple[float, ...] | None = None  # weights of arts, nature, community, active
 
     @property
     def people_per_neighbourhood(self) -> float:
@@ -104,6 +109,8 @@ def _read_place(path: Path, modified: int | None) -> Place:
         imd_decile_shares=tuple(float(shares[d]) for d in range(1, 11)),
         sources=MappingProxyType(dict(data["sources"])),
         path=path,
+        asset_mix=(tuple(float(data["asset_mix"][k]) for k in KIND_NAMES)
+                   if "asset_mix" in data else None),
     )
 
 
@@ -141,10 +148,23 @@ def place_problems(data: object, path: Path) -> list[str]:
         found.append(f"{at('sources')}: 'sources' = {sources!r}: allowed is a mapping of each "
                      f"of {', '.join(FIGURES)} to its source")
     else:
-        for key in FIGURES:
+        for key in (*FIGURES, *(k for k in OPTIONAL_FIGURES if k in data)):
             if not isinstance(sources.get(key), str) or not sources[key].strip():
                 found.append(f"{at('sources')}: 'sources' has no source for '{key}'")
+    if "asset_mix" in data:
+        found += _mix_problems(data["asset_mix"], path, data.line_of("asset_mix"))
     return found
+
+
+def _mix_problems(mix: object, path: Path, line: int) -> list[str]:
+    """Problems of an ``asset_mix``: a mapping of the four kinds to weights >= 0, not all 0."""
+    allowed = (f"allowed is a mapping of {', '.join(KIND_NAMES)} to weights (numbers >= 0, "
+               "not all 0)")
+    if (not isinstance(mix, dict) or set(mix) != set(KIND_NAMES)
+            or not all(is_number(v) and v >= 0 for v in mix.values())
+            or not sum(mix.values()) > 0):
+        return [f"{path}:{line}: 'asset_mix' = {mix!r}: {allowed}"]
+    return []
 
 
 def _share_problems(shares: object, path: Path, line: int) -> list[str]:

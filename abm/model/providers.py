@@ -27,8 +27,17 @@ by the pool or, under the scale rule, by the ICS.
 Mesa agent viewing one slot, whose methods are the per-agent reference of the weekly
 finances and the yearly plan.
 
-Units: money in GBP. A provider's size is ``run_share``, the share of a full provider's
-``provider_places`` real places it runs; its money follows that exactly. ``places``, the
+**Kinds and sizes.** Each provider is one of :data:`KINDS` (arts and creative groups,
+nature-based groups, community and peer groups, physical activity groups), drawn at founding
+from the place's mix (its file's ``asset_mix``, else the ``kind_share_*`` weights). Its kind
+sets its benefit (``kind_effect_*``) and what taking part costs (``kind_fee_*``: fees bring
+income and put off residents of deprived areas). Providers in deprived areas are fewer but
+larger (``provider_size_deprivation_effect``): a provider's full size, ``full_places`` real
+places, is ``provider_places`` x (1 + e x deprivation) / (1 + e / 2). Resident-led groups
+seeded by community development run at ``resident_led_cost_share`` of the usual costs.
+
+Units: money in GBP. A provider's size is ``run_share``, the share of its ``full_places``
+real places it runs; its money follows that exactly. ``places``, the
 places open to simulated residents, is that share of the full provider's places times the
 sample fraction *f* (simulated residents per real person), rounded up or down by the
 provider's own uniform so that the mean is exact at any run size.
@@ -48,8 +57,10 @@ from abm.model.views import ArrayField, ArrayView
 
 WEEKS_PER_YEAR = 52
 #: Uniforms a newly founded provider draws (stream ``founding``): bid capacity, effect,
-#: other funding, rounding of its places.
-FOUNDING_DRAWS = 4
+#: other funding, rounding of its places, its kind.
+FOUNDING_DRAWS = 5
+#: Kinds of asset provider, in the order of their codes (``scale_kind`` uses 1 + code).
+KINDS = ("arts", "nature", "community", "active")
 #: Uniforms per open slot per week (stream ``closures``): closing for other reasons, and the
 #: re-founding delay if it closes.
 CLOSURE_DRAWS = 2
@@ -65,6 +76,10 @@ class ProviderState:
         "run_share": float,  # share of a full provider's places it runs this year
         "places": np.int32,  # those places for simulated residents (rounded)
         "round_u": float,  # its uniform for rounding places to whole simulated residents
+        "kind": np.int8,  # index into KINDS
+        "resident_led": bool,  # seeded by community development, run by volunteers
+        "full_places": float,  # real places at full size
+        "place_cost": float,  # GBP per real place per year
         "effect": float,  # life satisfaction points at full dose
         "outreach": float,  # 0-1
         "fixed_cost": float,  # GBP per year
@@ -81,13 +96,17 @@ class ProviderState:
         "closures": np.int32,  # closures in this slot so far
     }
 
-    def __init__(self, hoods: Neighbourhoods, params: Params, sample_fraction: float):
+    def __init__(self, hoods: Neighbourhoods, params: Params, sample_fraction: float,
+                 mix: tuple[float, ...] | None = None):
+        """Empty slots for ``hoods``; new providers' kinds are drawn from ``mix`` (weights of
+        :data:`KINDS`; default the ``kind_share_*`` parameters)."""
         self.params = params
         self.hoods = hoods
         #: Simulated residents per real person: converts places to money.
         self.f = sample_fraction
-        #: Reserves a provider keeps back: it spends only what it holds above this (GBP).
-        self.floor = params.reserve_floor_months / 12 * self.full_cost()
+        weights = np.asarray(mix if mix is not None else kind_weights(params), dtype=float)
+        #: Cumulative shares of the kinds among new providers.
+        self.kind_cumulative = np.cumsum(weights / weights.sum())
         for name, dtype in self.FIELDS.items():
             setattr(self, name, np.zeros(0, dtype=dtype))
 
@@ -99,28 +118,30 @@ class ProviderState:
         """Deprivation score of each slot's neighbourhood."""
         return self.hoods.deprivation[self.neighbourhood[slots]]
 
-    def full_cost(self) -> float:
-        """Yearly cost of a provider running all its places (GBP; the same for every provider)."""
-        p = self.params
-        return p.fixed_cost_gbp + p.place_cost_gbp * p.provider_places
+    def full_cost(self, slots: np.ndarray | slice = slice(None)) -> np.ndarray:
+        """Yearly cost of each provider running all its places (GBP)."""
+        return self.fixed_cost[slots] + self.place_cost[slots] * self.full_places[slots]
+
+    def floor(self, slots: np.ndarray | slice = slice(None)) -> np.ndarray:
+        """Reserves each provider keeps back: it spends only what it holds above this (GBP)."""
+        return self.params.reserve_floor_months / 12 * self.full_cost(slots)
 
     def net_place_cost(self, slots: np.ndarray | slice = slice(None)) -> np.ndarray:
         """Cost of one more real place for a year, after the fees it brings (GBP, >= 0)."""
-        return np.maximum(self.params.place_cost_gbp - self.fee_income[slots], 0.0)
+        return np.maximum(self.place_cost[slots] - self.fee_income[slots], 0.0)
 
     def ask(self, slots: np.ndarray | slice = slice(None)) -> np.ndarray:
         """The ICS grant each provider seeks (GBP a year): what it needs, beyond other funders
         and fees, to run all its places, plus the reserve margin."""
-        p = self.params
-        need = (self.fixed_cost[slots] + self.net_place_cost(slots) * p.provider_places
+        need = (self.fixed_cost[slots] + self.net_place_cost(slots) * self.full_places[slots]
                 - self.other_income[slots])
-        return np.maximum(need, 0.0) * (1 + p.grant_reserve_margin)
+        return np.maximum(need, 0.0) * (1 + self.params.grant_reserve_margin)
 
     def surplus(self) -> np.ndarray:
         """Yearly income less costs of every slot at its current size (GBP): grants, other
         funders and the fees its places bring, less core costs and the cost of the places."""
         return (self.grant + self.referral_grant + self.other_income - self.fixed_cost
-                - self.net_place_cost() * self.run_share * self.params.provider_places)
+                - self.net_place_cost() * self.run_share * self.full_places)
 
     def affordable_share(self, slots: np.ndarray) -> np.ndarray:
         """Share of a full provider's places each of ``slots`` plans to run: what its secured
@@ -128,17 +149,18 @@ class ProviderState:
         after core costs, at the net cost of a place; at least ``min_places_share``, at most 1."""
         p = self.params
         secured = (self.grant[slots] + self.referral_grant[slots] + self.other_income[slots]
-                   + p.reserve_drawdown_rate * np.maximum(self.reserves[slots] - self.floor, 0.0))
+                   + p.reserve_drawdown_rate
+                   * np.maximum(self.reserves[slots] - self.floor(slots), 0.0))
         net = self.net_place_cost(slots)
         spare = secured - self.fixed_cost[slots]
         with np.errstate(divide="ignore", invalid="ignore"):
             real = np.where(net > 0, spare / net, np.inf)
-        return np.maximum(np.clip(real / p.provider_places, 0.0, 1.0), p.min_places_share)
+        return np.maximum(np.clip(real / self.full_places[slots], 0.0, 1.0), p.min_places_share)
 
     def whole_places(self, share: np.ndarray, slots: np.ndarray) -> np.ndarray:
-        """``share`` of a full provider's places in simulated residents, rounded up or down by
+        """``share`` of each slot's full places in simulated residents, rounded up or down by
         each slot's own uniform."""
-        exact = share * self.params.provider_places * self.f
+        exact = share * self.full_places[slots] * self.f
         return np.floor(exact + self.round_u[slots]).astype(np.int32)
 
     def plan(self, slots: np.ndarray | None = None) -> None:
@@ -165,38 +187,45 @@ class ProviderState:
         self.reopen_week[new] = NEVER
         return new
 
-    def found(self, slots: np.ndarray, u: np.ndarray, reserves: float | np.ndarray) -> None:
-        """Found a new provider in each of ``slots`` with new traits and the given reserves.
+    def found(self, slots: np.ndarray, u: np.ndarray, reserves: float | None = None,
+              kind: int | None = None, resident_led: bool = False) -> None:
+        """Found a new provider in each of ``slots`` with new traits.
 
-        ``u`` holds :data:`FOUNDING_DRAWS` uniforms per slot (rows in ``slots`` order). The
+        ``u`` holds :data:`FOUNDING_DRAWS` uniforms per slot (rows in ``slots`` order).
+        ``reserves`` (GBP) defaults to ``reserves_months`` of the provider's own full cost;
+        ``kind`` (an index into :data:`KINDS`) defaults to one drawn from the mix. The
         provider opens with no grant; it plans its places when the caller says (the model
         does so through its engine, so that the per-agent reference plans too).
         """
         p = self.params
         dep = self.deprivation(slots)
+        self.kind[slots] = (kind if kind is not None else np.minimum(
+            np.searchsorted(self.kind_cumulative, u[:, 4], side="right"), len(KINDS) - 1))
+        self.resident_led[slots] = resident_led
+        cost_share = p.resident_led_cost_share if resident_led else 1.0
+        self.full_places[slots] = p.provider_places * size_factor(dep, p)
+        self.place_cost[slots] = p.place_cost_gbp * cost_share
+        self.fixed_cost[slots] = p.fixed_cost_gbp * cost_share
         bid = p.bid_capacity_least_deprived - p.bid_capacity_deprivation_effect * dep
         self.bid_capacity[slots] = np.clip(normal(u[:, 0], bid, p.bid_capacity_spread), 0, 1)
-        effect = p.attendance_effect
+        effect = p.attendance_effect * kind_values(p, "effect")[self.kind[slots]]
         self.effect[slots] = np.maximum(
             normal(u[:, 1], effect, p.attendance_effect_spread * effect), 0.0)
-        other = (p.other_funding_share * self.full_cost()
+        other = (p.other_funding_share * self.full_cost(slots)
                  * (1 - p.other_funding_deprivation_effect * dep))
         self.other_income[slots] = np.maximum(
             normal(u[:, 2], other, p.other_funding_spread * other), 0.0)
         self.round_u[slots] = u[:, 3]
-        self.fee_income[slots] = p.fee_income_gbp * (1 - p.fee_deprivation_effect * dep)
-        self.fixed_cost[slots] = p.fixed_cost_gbp
+        self.fee_income[slots] = (p.fee_income_gbp * kind_values(p, "fee")[self.kind[slots]]
+                                  * (1 - p.fee_deprivation_effect * dep))
         self.outreach[slots] = p.provider_outreach
-        self.reserves[slots] = reserves
+        self.reserves[slots] = (p.reserves_months / 12 * self.full_cost(slots)
+                                if reserves is None else reserves)
         self.grant[slots] = 0.0
         self.referral_grant[slots] = 0.0
         self.grant_years[slots] = 0
         self.open[slots] = True
         self.reopen_week[slots] = NEVER
-
-    def starting_reserves(self) -> float:
-        """Reserves of a provider at the start of a run (GBP): months of full running cost."""
-        return self.params.reserves_months / 12 * self.full_cost()
 
     def close(self, slots: np.ndarray, week: int, u_delay: np.ndarray) -> None:
         """Close providers and set when each slot may be re-founded (``u_delay``: one uniform
@@ -226,6 +255,24 @@ class ProviderState:
         """Simulated residents attending each provider."""
         attending = provider_of_resident[provider_of_resident >= 0]
         return np.bincount(attending, minlength=len(self))
+
+
+def kind_weights(params: Params) -> tuple[float, ...]:
+    """Weights of :data:`KINDS` among new providers from the ``kind_share_*`` parameters."""
+    return tuple(params[f"kind_share_{kind}"] for kind in KINDS)
+
+
+def kind_values(params: Params, what: str) -> np.ndarray:
+    """``kind_effect_*`` or ``kind_fee_*`` of every kind, in :data:`KINDS` order."""
+    return np.array([params[f"kind_{what}_{kind}"] for kind in KINDS])
+
+
+def size_factor(deprivation: np.ndarray, params: Params) -> np.ndarray:
+    """Full size of a provider relative to ``provider_places``: (1 + e x deprivation) /
+    (1 + e / 2), so a provider at the national mean deprivation (0.5) runs
+    ``provider_places`` (e: ``provider_size_deprivation_effect``)."""
+    e = params.provider_size_deprivation_effect
+    return (1 + e * deprivation) / (1 + e / 2)
 
 
 def location_weights(hoods: Neighbourhoods, params: Params, targeting: str) -> np.ndarray:
@@ -261,6 +308,10 @@ class Provider(ArrayView):
     run_share = ArrayField("provider_state")
     places = ArrayField("provider_state")
     round_u = ArrayField("provider_state")
+    kind = ArrayField("provider_state")
+    resident_led = ArrayField("provider_state")
+    full_places = ArrayField("provider_state")
+    place_cost = ArrayField("provider_state")
     effect = ArrayField("provider_state")
     fixed_cost = ArrayField("provider_state")
     fee_income = ArrayField("provider_state")
@@ -279,20 +330,21 @@ class Provider(ArrayView):
         """One week of income and costs. Returns True if the provider runs out of money."""
         if not self.open:
             return False
-        p = self.model.params
-        net = max(p.place_cost_gbp - self.fee_income, 0.0)
+        net = max(self.place_cost - self.fee_income, 0.0)
         surplus = (self.grant + self.referral_grant + self.other_income - self.fixed_cost
-                   - net * self.run_share * p.provider_places)
+                   - net * self.run_share * self.full_places)
         self.reserves = self.reserves + surplus / WEEKS_PER_YEAR
         return bool(self.reserves < 0)
 
     def plan(self) -> None:
         """Choose this year's size: what secured income and a share of reserves above the
         floor pay for after core costs, at the net cost of a place."""
-        f, p, ps = self.model.sample_fraction, self.model.params, self.model.provider_state
+        f, p = self.model.sample_fraction, self.model.params
+        full_cost = self.fixed_cost + self.place_cost * self.full_places
+        floor = p.reserve_floor_months / 12 * full_cost
         secured = (self.grant + self.referral_grant + self.other_income
-                   + p.reserve_drawdown_rate * max(self.reserves - ps.floor, 0.0))
-        net = max(p.place_cost_gbp - self.fee_income, 0.0)
+                   + p.reserve_drawdown_rate * max(self.reserves - floor, 0.0))
+        net = max(self.place_cost - self.fee_income, 0.0)
         real = (secured - self.fixed_cost) / net if net > 0 else float("inf")
-        self.run_share = max(min(max(real / p.provider_places, 0.0), 1.0), p.min_places_share)
-        self.places = int(np.floor(self.run_share * p.provider_places * f + self.round_u))
+        self.run_share = max(min(max(real / self.full_places, 0.0), 1.0), p.min_places_share)
+        self.places = int(np.floor(self.run_share * self.full_places * f + self.round_u))

@@ -37,6 +37,8 @@ STREAM_NAMES = (
     "funding",  # chance in how bids are scored: one per provider slot per round
     "scale",  # where the scale rule founds providers: per new provider per round
     "mesa",  # handed to mesa.Model(rng=...) for Mesa's own shuffles (no model rule uses it)
+    "ties",  # friends made at groups: one per resident per week
+    "develop",  # how many groups community development seeds, and where: per round
 )
 _KEY = {name: index for index, name in enumerate(STREAM_NAMES)}
 #: Largest seed: ``SeedSequence`` takes any whole number >= 0, but results store the seed as

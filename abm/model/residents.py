@@ -7,12 +7,20 @@ arrays; its methods apply the *same* rules one resident at a time, in plain Pyth
 the executable specification: the test suite runs both and checks they agree.
 
 Weekly rules, in order (``decide``; then, after the model admits starters to groups with
-room, ``update_wellbeing``):
+room, ``update_wellbeing`` and ``update_ties``):
 
-1. Needs: need fades by ``need_recovery_rate``; a shock (chance ``p_shock``, higher where
-   deprived) adds ``shock_size``.
+0. Community development: where community development workers are, its effect builds (and
+   where they have gone, fades) with time constant ``cd_years_to_effect``; it adds
+   ``cd_capacity_gain`` to residents' capacity to take part and ``cd_awareness_rate`` to
+   their weekly gain in awareness and trust.
+1. Needs: need fades by ``need_recovery_rate``, (1 + ``group_recovery_boost`` x belonging)
+   times as fast for those who belong to a group; a shock (chance ``p_shock``, higher where
+   deprived; ``group_shock_protection`` x belonging of them averted) adds ``shock_size``.
+   Beside it, ``need_untouched`` follows the same shocks with no asset touching it (no
+   protection, no forced stops): what the gap decomposition compares need with.
 2. Awareness and trust: grow with local providers' outreach and with the share of one's ties
-   who attend; fade by ``awareness_decay``.
+   who attend (ties from set-up and ties made in groups, weighted by their strength); fade
+   by ``awareness_decay``.
 3. Referral: a referral lapses after ``referral_weeks`` and reluctance after stopping after
    ``dropout_memory_weeks`` (both back to not engaged); a resident in need who is not
    attending may be referred by a link worker (chance set by the link workers' free time
@@ -25,7 +33,15 @@ room, ``update_wellbeing``):
    a provider with a free place, friends attending and the referral boost, and then picks a
    provider in proportion to its pull.
 5. Wellbeing: the benefit of attending builds towards the provider's effect while attending
-   and fades otherwise; wellbeing moves towards baseline - need penalty + benefit.
+   and fades otherwise; belonging builds while attending (``belonging_build_rate``) and fades
+   after (``belonging_decay_rate``); the benefit of green space moves towards
+   ``green_space_effect`` x the neighbourhood's green-space access x how often one visits
+   (``green_visit_share`` x capacity; attenders of nature-based groups visit fully);
+   wellbeing moves towards baseline - need penalty x need + benefit + green-space benefit.
+6. Ties: a tie made in a group is kept at full strength while both attend the same group and
+   fades by ``group_tie_decay_rate`` a week otherwise (dropped below :data:`TIE_GONE`); each
+   week an attender makes a new tie with another attender of their group with chance
+   ``group_tie_rate`` (into the weakest of :data:`GROUP_TIES` slots).
 
 Losing one's group (it closes or cuts the sessions one went to) is a forced stop: it adds
 ``forced_stop_need_shock`` to need (``lose_places``).
@@ -45,6 +61,13 @@ from abm.model.views import ArrayField, ArrayView
 
 # Engagement states.
 NOT_ENGAGED, REFERRED, ATTENDING, DROPPED_OUT = 0, 1, 2, 3
+#: Ties made in groups that a resident keeps at once.
+GROUP_TIES = 4
+#: A tie made in a group whose strength falls below this is gone.
+TIE_GONE = 0.05
+#: Code of nature-based groups in :data:`abm.model.providers.KINDS`.
+NATURE = 1
+WEEKS_PER_YEAR = 52
 #: ``last_attended`` of someone who never attended: far enough back to be outside any window.
 NEVER_ATTENDED = -(10**6)
 
@@ -63,6 +86,8 @@ class WeekContext:
     candidates: sp.csr_matrix  # [neighbourhood, provider]: pull of each reachable provider
     referral_prob: np.ndarray  # per neighbourhood: chance an eligible resident is referred
     follow_up_share: float  # chance a referral is followed up (3+ link-worker contacts)
+    u_tie: np.ndarray  # one uniform per resident, ``ties`` stream
+    cd_coverage: np.ndarray  # per neighbourhood: community development workers there, 0-1
 
 
 class ResidentState:
@@ -100,7 +125,17 @@ class ResidentState:
         # Ties attending, kept up to date as attendance changes (see share_of_ties_attending).
         self.ties_attending = np.zeros(n, dtype=np.int64)
         self._counted = np.zeros(n, dtype=bool)
+        #: Per neighbourhood: how much green space is within reach, 0-1.
+        self.green_access = 1 - p.green_access_deprivation_effect * hoods.deprivation
         # Dynamic state.
+        self.friends = np.full((n, GROUP_TIES), -1, dtype=np.int32)  # ties made in groups
+        self.tie_strength = np.zeros((n, GROUP_TIES))  # 0-1, per tie made in a group
+        self.pull = np.zeros(n)  # share of ties attending, as last worked out
+        self.cd_level = np.zeros(n_hoods)  # community development's effect per neighbourhood
+        self.belonging = np.zeros(n)
+        self.need_untouched = np.zeros(n)
+        self.green_benefit = np.zeros(n)
+        self.start_week = np.zeros(n, dtype=np.int32)  # week the current attendance began
         self.need = np.zeros(n)
         self.awareness = np.full(n, p.awareness_initial)
         self.wellbeing = self.baseline.copy()
@@ -112,11 +147,28 @@ class ResidentState:
         self.came_by_referral = np.zeros(n, dtype=bool)  # attending since a referral
         self.last_attended = np.full(n, NEVER_ATTENDED, dtype=np.int32)  # week
 
-    def share_of_ties_attending(self, attending: np.ndarray) -> np.ndarray:
-        """Per resident, the share of their ties who attend (0 for residents without ties).
+    def capacity_now(self) -> np.ndarray:
+        """Capacity to take part this week: the resident's own, plus what community
+        development has built where they live (capped at 1)."""
+        if not self.cd_level.any():
+            return self.capacity
+        gain = self.params.cd_capacity_gain * self.cd_level[self.neighbourhood]
+        return np.minimum(self.capacity + gain, 1.0)
 
-        Equal to ``(ties @ attending) / degree``, but only the ties of residents whose
-        attendance changed since the last call are visited (a few percent a week).
+    def dropout_chance(self, capacity: np.ndarray) -> np.ndarray:
+        """Weekly chance an attender stops, given capacity to take part."""
+        if capacity is self.capacity:
+            return self.p_drop
+        p = self.params
+        return p.dropout_rate * (1 + p.dropout_capacity_effect * (1 - capacity))
+
+    def share_of_ties_attending(self, attending: np.ndarray) -> np.ndarray:
+        """Per resident, the share of their ties who attend (0 for residents without ties):
+        ties from set-up count 1 each, ties made in groups their strength.
+
+        For ties from set-up, ``ties @ attending`` is kept up to date by visiting only the
+        ties of residents whose attendance changed since the last call (a few percent a
+        week).
         """
         changed = np.flatnonzero(attending != self._counted)
         if len(changed):
@@ -128,19 +180,38 @@ class ResidentState:
             sign = np.repeat(np.where(attending[changed], 1, -1), lengths)
             np.add.at(self.ties_attending, self.ties.indices[positions], sign)
             self._counted = attending.copy()
-        return np.divide(self.ties_attending, self.degree, out=np.zeros(self.n),
-                         where=self.degree > 0)
+        if not (self.friends >= 0).any():  # no ties made in groups yet
+            return np.divide(self.ties_attending, self.degree, out=np.zeros(self.n),
+                             where=self.degree > 0)
+        strength = self.tie_strength
+        friend_attends = np.append(attending, False)[self.friends]  # -1 (none) reads False
+        group_attending = (strength * friend_attends).sum(axis=1)
+        degree = self.degree + strength.sum(axis=1)
+        return np.divide(self.ties_attending + group_attending, degree, out=np.zeros(self.n),
+                         where=degree > 0)
 
     def decide(self, ctx: WeekContext) -> tuple[np.ndarray, np.ndarray]:
         """Rules 1-4 for every resident. Returns who wants to start and the provider each picked."""
         p, hood = self.params, self.neighbourhood
-        # 1. Needs and shocks.
+        # 0. Community development builds where its workers are, and fades where they left.
+        if ctx.cd_coverage.any() or self.cd_level.any():
+            rate = -np.expm1(-1 / (p.cd_years_to_effect * WEEKS_PER_YEAR))
+            self.cd_level = self.cd_level + rate * (ctx.cd_coverage - self.cd_level)
+        capacity_now = self.capacity_now()
+        # 1. Needs and shocks: belonging to a group protects; the untouched need does not.
+        b = self.belonging
+        shocked = ctx.u_shock < self.p_shock * (1 - p.group_shock_protection * b)
+        recovery = np.minimum(p.need_recovery_rate * (1 + p.group_recovery_boost * b), 1.0)
+        self.need = np.minimum(self.need * (1 - recovery) + shocked * p.shock_size, 1.0)
         shocked = ctx.u_shock < self.p_shock
-        self.need = np.minimum(self.need * (1 - p.need_recovery_rate) + shocked * p.shock_size, 1.0)
+        self.need_untouched = np.minimum(
+            self.need_untouched * (1 - p.need_recovery_rate) + shocked * p.shock_size, 1.0)
         # 2. Awareness and trust.
-        pull = self.share_of_ties_attending(ctx.attending_at_start)
+        pull = self.pull = self.share_of_ties_attending(ctx.attending_at_start)
         a = self.awareness
         gain = p.outreach_awareness_rate * ctx.outreach[hood] + p.social_awareness_rate * pull
+        if self.cd_level.any():
+            gain = gain + p.cd_awareness_rate * self.cd_level[hood]
         self.awareness = a + gain * (1 - a) - p.awareness_decay * a
         # 3. Referral.
         state = self.state
@@ -159,14 +230,14 @@ class ResidentState:
         self.awareness[referred] = a + p.link_worker_awareness_gain * (1 - a)
         # 4. Engagement: drop out, or try to start.
         attending = state == ATTENDING
-        drops = attending & (ctx.u_act < self.p_drop)
+        drops = attending & (ctx.u_act < self.dropout_chance(capacity_now))
         state[drops] = DROPPED_OUT
         self.provider[drops] = -1
         self.came_by_referral[drops] = False
         self.state_until[drops] = ctx.week + p.dropout_memory_weeks
         helped = (state == REFERRED) & self.followed_up
-        capacity = np.where(helped, np.minimum(self.capacity + p.follow_up_capacity_boost, 1.0),
-                            self.capacity)
+        capacity = np.where(helped, np.minimum(capacity_now + p.follow_up_capacity_boost, 1.0),
+                            capacity_now)
         boost_by_state = np.array([1.0, p.referral_boost_unfollowed, 1.0, p.reengage_factor])
         boost = np.where(helped, p.referral_boost_followed, boost_by_state[state])
         motivation = (1 + p.need_motivation * self.need) / (1 + p.need_motivation)
@@ -180,14 +251,16 @@ class ResidentState:
                                ctx.u_act[starters] / p_start[starters])
         return starters, picks
 
-    def start(self, residents: np.ndarray, providers: np.ndarray) -> None:
-        """The given residents got places at the given providers."""
+    def start(self, residents: np.ndarray, providers: np.ndarray, week: int) -> None:
+        """The given residents got places at the given providers in ``week``."""
         self.came_by_referral[residents] = self.state[residents] == REFERRED
         self.state[residents] = ATTENDING
         self.provider[residents] = providers
+        self.start_week[residents] = week
 
-    def update_wellbeing(self, effect: np.ndarray, week: int) -> None:
-        """Rule 5 for every resident; ``effect[j]`` is provider j's benefit at full dose."""
+    def update_wellbeing(self, effect: np.ndarray, kind: np.ndarray, week: int) -> None:
+        """Rule 5 for every resident; ``effect[j]`` is provider j's benefit at full dose and
+        ``kind[j]`` its kind."""
         p = self.params
         attending = self.state == ATTENDING
         self.last_attended[attending] = week
@@ -198,9 +271,60 @@ class ResidentState:
             b + p.benefit_build_rate * (effect[self.provider] - b),
             b - p.benefit_decay_rate * b,
         )
-        target = self.baseline - p.need_wellbeing_penalty * self.need + self.benefit
+        g = self.belonging
+        self.belonging = np.where(attending, g + p.belonging_build_rate * (1 - g),
+                                  g - p.belonging_decay_rate * g)
+        nature = attending & (np.append(kind, -1)[self.provider] == NATURE)
+        visits = np.where(nature, 1.0, p.green_visit_share * self.capacity_now())
+        green = p.green_space_effect * self.green_access[self.neighbourhood] * visits
+        self.green_benefit = self.green_benefit + p.benefit_build_rate * (
+            green - self.green_benefit)
         w = self.wellbeing
-        self.wellbeing = np.clip(w + p.wellbeing_adjust_rate * (target - w), 0.0, 10.0)
+        self.wellbeing = np.clip(w + p.wellbeing_adjust_rate * (self.target() - w), 0.0, 10.0)
+
+    def target(self) -> np.ndarray:
+        """The life satisfaction wellbeing moves towards: baseline - need penalty x need +
+        benefit of attending + benefit of green space."""
+        p = self.params
+        return (self.baseline - p.need_wellbeing_penalty * self.need + self.benefit
+                + self.green_benefit)
+
+    def update_ties(self, u_tie: np.ndarray) -> None:
+        """Rule 6: ties made in groups are kept while both attend the same group and fade
+        otherwise; attenders make new ties at their group (``u_tie``: one uniform each)."""
+        p = self.params
+        attending = self.state == ATTENDING
+        friends, strength = self.friends, self.tie_strength
+        if (friends >= 0).any():
+            group = np.where(attending, self.provider, -1)
+            friend_group = np.append(group, -1)[friends]
+            together = (friends >= 0) & (friend_group == group[:, None]) & (friend_group >= 0)
+            strength = np.where(together, 1.0, strength * (1 - p.group_tie_decay_rate))
+            gone = (friends >= 0) & (strength < TIE_GONE)
+            friends[gone] = -1
+            strength[friends < 0] = 0.0
+            self.tie_strength = strength
+        makers = np.flatnonzero(attending & (u_tie < p.group_tie_rate))
+        if not len(makers):
+            return
+        attenders = np.flatnonzero(attending)
+        order = attenders[np.argsort(self.provider[attenders], kind="stable")]
+        groups = self.provider[order]
+        first = np.searchsorted(groups, self.provider[makers], side="left")
+        size = np.searchsorted(groups, self.provider[makers], side="right") - first
+        keep = size >= 2
+        makers, first, size = makers[keep], first[keep], size[keep]
+        rank = np.empty(self.n, dtype=np.int64)
+        rank[order] = np.arange(len(order))
+        own = rank[makers] - first
+        pick = np.minimum((u_tie[makers] / p.group_tie_rate * (size - 1)).astype(np.int64),
+                          size - 2)
+        met = order[first + pick + (pick >= own)].astype(np.int32)
+        known = friends[makers] == met[:, None]
+        slot = np.where(known.any(axis=1), known.argmax(axis=1),
+                        self.tie_strength[makers].argmin(axis=1))
+        friends[makers, slot] = met
+        self.tie_strength[makers, slot] = 1.0
 
     def attenders_of(self, providers: np.ndarray) -> np.ndarray:
         """Indices (ascending) of residents attending any provider marked True in ``providers``
@@ -304,30 +428,61 @@ class Resident(ArrayView):
     followed_up = ArrayField("resident_state")
     came_by_referral = ArrayField("resident_state")
     last_attended = ArrayField("resident_state")
+    friends = ArrayField("resident_state")  # a row: ties made in groups (-1: none)
+    tie_strength = ArrayField("resident_state")  # a row
+    pull = ArrayField("resident_state")
+    belonging = ArrayField("resident_state")
+    need_untouched = ArrayField("resident_state")
+    green_benefit = ArrayField("resident_state")
+    start_week = ArrayField("resident_state")
 
     def __init__(self, model: mesa.Model, index: int):
         super().__init__(model)
         self.index = index
 
-    def friends(self) -> np.ndarray:
-        """Indices of this resident's ties."""
+    def set_up_ties(self) -> np.ndarray:
+        """Indices of the ties this resident had from the start."""
         ties = self.model.resident_state.ties
         return ties.indices[ties.indptr[self.index]:ties.indptr[self.index + 1]]
+
+    def capacity_now(self) -> float:
+        """Capacity to take part: one's own plus what community development has built."""
+        rs = self.model.resident_state
+        if not rs.cd_level.any():
+            return self.capacity
+        gain = self.model.params.cd_capacity_gain * rs.cd_level[self.neighbourhood]
+        return min(self.capacity + gain, 1.0)
 
     def decide(self, ctx: WeekContext) -> tuple[int, int] | None:
         """Rules 1-4. Returns (self.index, provider) if this resident wants to start, else None."""
         p, i, hood = self.model.params, self.index, self.neighbourhood
-        # 1. Needs and shocks.
-        need = self.need * (1 - p.need_recovery_rate)
-        if ctx.u_shock[i] < self.p_shock:
+        cd_level = self.model.resident_state.cd_level  # rule 0: the engine updates it
+        capacity_now = self.capacity_now()
+        # 1. Needs and shocks: belonging to a group protects; the untouched need does not.
+        b = self.belonging
+        recovery = min(p.need_recovery_rate * (1 + p.group_recovery_boost * b), 1.0)
+        need = self.need * (1 - recovery)
+        if ctx.u_shock[i] < self.p_shock * (1 - p.group_shock_protection * b):
             need = min(need + p.shock_size, 1.0)
         self.need = need
+        untouched = self.need_untouched * (1 - p.need_recovery_rate)
+        if ctx.u_shock[i] < self.p_shock:
+            untouched = min(untouched + p.shock_size, 1.0)
+        self.need_untouched = untouched
         # 2. Awareness and trust.
-        friends = self.friends()
-        pull = sum(bool(ctx.attending_at_start[j]) for j in friends) / len(friends) if len(
-            friends) else 0.0
+        attending_ties = sum(bool(ctx.attending_at_start[j]) for j in self.set_up_ties())
+        degree = float(len(self.set_up_ties()))
+        group_attending = group_degree = 0.0
+        for j, s in zip(self.friends, self.tie_strength, strict=True):
+            group_attending += s * bool(j >= 0 and ctx.attending_at_start[j])
+            group_degree += s
+        total = degree + group_degree
+        pull = (attending_ties + group_attending) / total if total > 0 else 0.0
+        self.pull = pull
         a = self.awareness
         gain = p.outreach_awareness_rate * ctx.outreach[hood] + p.social_awareness_rate * pull
+        if cd_level.any():
+            gain = gain + p.cd_awareness_rate * cd_level[hood]
         self.awareness = a + gain * (1 - a) - p.awareness_decay * a
         # 3. Referral.
         if self.state in (REFERRED, DROPPED_OUT) and ctx.week >= self.state_until:
@@ -342,14 +497,16 @@ class Resident(ArrayView):
                     1 - self.awareness)
         # 4. Engagement.
         if self.state == ATTENDING:
-            if ctx.u_act[i] < self.p_drop:
+            p_drop = (self.p_drop if not cd_level.any() else p.dropout_rate * (
+                1 + p.dropout_capacity_effect * (1 - capacity_now)))
+            if ctx.u_act[i] < p_drop:
                 self.state = DROPPED_OUT
                 self.provider = -1
                 self.came_by_referral = False
                 self.state_until = ctx.week + p.dropout_memory_weeks
             return None
         helped = self.state == REFERRED and self.followed_up
-        capacity = min(self.capacity + p.follow_up_capacity_boost, 1.0) if helped else self.capacity
+        capacity = min(capacity_now + p.follow_up_capacity_boost, 1.0) if helped else capacity_now
         if self.state == DROPPED_OUT:
             boost = p.reengage_factor
         elif helped:
@@ -379,24 +536,64 @@ class Resident(ArrayView):
                 return int(provider)
         return int(row.indices[-1])
 
-    def start(self, provider: int) -> None:
-        """This resident got a place at ``provider``."""
+    def start(self, provider: int, week: int) -> None:
+        """This resident got a place at ``provider`` in ``week``."""
         self.came_by_referral = self.state == REFERRED
         self.state = ATTENDING
         self.provider = provider
+        self.start_week = week
 
-    def update_wellbeing(self, effect: np.ndarray, week: int) -> None:
-        """Rule 5: benefit builds while attending and fades otherwise; wellbeing follows."""
-        p = self.model.params
-        b = self.benefit
-        if self.state == ATTENDING:
+    def update_wellbeing(self, effect: np.ndarray, kind: np.ndarray, week: int) -> None:
+        """Rule 5: benefit and belonging build while attending and fade otherwise; the
+        benefit of green space follows visits; wellbeing follows."""
+        p, rs = self.model.params, self.model.resident_state
+        b, g = self.benefit, self.belonging
+        attending = self.state == ATTENDING
+        if attending:
             self.last_attended = week
             self.benefit = b + p.benefit_build_rate * (effect[self.provider] - b)
+            self.belonging = g + p.belonging_build_rate * (1 - g)
         else:
             self.benefit = b - p.benefit_decay_rate * b
-        target = self.baseline - p.need_wellbeing_penalty * self.need + self.benefit
+            self.belonging = g - p.belonging_decay_rate * g
+        nature = attending and kind[self.provider] == NATURE
+        visits = 1.0 if nature else p.green_visit_share * self.capacity_now()
+        green = p.green_space_effect * rs.green_access[self.neighbourhood] * visits
+        self.green_benefit = self.green_benefit + p.benefit_build_rate * (
+            green - self.green_benefit)
+        target = (self.baseline - p.need_wellbeing_penalty * self.need + self.benefit
+                  + self.green_benefit)
         w = self.wellbeing
         self.wellbeing = min(max(w + p.wellbeing_adjust_rate * (target - w), 0.0), 10.0)
+
+    def fade_ties(self) -> None:
+        """Rule 6, first part: ties made in groups stay at full strength while both attend
+        the same group and fade otherwise; a tie too weak is gone."""
+        p, rs = self.model.params, self.model.resident_state
+        for k, j in enumerate(self.friends):
+            if j < 0:
+                self.tie_strength[k] = 0.0
+                continue
+            together = (self.state == ATTENDING and rs.state[j] == ATTENDING
+                        and rs.provider[j] == self.provider)
+            strength = 1.0 if together else self.tie_strength[k] * (1 - p.group_tie_decay_rate)
+            if strength < TIE_GONE:
+                self.friends[k], strength = -1, 0.0
+            self.tie_strength[k] = strength
+
+    def make_tie(self, u: float, attenders_here: list[int]) -> None:
+        """Rule 6, second part: with chance ``group_tie_rate``, make a tie with another of
+        ``attenders_here`` (this resident's group, in index order)."""
+        rate = self.model.params.group_tie_rate
+        if self.state != ATTENDING or not u < rate or len(attenders_here) < 2:
+            return
+        own = attenders_here.index(self.index)
+        pick = min(int(u / rate * (len(attenders_here) - 1)), len(attenders_here) - 2)
+        met = attenders_here[pick + 1 if pick >= own else pick]
+        friends = list(self.friends)
+        slot = friends.index(met) if met in friends else int(np.argmin(self.tie_strength))
+        self.friends[slot] = met
+        self.tie_strength[slot] = 1.0
 
     def lose_place(self, week: int) -> None:
         """This resident lost their group (it closed or cut sessions): a forced stop, which

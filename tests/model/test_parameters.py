@@ -127,8 +127,9 @@ def test_constraints_are_declared_for_samplers_and_enforced():
     names = {name for c in CONSTRAINTS for name in c.names}
     assert {"embed_budget_share", "scale_budget_share"} <= names
     budget = next(c for c in CONSTRAINTS if "scale_budget_share" in c.names)
-    assert budget.holds({"embed_budget_share": 0.5, "scale_budget_share": 0.5})
-    assert not budget.holds({"embed_budget_share": 0.6, "scale_budget_share": 0.5})
+    assert budget.holds({"embed_budget_share": 0.4, "scale_budget_share": 0.4,
+                         "develop_budget_share": 0.2})
+    assert not budget.holds({"embed_budget_share": 0.6, "scale_budget_share": 0.3})
     assert "<= 1" in budget.describe()
     with pytest.raises(ParameterError, match="exceed 1"):
         Params({"embed_budget_share": 0.6, "scale_budget_share": 0.5})

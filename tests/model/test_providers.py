@@ -23,13 +23,14 @@ def test_initial_providers_are_rarer_where_deprived():
 def test_reserves_follow_income_and_the_cost_of_the_places_run():
     """Weekly: grants + other funders - core cost - (place cost - fees) x places run."""
     model = make()
-    ps, p = model.provider_state, model.params
+    ps = model.provider_state
     ps.grant[:] = 1_000.0
     before = ps.reserves.copy()
     ps.pay_week()
-    real_places = ps.run_share * p.provider_places
-    expected = before + (1_000.0 + ps.other_income - p.fixed_cost_gbp
-                         - (p.place_cost_gbp - ps.fee_income) * real_places) / WEEKS_PER_YEAR
+    real_places = ps.run_share * ps.full_places
+    expected = before + (1_000.0 + ps.other_income - ps.fixed_cost
+                         - np.maximum(ps.place_cost - ps.fee_income, 0) * real_places
+                         ) / WEEKS_PER_YEAR
     assert np.allclose(ps.reserves[ps.open], expected[ps.open])
 
 
@@ -64,10 +65,10 @@ def test_reserves_above_the_floor_soften_a_cut():
     ps = model.provider_state
     slots = np.flatnonzero(ps.open)
     ps.grant[slots] = 0.0
-    ps.reserves[slots] = ps.floor
+    ps.reserves[slots] = ps.floor(slots)
     model.engine.plan(slots)
     lean = ps.run_share[slots].copy()
-    ps.reserves[slots] = ps.floor + 20_000.0
+    ps.reserves[slots] = ps.floor(slots) + 20_000.0
     model.engine.plan(slots)
     assert np.all(ps.run_share[slots] >= lean) and np.any(ps.run_share[slots] > lean)
 
@@ -133,9 +134,9 @@ def test_places_are_rounded_at_random_with_the_exact_mean():
     """Whole places for simulated residents, rounded up or down at random: the mean over
     providers matches the real places times the sample fraction at any run size."""
     model = Model("devon_ics", seed=0, parameters={**SMALL, "n_neighbourhoods": 2000})
-    ps, p = model.provider_state, model.params
+    ps = model.provider_state
     open_ = ps.open
-    exact = ps.run_share[open_] * p.provider_places * model.sample_fraction
+    exact = ps.run_share[open_] * ps.full_places[open_] * model.sample_fraction
     n = open_.sum()
     assert abs(ps.places[open_].mean() - exact.mean()) < 4 * 0.5 / np.sqrt(n)
     assert np.all(np.abs(ps.places[open_] - exact) < 1)

@@ -14,9 +14,12 @@ from abm import Model
 
 TINY = {"n_neighbourhoods": 25, "residents_per_neighbourhood": 30, "burn_in_years": 1}
 RESIDENT_FIELDS = ("need", "awareness", "wellbeing", "benefit", "state", "provider",
-                   "state_until", "followed_up", "came_by_referral", "last_attended")
+                   "state_until", "followed_up", "came_by_referral", "last_attended",
+                   "belonging", "need_untouched", "green_benefit", "friends", "tie_strength",
+                   "pull", "start_week", "cd_level")
 PROVIDER_FIELDS = ("open", "run_share", "places", "reserves", "grant", "referral_grant",
-                   "grant_end", "closures", "reopen_week")
+                   "grant_end", "closures", "reopen_week", "kind", "full_places", "place_cost",
+                   "resident_led")
 
 
 def assert_same(fast, agents):
@@ -36,6 +39,7 @@ def assert_same(fast, agents):
         ("bradford", "status_quo", 1),
         ("devon_ics", "scale+embed+sustain", 2),
         ("west_yorkshire", "embed+proportionate_universalism", 3),
+        ("london", "develop+scale+sustain", 4),
     ],
 )
 def test_fast_engine_agrees_with_per_agent_reference(place, rules, seed):
@@ -45,6 +49,12 @@ def test_fast_engine_agrees_with_per_agent_reference(place, rules, seed):
     assert fast.accounts.referrals > 0, "referral must be exercised"
     assert fast.accounts.displaced_attenders + fast.accounts.closures > 0 or rules == (
         "status_quo"), "forced stops must be exercised"
+    rs = fast.resident_state
+    assert (rs.friends >= 0).sum() > 10 and rs.belonging.max() > 0.5, "ties and belonging"
+    assert (rs.need < rs.need_untouched).any(), "belonging must protect someone"
+    if "develop" in rules:
+        assert fast.accounts.groups_seeded > 0 and rs.cd_level.max() > 0, "develop exercised"
+        assert fast.provider_state.resident_led.any()
     assert_same(fast, agents)
 
 

@@ -21,7 +21,8 @@ def quiet_week(model, **changes):
         week=model.week, u_shock=np.ones(rs.n), u_act=np.ones(rs.n), u_ref=np.ones(rs.n),
         attending_at_start=rs.state == ATTENDING, outreach=np.zeros(n_hoods),
         access=np.zeros(n_hoods), candidates=sp.csr_matrix((n_hoods, len(model.provider_state))),
-        referral_prob=np.zeros(n_hoods), follow_up_share=0.0,
+        referral_prob=np.zeros(n_hoods), follow_up_share=0.0, u_tie=np.ones(rs.n),
+        cd_coverage=np.zeros(n_hoods),
     )
     for name, value in changes.items():
         setattr(ctx, name, value)
@@ -113,7 +114,8 @@ def test_start_probability_needs_access(model):
     assert len(starters) == 0, "nobody starts where no provider can be reached"
 
 
-def test_benefit_builds_while_attending_and_wellbeing_follows(model):
+def test_benefit_builds_while_attending_and_wellbeing_follows():
+    model = Model("bradford", seed=3, parameters={**SMALL, "green_space_effect": 0.0})
     rs, p = model.resident_state, model.params
     effect = np.full(len(model.provider_state), 1.0)
     rs.state[:10] = ATTENDING
@@ -121,7 +123,7 @@ def test_benefit_builds_while_attending_and_wellbeing_follows(model):
     rs.need[:] = 0.0
     rs.wellbeing[:] = rs.baseline
     for _ in range(20):
-        rs.update_wellbeing(effect, week=0)
+        rs.update_wellbeing(effect, model.provider_state.kind, week=0)
     assert np.allclose(rs.benefit[:10], 1 - (1 - p.benefit_build_rate) ** 20)
     assert np.all(rs.benefit[10:] == 0)
     room = rs.baseline[:10] < 9.5  # wellbeing is capped at 10
@@ -133,7 +135,7 @@ def test_unmet_need_lowers_wellbeing(model):
     rs = model.resident_state
     rs.need[:] = 1.0
     rs.wellbeing[:] = rs.baseline
-    rs.update_wellbeing(np.zeros(len(model.provider_state)), week=0)
+    rs.update_wellbeing(np.zeros(len(model.provider_state)), model.provider_state.kind, week=0)
     assert np.all(rs.wellbeing <= rs.baseline)
     assert np.all(rs.wellbeing[rs.baseline > 0.5] < rs.baseline[rs.baseline > 0.5])
 
@@ -183,8 +185,8 @@ def test_seeing_a_link_worker_raises_awareness(model):
 def test_starting_while_referred_is_remembered_and_past_year_attendance_is_dated(model):
     rs = model.resident_state
     rs.state[:4] = REFERRED
-    rs.start(np.arange(6), np.zeros(6, dtype=np.int32))
+    rs.start(np.arange(6), np.zeros(6, dtype=np.int32), week=40)
     assert rs.came_by_referral[:4].all() and not rs.came_by_referral[4:6].any()
-    rs.update_wellbeing(np.ones(len(model.provider_state)), week=42)
+    rs.update_wellbeing(np.ones(len(model.provider_state)), model.provider_state.kind, week=42)
     assert np.all(rs.last_attended[:6] == 42)
     assert np.all(rs.last_attended[6:] < 0), "never attended"
