@@ -1,3 +1,3 @@
 """The model's version: results record it, and a run id depends on it."""
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"

@@ -24,6 +24,7 @@ RUNS = [
     {"place": "devon_ics", "rules": "status_quo", "seed": 1},
     {"place": "west_yorkshire", "rules": "scale+embed+sustain", "seed": 2},
     {"place": "london", "rules": "proportionate_universalism", "seed": 3},
+    {"place": "bradford", "rules": "develop+scale", "seed": 4},
 ]
 SIZE = {"n_neighbourhoods": 40, "residents_per_neighbourhood": 50, "burn_in_years": 1}
 YEARS = 2

@@ -1,21 +1,27 @@
-"""Science tests: mechanisms, and the brief's patterns that hold without being tuned in.
-
-Two kinds of test live here, and each says which it is:
+"""Science tests: mechanisms, and the brief's five patterns, each labelled by where it comes
+from.
 
 - **Mechanism**: a rule does what it says (a grant buys places, a closure costs trust, new
   groups go where founders are). These follow from the model's rules whatever the
   parameter values, so they are tested at the defaults.
-- **Untuned pattern**: a pattern from the brief that emerges from the rules at the defaults,
-  which were set from evidence or as stated assumptions and were *not* adjusted to make it
-  appear. Pattern 1 (inverse care law) and pattern 3 (proportionate universalism narrows
-  the gap) are of this kind; they are checked over several seeds, and the tolerance of each
-  is commented.
+- **Pattern**: a pattern from the brief, with its label:
 
-Patterns 2 and 4 are not tested here. Whether untargeted scale widens the gap (pattern 2) is
-a result that depends on uncertain parameters: it is reported with its uncertainty by
-``abm patterns``. The size of the harm of stopping against the gain of starting (pattern 4,
-Munford et al. 2020) is a calibration target (``abm.model.interventions.start_stop_effects``),
-not a property the defaults were sized to pass.
+  * P1, inverse care law: **emerges from several causes**, each an input with a source:
+    capacity to take part (an assumption guided by participation data: the one cause that is
+    itself a participation gradient), where providers are (organisations per head, NPC
+    2020), what taking part costs (fees and the cost barrier), money (other funders and bid
+    writing) and trust lost at closures. It holds with the capacity gradient switched off
+    and vanishes only with every cause switched off (both tested).
+  * P2, untargeted provision raises the mean and can widen the gap: the mean rises
+    (tested); whether the gap widens depends on the place and on uncertain parameters, so
+    ``abm patterns`` reports it over the posterior instead.
+  * P3, proportionate universalism narrows the gap: **emerges** from the rule (tested).
+  * P4, stopping hurts more than starting helps: **an input through calibration**: the harm
+    of losing one's group (``forced_stop_need_shock``) is sized against Munford et al.
+    2020's stop effect; without it, stopping hurts less than starting helps, because the
+    belonging lost fades over months (tested both ways).
+  * P5, referral is not engagement: **emerges** from capacity, awareness and the small boost
+    of a referral alone (tested).
 
 Every comparison uses the same seeds (common random numbers), so differences are the
 policy's.
@@ -44,10 +50,9 @@ def paired(runs, base, name):
 
 @pytest.mark.parametrize("place", ["devon_ics", "west_yorkshire", "london"])
 def test_pattern_1_inverse_care_law(place):
-    """Untuned pattern. Taking part falls as deprivation (and need) rises under the status
-    quo (Tudor Hart 1971; DCMS Taking Part: museum visits 31% in the most vs 64% in the least
-    deprived areas, a ratio of 0.48). It emerges from the capacity, provider-location and
-    provider-finance gradients, each set from evidence or as an assumption."""
+    """P1, emerges from several causes. Taking part falls as deprivation (and need) rises
+    under the status quo (Tudor Hart 1971; DCMS Taking Part: museum visits 31% in the most vs
+    64% in the least deprived areas, a ratio of 0.48)."""
     rows = summaries(place)
     q1 = np.mean([r.p_past_year_q1 for r in rows])
     q5 = np.mean([r.p_past_year_q5 for r in rows])
@@ -56,9 +61,43 @@ def test_pattern_1_inverse_care_law(place):
     assert np.mean([r.wellbeing_q1 for r in rows]) < np.mean([r.wellbeing_q5 for r in rows])
 
 
+#: The causes of P1 switched off: capacity, location, cost, money, trust, size, shocks.
+P1_CAUSES_OFF = {"capacity_deprivation_effect": 0.0, "provider_location_gradient": 0.0,
+                 "fee_barrier": 0.0, "fee_deprivation_effect": 0.0,
+                 "other_funding_deprivation_effect": 0.0, "bid_capacity_deprivation_effect": 0.0,
+                 "closure_trust_loss": 0.0, "provider_size_deprivation_effect": 0.0,
+                 "shock_deprivation_ratio": 1.0}
+
+
+def ratio_q1_q5(changes: dict) -> float:
+    rows = summaries("west_yorkshire", **changes)
+    return (np.mean([r.p_past_year_q1 for r in rows])
+            / np.mean([r.p_past_year_q5 for r in rows]))
+
+
+def test_pattern_1_survives_without_the_capacity_gradient_and_not_without_its_causes():
+    """P1's label: with the one cause that is itself a participation gradient (capacity)
+    switched off, the other causes (location, cost, money, trust) still give it; with every
+    cause off, it is gone."""
+    without_capacity = ratio_q1_q5({"capacity_deprivation_effect": 0.0})
+    without_causes = ratio_q1_q5(P1_CAUSES_OFF)
+    # Tolerance: measured 0.75 and 1.04 (3 seeds, West Yorkshire, 5 years).
+    assert without_capacity < 0.85, f"q1/q5 past-year participation {without_capacity:.3f}"
+    assert without_causes > 0.95, f"q1/q5 with every cause off {without_causes:.3f}"
+
+
+def test_pattern_2_untargeted_scale_raises_the_mean():
+    """P2, first half (the second, whether the gap widens, is reported by ``abm patterns``
+    over the posterior): founding groups where founders are raises mean wellbeing."""
+    base = summaries("west_yorkshire")
+    scaled = summaries("west_yorkshire", "scale")
+    mean = paired(scaled, base, "mean_wellbeing")
+    assert np.mean(mean) > 0, f"mean wellbeing change per seed: {mean}"
+
+
 def test_pattern_3_proportionate_universalism_narrows_the_gap():
-    """Untuned pattern (Marmot Review 2010): money divided by need raises participation in
-    the most deprived fifth in every seed and narrows the q5-q1 gap on average."""
+    """P3, emerges (Marmot Review 2010): money divided by need raises participation in the
+    most deprived fifth in every seed and narrows the q5-q1 gap on average."""
     base = summaries("west_yorkshire")
     targeted = summaries("west_yorkshire", "proportionate_universalism")
     q1 = paired(targeted, base, "p_past_year_q1")
@@ -111,7 +150,7 @@ def test_mechanism_embed_follows_up_more_referrals():
 
 
 def test_pattern_5_referral_without_follow_up_gives_little():
-    """Mechanism (pattern 5, Mercer et al. 2019: 45% saw the link worker 3+ times and
+    """P5, emerges (Mercer et al. 2019: 45% saw the link worker 3+ times and
     referral had no effect without it): a referral alone multiplies the chance to start by a
     little (``referral_boost_unfollowed``), a followed-up one by much more, so few referred
     people without follow-up start at a group."""
@@ -125,15 +164,19 @@ def test_pattern_5_referral_without_follow_up_gives_little():
     assert share == pytest.approx(BY_NAME["follow_up_share"].default, abs=0.03)
 
 
-def test_mechanism_losing_ones_group_harms_beyond_the_lost_benefit():
-    """Mechanism: a forced stop adds need (``forced_stop_need_shock``), so attenders whose
-    group closes lose more wellbeing than the fading benefit alone costs them; starting
-    gains wellbeing. The size of each, against Munford et al. 2020, is a calibration target."""
+def test_pattern_4_stopping_hurts_more_than_starting_helps_through_the_forced_stop_harm():
+    """P4, an input through calibration: losing one's group adds need
+    (``forced_stop_need_shock``, sized against Munford et al. 2020's stop effect), so those
+    whose group closes lose more than starters gain (Munford: 0.102 against 0.056 QALY, a
+    ratio of 1.8); without that harm stopping hurts less than starting helps, because the
+    belonging and benefit lost fade over months."""
     small = {**MEDIUM, "n_neighbourhoods": 100}
     with_harm = start_stop_effects("devon_ics", 0, small)
     without = start_stop_effects("devon_ics", 0, {**small, "forced_stop_need_shock": 0.0})
     assert with_harm.start_gain > 0 and without.stop_loss > 0
-    assert with_harm.stop_loss > without.stop_loss + 0.05
+    # Tolerance: measured ratios 1.8 with the harm and 0.7 without (2 seeds, 100 areas).
+    assert with_harm.ratio > 1.3, with_harm
+    assert without.ratio < 1.0, without
 
 
 def test_mechanism_a_closure_costs_the_neighbourhood_trust():
