@@ -435,7 +435,7 @@ MEMORY_CASES = [
     Case("alias_bomb_as_a_key", validate(bomb() + "? *l9\n: 1\n"),
          ("aliases (*name) expand this value",)),
     Case("alias_bomb_in_rules", validate(f"rules: {inline_bomb()}\n"),
-         ("unknown rule '['lol', 'lol', 'lol', 'lol', ...]': allowed are embed",)),
+         ("unknown rule '['lol', 'lol', 'lol', 'lol', ...]': allowed are develop, embed",)),
     Case("merge_key_bomb", validate(merge_bomb()), ("aliases (*name) expand this value",)),
     Case("alias_bomb_in_a_place", lambda f: ["run", "--out", out(f), "--place", write(
         f, "place.yaml", re.sub(r"rural_share: .*", f"rural_share: {inline_bomb()}", PLACE,

@@ -25,7 +25,7 @@ HELPERS = MALFORMED / "helpers"
 #: What loads each kind of file, chosen by the prefix of the file's name.
 LOADERS = {"scenario": load_scenario, "place": load_place, "sweep": load_sweep}
 
-RULE_NAMES = "embed, proportionate_universalism, scale, status_quo, sustain"
+RULE_NAMES = "develop, embed, proportionate_universalism, scale, status_quo, sustain"
 PLACE_NAMES = "bradford, devon_county, devon_ics, london, northamptonshire, west_yorkshire"
 
 #: file -> fragments its one problem must contain (line, key, value, what is allowed).
@@ -58,7 +58,8 @@ EXPECTED: dict[str, list[str]] = {
         ":3:", "'parameters' = ['uptake_rate', 0.02]",
         "allowed is a mapping of parameter names to values"],
     "scenario_budget_shares_exceed_one.yaml": [
-        ":4:", "'embed_budget_share' + 'scale_budget_share' = 1.1 exceed 1",
+        ":4:", "'embed_budget_share' + 'scale_budget_share' + 'develop_budget_share' = 1.25 "
+        "exceed 1",
         "at most the whole budget"],
     "scenario_unknown_place.yaml": [
         ":3:", "unknown place 'devon_icb'", "did you mean 'devon_ics'?",
