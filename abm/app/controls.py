@@ -121,12 +121,13 @@ class Preset:
 
 @functools.cache
 def presets() -> tuple[Preset, ...]:
-    """The shipped scenarios, same money first, baseline first within each."""
+    """The shipped strategy scenarios, same money first, baseline first within each (the
+    mechanism switch-offs in ``scenarios/mechanisms/`` are for analysis, not workshops)."""
     def order(name: str) -> tuple:
         return ("extra_money" in name, name.split("/")[-1] != "baseline", name)
 
-    return tuple(Preset(name, load_scenario(name)) for name in sorted(scenario_names(),
-                                                                      key=order))
+    shown = [name for name in scenario_names() if not name.startswith("mechanisms/")]
+    return tuple(Preset(name, load_scenario(name)) for name in sorted(shown, key=order))
 
 
 def strategies() -> dict[str, str]:
