@@ -51,13 +51,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-import mesa
 import numpy as np
 
 from abm.files.errors import InputError, unknown_name_message
 from abm.model.parameters import Params
-from abm.model.providers import WEEKS_PER_YEAR, kind_values, location_weights, size_factor
+from abm.model.providers import (
+    WEEKS_PER_YEAR,
+    kind_shares,
+    kind_values,
+    location_weights,
+    size_factor,
+)
 from abm.model.randomness import normal
 
 
@@ -179,16 +185,21 @@ def greedy(asks: np.ndarray, money: float) -> np.ndarray:
     return np.asarray(funded, dtype=np.int64)
 
 
-class Commissioner(mesa.Agent):
+class Commissioner:
     """The ICS commissioner: an annual budget, spent by the rules in force at each round.
 
     Money is in GBP. ``balance`` is what the commissioner holds: each round adds the year's
     budget, and every payment (grants week by week, link workers, founding costs) is taken
     from it, so money not spent in one year is spent in the next.
+
+    ``model`` is the commissioner's replicate (:class:`abm.model.replicas.Replica`): its
+    parameters, neighbourhoods, streams, residents and providers, numbered as in a run alone.
+    The commissioner is an institution, not a Mesa agent in space: it is not in the model's
+    AgentSets.
     """
 
-    def __init__(self, model: mesa.Model):
-        super().__init__(model)
+    def __init__(self, model: Any):
+        self.model = model
         p = model.params
         self.balance = 0.0
         self.plan = FundingPlan.status_quo(p)
@@ -277,6 +288,7 @@ class Commissioner(mesa.Agent):
         develop_money = min(plan.develop_share * budget,
                             max(self.balance - committed - embed_money - new_grants, 0.0))
         self._develop(develop_money, week)
+        ps = model.provider_state  # read afresh: founding may have added slots
         ending = np.pad(ending, (0, len(ps) - len(ending)))  # new slots' grants do not end now
         # 5. Grants from what is left.
         grant_money = self.balance - committed - embed_money - develop_money - new_grants
@@ -352,6 +364,7 @@ class Commissioner(mesa.Agent):
             return 0.0
         kind = p.scale_kind - 1 if p.scale_kind > 0 else None
         new = model.add_providers(hoods, week, reserves=p.founding_cost_gbp, kind=kind)
+        ps = model.provider_state  # read afresh: the slots' arrays may have grown
         ps.grant[new] = grant_by_hood[hoods]  # what the scale money planned for each
         ps.grant_end[new] = week + p.scale_support_years * WEEKS_PER_YEAR
         ps.grant_years[new] = p.scale_support_years
@@ -370,7 +383,7 @@ class Commissioner(mesa.Agent):
         places = p.provider_places * size_factor(dep, p)
         full = p.fixed_cost_gbp + p.place_cost_gbp * places
         other = p.other_funding_share * full * (1 - p.other_funding_deprivation_effect * dep)
-        shares = np.diff(model.provider_state.kind_cumulative, prepend=0.0)
+        shares = kind_shares(p, model.place.asset_mix)
         fee_ratio = (kind_values(p, "fee") @ shares if scale_kind == 0
                      else kind_values(p, "fee")[scale_kind - 1])
         fees = p.fee_income_gbp * fee_ratio * (1 - p.fee_deprivation_effect * dep)

@@ -25,6 +25,7 @@ most deprived.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -65,45 +66,62 @@ def by_quintile(per_decile: np.ndarray) -> np.ndarray:
     return per_decile.reshape(*per_decile.shape[:-1], 5, 2).sum(axis=-1)
 
 
-def slope_index(means: np.ndarray, counts: np.ndarray) -> tuple[float, float]:
+def slope_index(means: np.ndarray, counts: np.ndarray) -> tuple[Any, Any]:
     """SII and RII from group means ordered most to least deprived, and group sizes.
 
-    Empty groups are left out. Returns (nan, nan) when fewer than two groups have people.
+    The groups' population shares place each group at the midpoint of its cumulative rank
+    (0 = most deprived, 1 = least); the SII is the slope of the population-weighted least
+    squares line through the means, the RII the SII over the population mean. Empty groups
+    are left out. Returns (nan, nan) when fewer than two groups have people. ``means`` and
+    ``counts`` may have a leading replicate axis (then one SII and RII per replicate; every
+    replicate has the same groups).
     """
-    keep = counts > 0
+    one = np.ndim(means) == 1
+    means, counts = np.atleast_2d(means), np.atleast_2d(counts)
+    keep = counts[0] > 0
     if keep.sum() < 2:
-        return math.nan, math.nan
-    share = counts[keep] / counts[keep].sum()
-    rank = np.cumsum(share) - share / 2
-    y = means[keep]
-    mean_rank, mean_y = share @ rank, share @ y
-    sii = float(share @ ((rank - mean_rank) * (y - mean_y)) / (share @ (rank - mean_rank) ** 2))
-    return sii, sii / mean_y if mean_y else math.nan
+        return (math.nan, math.nan) if one else (np.full(len(means), math.nan),) * 2
+    # Row by row, in C order: a reduction's order of additions follows the memory layout,
+    # and each replicate's sums must be those of a run alone (boolean indexing of columns
+    # would give column-major arrays).
+    counts = np.ascontiguousarray(counts[:, keep])
+    share = counts / counts.sum(axis=1, keepdims=True)
+    rank = np.cumsum(share, axis=1) - share / 2
+    y = np.ascontiguousarray(means[:, keep])
+    mean_rank = (share * rank).sum(axis=1, keepdims=True)
+    mean_y = (share * y).sum(axis=1, keepdims=True)
+    sii = ((share * (rank - mean_rank) * (y - mean_y)).sum(axis=1)
+           / (share * (rank - mean_rank) ** 2).sum(axis=1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rii = np.where(mean_y[:, 0] != 0, sii / mean_y[:, 0], math.nan)
+    return (float(sii[0]), float(rii[0])) if one else (sii, rii)
 
 
 def weekly_equity(wellbeing_by_decile: np.ndarray, people_by_decile: np.ndarray) -> dict:
-    """Mean wellbeing, quintile means, gap, SII and RII from decile sums and head counts."""
-    q_sum, q_people = by_quintile(wellbeing_by_decile), by_quintile(people_by_decile)
+    """Mean wellbeing, quintile means, gap, SII and RII from decile sums and head counts,
+    one value per replicate (a leading axis of the inputs), or one number each without one."""
+    one = np.ndim(wellbeing_by_decile) == 1
+    sums, people = np.atleast_2d(wellbeing_by_decile), np.atleast_2d(people_by_decile)
+    q_sum, q_people = by_quintile(sums), by_quintile(people)
     with np.errstate(invalid="ignore", divide="ignore"):
         q_mean = q_sum / q_people
-        d_mean = wellbeing_by_decile / people_by_decile
-    sii, rii = slope_index(d_mean, people_by_decile)
-    out = {"mean_wellbeing": float(wellbeing_by_decile.sum() / people_by_decile.sum())}
-    out |= {f"wellbeing_{q}": float(v) for q, v in zip(QUINTILES, q_mean, strict=True)}
-    out |= {"gap_q5_q1": float(q_mean[4] - q_mean[0]), "sii": sii, "rii": rii}
-    return out
+        d_mean = sums / people
+    sii, rii = slope_index(d_mean, people)
+    out = {"mean_wellbeing": sums.sum(axis=1) / people.sum(axis=1)}
+    out |= {f"wellbeing_{q}": v for q, v in zip(QUINTILES, q_mean.T, strict=True)}
+    out |= {"gap_q5_q1": q_mean[:, 4] - q_mean[:, 0], "sii": sii, "rii": rii}
+    return {k: float(v[0]) for k, v in out.items()} if one else out
 
 
-def gap_parts(terms: dict[str, np.ndarray], decile_index: np.ndarray,
-              people_by_decile: np.ndarray) -> dict[str, float]:
-    """q5 minus q1 of the mean of each term (one value per resident; ``decile_index`` 0-9 of
-    each resident's national IMD decile)."""
-    people_q = by_quintile(people_by_decile)
+def gap_parts(sums: dict[str, np.ndarray], people_by_decile: np.ndarray) -> dict[str, Any]:
+    """q5 minus q1 of the mean of each term, from the term's sums by decile (per replicate:
+    a leading axis)."""
+    people_q = by_quintile(np.atleast_2d(people_by_decile))
     out = {}
     with np.errstate(invalid="ignore", divide="ignore"):
-        for name, values in terms.items():
-            q_mean = by_quintile(np.bincount(decile_index, weights=values, minlength=10)) / people_q
-            out[name] = float(q_mean[4] - q_mean[0])
+        for name, by_decile in sums.items():
+            q_mean = by_quintile(np.atleast_2d(by_decile)) / people_q
+            out[name] = q_mean[:, 4] - q_mean[:, 0]
     return out
 
 

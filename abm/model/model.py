@@ -1,8 +1,9 @@
-"""The model: community assets and health disparities in one place, one step per week."""
+"""The model: community assets and health disparities in one place, one step per week, for
+one run or for several replicates at once."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Self
 
 import mesa
@@ -12,7 +13,7 @@ import scipy.sparse as sp
 
 from abm.files.errors import InputError
 from abm.model.accounts import Accounts
-from abm.model.commissioning import Commissioner, make_plan, parse_rules
+from abm.model.commissioning import make_plan, parse_rules
 from abm.model.engines import ENGINES, rank_among_equals
 from abm.model.metrics import WEEKLY_METRICS
 from abm.model.parameters import Params
@@ -24,9 +25,9 @@ from abm.model.providers import (
     Provider,
     ProviderState,
     initial_slot_neighbourhoods,
-    kind_values,
 )
 from abm.model.randomness import Streams, seed_from
+from abm.model.replicas import Replica, per_replicate
 from abm.model.residents import (
     ATTENDING,
     DROPPED_OUT,
@@ -68,6 +69,15 @@ class CommunityAssetsModel(mesa.Model):
     8. Accounts (payments, wellbeing-years, NHS use) and weekly metrics (Mesa
        DataCollector).
 
+    **Replicates.** ``seed`` may be a list of seeds (and ``parameters`` a list of parameter
+    sets, one per seed, differing in anything but the run size): the model then runs R
+    replicates of the same place and rules at once, as one set of arrays (residents,
+    neighbourhoods and provider slots of replicate r after those of replicate r - 1; see
+    :mod:`abm.model.replicas`), and every result of replicate r is exactly that of a run
+    with its seed and parameters alone (``tests/model/test_replicates.py``). ``summary()``
+    and ``timeseries()`` then have one row (one series) per replicate. A single run is the
+    case R = 1, with Mesa agents viewing the arrays.
+
     Mesa conventions: ``rng=`` (an int seed, a numpy Generator or SeedSequence) or ``seed=``
     sets the run seed (neither: a fresh one, kept in ``model.seed``); ``scenario=`` a Mesa
     ``Scenario`` whose attributes are parameter values (and optionally ``place`` and
@@ -81,8 +91,8 @@ class CommunityAssetsModel(mesa.Model):
         self,
         place: str | Place = "devon_ics",
         rules: str | Iterable[str] = "status_quo",
-        seed: int | None = None,
-        parameters: Mapping[str, Any] | None = None,
+        seed: int | Sequence[int] | None = None,
+        parameters: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None,
         *,
         rng: Any = None,
         scenario: Any = None,
@@ -102,50 +112,109 @@ class CommunityAssetsModel(mesa.Model):
             raise InputError("give the seed as seed= or rng=, not both")
         if seed is None and rng is None:
             seed = int(np.random.SeedSequence().entropy % (2**63))
-        params = (parameters if isinstance(parameters, Params) and not parameter_values
-                  else Params({**(parameters or {}), **parameter_values}))
+        seeds = (list(seed) if isinstance(seed, Sequence | np.ndarray)
+                 else [seed if seed is not None else seed_from(rng)])
+        params = _replicate_params(parameters, parameter_values, len(seeds))
+        if len(seeds) > 1 and engine != "fast":
+            raise InputError("replicates run on the fast engine only")
         place = place if isinstance(place, Place) else load_place(place)
         self.rules = parse_rules(rules)
-        make_plan(self.rules, params)  # refuse rules that would spend more than the budget
-        self.streams = Streams(seed if seed is not None else seed_from(rng))
-        super().__init__(rng=self.streams.mesa)
+        for p in params:
+            make_plan(self.rules, p)  # refuse rules that would spend more than the budget
+        streams = [Streams(s) for s in seeds]
+        super().__init__(rng=streams[0].mesa)
         if scenario is not None:
             self.scenario = scenario
-        self.params, self.place, self.seed = params, place, self.streams.seed
+        self.place = place
         self.week = 0
-        self.burn_in_weeks = params.burn_in_years * WEEKS_PER_YEAR
+        first = params[0]
+        self.burn_in_weeks = first.burn_in_years * WEEKS_PER_YEAR
         #: The week the run ends (``running`` turns False), unless ``run`` asks for more.
-        self.end_week = self.burn_in_weeks + round(params.policy_years * WEEKS_PER_YEAR)
-
-        setup = self.streams.setup
-        self.hoods = synthesise(place, params, setup)
-        self.people_represented = len(self.hoods) * place.people_per_neighbourhood
-        #: Multiply a total for the simulated neighbourhoods by this to get the place's total.
-        self.place_scale = place.population / self.people_represented
+        self.end_week = self.burn_in_weeks + round(first.policy_years * WEEKS_PER_YEAR)
         #: Simulated residents per real person.
-        self.sample_fraction = params.residents_per_neighbourhood / place.people_per_neighbourhood
-        self.resident_state = ResidentState(self.hoods, params, setup)
-        for index in range(self.resident_state.n):
-            Resident(self, index)
+        self.sample_fraction = first.residents_per_neighbourhood / place.people_per_neighbourhood
+        #: Simulated residents of each replicate.
+        self.residents_each = first.n_neighbourhoods * first.residents_per_neighbourhood
+
+        hoods = [synthesise(place, p, s.setup) for p, s in zip(params, streams, strict=True)]
+        residents = [ResidentState(h, p, s.setup)
+                     for h, p, s in zip(hoods, params, streams, strict=True)]
+        initial = [initial_slot_neighbourhoods(h, p, s.setup)
+                   for h, p, s in zip(hoods, params, streams, strict=True)]
+        self.replicas = [Replica(self, r, p, h, s)
+                         for r, (p, h, s) in enumerate(zip(params, hoods, streams, strict=True))]
+        self.hoods = hoods[0] if len(seeds) == 1 else self.replicas[0].stacked_hoods(hoods)
+        self.resident_state = (residents[0] if len(seeds) == 1
+                               else ResidentState.concatenate(residents, hoods))
+        if len(seeds) == 1:
+            for index in range(self.resident_state.n):
+                Resident(self, index)
         self.provider_state = ProviderState(self.hoods, params, self.sample_fraction,
                                             place.asset_mix)
-        self.commissioner = Commissioner(self)
         self.accounts = Accounts(self)
         self.engine = ENGINES[engine](self)
-        self.founding_pool = 0.0  # GBP other funders hold for founding groups
         #: Residents who cannot take a place (none unless an experiment says so).
         self.barred = np.zeros(self.resident_state.n, dtype=bool)
-        initial = initial_slot_neighbourhoods(self.hoods, params, setup)
-        self.add_providers(initial, 0)
+        for replica, slots in zip(self.replicas, initial, strict=True):
+            replica.add_providers(slots, 0)
         self.latest: dict[str, float] = {}
         self.datacollector = mesa.DataCollector(
             model_reporters={name: (lambda m, k=name: m.latest[k]) for name in WEEKLY_METRICS}
         )
+        self._weekly: list[np.ndarray] = []  # replicates' weekly metrics, when more than one
+
+    # --- a single run -------------------------------------------------------------------------
+    @property
+    def single(self) -> Replica:
+        """The one replicate of a single run (an error when there are several)."""
+        if len(self.replicas) != 1:
+            raise AttributeError(f"this model runs {len(self.replicas)} replicates: use "
+                                 "model.replicas[r]")
+        return self.replicas[0]
+
+    @property
+    def params(self) -> Params:
+        """The parameters of a single run."""
+        return self.single.params
+
+    @property
+    def seed(self) -> int:
+        """The seed of a single run."""
+        return self.single.streams.seed
+
+    @property
+    def streams(self) -> Streams:
+        """The random streams of a single run."""
+        return self.single.streams
+
+    @property
+    def commissioner(self):
+        """The ICS commissioner of a single run."""
+        return self.single.commissioner
+
+    @property
+    def founding_pool(self) -> float:
+        """GBP other funders hold for founding groups (a single run)."""
+        return self.single.founding_pool
+
+    @founding_pool.setter
+    def founding_pool(self, gbp: float) -> None:
+        self.single.founding_pool = gbp
+
+    @property
+    def people_represented(self) -> float:
+        """People the simulated neighbourhoods stand for."""
+        return self.replicas[0].people_represented
+
+    @property
+    def place_scale(self) -> float:
+        """Multiply a total for the simulated neighbourhoods by this to get the place's."""
+        return self.replicas[0].place_scale
 
     # --- agents -------------------------------------------------------------------------------
     @property
     def residents(self) -> mesa.agentset.AgentSet:
-        """All residents as Mesa agents (views of the arrays)."""
+        """All residents as Mesa agents (views of the arrays; a single run only)."""
         return self.agents_by_type[Resident]
 
     @property
@@ -155,23 +224,34 @@ class CommunityAssetsModel(mesa.Model):
 
     def add_providers(self, hoods: np.ndarray, week: int, reserves: float | None = None,
                       kind: int | None = None, resident_led: bool = False) -> np.ndarray:
-        """Add slots in ``hoods``, each with a newly founded provider (see
-        :meth:`ProviderState.found` for ``reserves``, ``kind`` and ``resident_led``); return
-        the new slot indices."""
-        ps = self.provider_state
-        new = ps.add_slots(np.asarray(hoods, dtype=np.int32))
-        for index in new:
-            Provider(self, int(index))
-        self._found(new, week, reserves, kind, resident_led)
+        """Add slots in ``hoods`` of a single run, each with a newly founded provider (see
+        :meth:`Replica.add_providers`); return the new slot indices."""
+        return self.single.add_providers(hoods, week, reserves, kind, resident_led)
+
+    def _new_slots(self, replica: Replica, hoods: np.ndarray) -> np.ndarray:
+        """Closed, empty slots for ``replica`` in its ``hoods`` (local indices); their global
+        indices. Mesa agents view a single run's new slots."""
+        ps, rs = self.provider_state, self.resident_state
+        before = ps.capacity
+        new = ps.add_slots(replica.index, np.asarray(hoods, dtype=np.int32)
+                           + replica.index * len(replica.hoods))
+        if ps.capacity != before:  # slots were re-laid: residents' providers follow
+            attending = rs.provider >= 0
+            rep = rs.provider[attending] // before
+            rs.provider[attending] += rep * (ps.capacity - before)
+        if len(self.replicas) == 1:
+            for index in new:
+                Provider(self, int(index))
         return new
 
-    def _found(self, slots: np.ndarray, week: int, reserves: float | None,
+    def _found(self, replica: Replica, slots: np.ndarray, week: int, reserves: float | None,
                kind: int | None = None, resident_led: bool = False) -> None:
-        """Found a provider in each of ``slots`` (traits from stream ``founding``) and let it
-        plan its places."""
+        """Found a provider in each of ``slots`` (global indices of ``replica``'s slots;
+        traits from its stream ``founding``) and let it plan its places."""
         ps = self.provider_state
-        u = self.streams.uniforms("founding", week, len(ps), FOUNDING_DRAWS)[slots]
-        ps.found(slots, u, reserves, kind, resident_led)
+        local = slots - replica.index * ps.capacity
+        u = replica.streams.uniforms("founding", week, ps.capacity, FOUNDING_DRAWS)[local]
+        ps.found(slots, u, replica.params, reserves, kind, resident_led)
         self.engine.plan(slots)
 
     # --- running ------------------------------------------------------------------------------
@@ -212,7 +292,8 @@ class CommunityAssetsModel(mesa.Model):
         # 1. Commissioning.
         if week % WEEKS_PER_YEAR == 0:
             rules = self.rules if self.policy_started else ("status_quo",)
-            self.commissioner.funding_round(week, rules)
+            for replica in self.replicas:
+                replica.commissioner.funding_round(week, rules)
             self.engine.plan()
             self.cut_places()
         # 2. Context.
@@ -220,38 +301,56 @@ class CommunityAssetsModel(mesa.Model):
         # 3. Residents decide.
         starters, picks = self.engine.decide(ctx)
         dropped = ctx.attending_at_start & (rs.state == DROPPED_OUT)
-        new_referrals = (rs.state == REFERRED) & (
-            rs.state_until == week + self.params.referral_weeks)
+        new_referrals = (rs.state == REFERRED) & (rs.state_until == week + rs.params.referral_weeks)
         # 4. Places.
         starters, picks = starters[~self.barred[starters]], picks[~self.barred[starters]]
+        priority_first = self._per_resident([r.commissioner.plan.referral_priority
+                                             for r in self.replicas])
         first = (rs.state[starters] == REFERRED) & rs.followed_up[starters] & (
-            self.commissioner.plan.referral_priority)
-        priority = self.streams.uniforms("admission", week, rs.n)[starters]
+            priority_first if np.ndim(priority_first) == 0 else priority_first[starters])
+        priority = self._uniforms("admission", self.residents_each)[starters]
         self.engine.admit(starters, picks, first, priority, week)
         # 5. Wellbeing.
         self.engine.update_wellbeing(week)
         # 6. Ties.
         self.engine.update_ties(ctx.u_tie)
         # 7. Providers' finances, closures and re-founding.
-        u = self.streams.uniforms("closures", week, len(ps), CLOSURE_DRAWS)
+        u = self._uniforms("closures", ps.capacity, CLOSURE_DRAWS)
         broke = self.engine.pay_week()
         other = ps.closing_for_other_reasons(u[:, 0])
         closing = np.union1d(broke, other)
         if len(closing):
             self.close_providers(closing, u[closing, 1])
-        self.refound(week)
+        for replica in self.replicas:
+            replica.refound(week)
         # 8. Accounts and metrics.
         self.accounts.week(ctx.attending_at_start, dropped, new_referrals)
         self.week += 1
-        self.latest = self.accounts.weekly_metrics()
-        self.datacollector.collect(self)
+        metrics = self.accounts.weekly_metrics()
+        if len(self.replicas) == 1:
+            self.latest = {name: values[0] for name, values in metrics.items()}
+            self.datacollector.collect(self)
+        else:
+            self._weekly.append(np.column_stack([metrics[name] for name in WEEKLY_METRICS]))
         if self.week >= self.end_week:
             self.running = False
 
+    def _uniforms(self, stream: str, per_replicate: int, per_item: int = 1) -> np.ndarray:
+        """This week's uniforms of ``stream`` for every replicate, replicate after replicate
+        (each exactly what its seed's run alone draws)."""
+        draws = [r.streams.uniforms(stream, self.week, per_replicate, per_item)
+                 for r in self.replicas]
+        return draws[0] if len(draws) == 1 else np.concatenate(draws)
+
+    def _per_resident(self, values: list) -> Any:
+        """One value per replicate as the resident rules read it (see :func:`per_replicate`)."""
+        return per_replicate(values, self.residents_each)
+
     def week_context(self) -> WeekContext:
         """This week's draws and each neighbourhood's surroundings (shared by both engines)."""
-        rs, ps, p = self.resident_state, self.provider_state, self.params
+        rs, ps = self.resident_state, self.provider_state
         n_hoods, week = len(self.hoods), self.week
+        p, hp = rs.params, rs.hood_params
         is_open = ps.open
         outreach = np.bincount(ps.neighbourhood[is_open], weights=ps.outreach[is_open],
                                minlength=n_hoods)
@@ -262,29 +361,32 @@ class CommunityAssetsModel(mesa.Model):
         )
         candidates = (self.hoods.access @ located).tocsr()
         candidates.sort_indices()
-        if p.fee_barrier > 0 and candidates.nnz:  # what taking part costs puts people off
-            fee = np.minimum(kind_values(p, "fee"), 1.0)[ps.kind[candidates.indices]]
-            dep = np.repeat(self.hoods.deprivation, np.diff(candidates.indptr))
-            candidates.data *= 1 - p.fee_barrier * fee * dep
+        if np.any(hp.fee_barrier > 0) and candidates.nnz:  # what taking part costs puts off
+            rows = np.repeat(np.arange(n_hoods), np.diff(candidates.indptr))
+            barrier = hp.fee_barrier if np.ndim(hp.fee_barrier) == 0 else hp.fee_barrier[rows]
+            fee = np.minimum(ps.fee_ratio[candidates.indices], 1.0)
+            candidates.data *= 1 - barrier * fee * self.hoods.deprivation[rows]
         eligible = ((rs.state == NOT_ENGAGED) | (rs.state == DROPPED_OUT)) & (
             rs.need > p.referral_need_threshold
         )
         eligible_per_hood = np.bincount(rs.neighbourhood[eligible], minlength=n_hoods)
-        follow_up = self.commissioner.plan.follow_up_share
-        new_clients = self.commissioner.new_clients_per_week(follow_up) * self.sample_fraction
+        follow_up = [r.commissioner.plan.follow_up_share for r in self.replicas]
+        new_clients = np.concatenate([r.commissioner.new_clients_per_week(share)
+                                      for r, share in zip(self.replicas, follow_up,
+                                                          strict=True)]) * self.sample_fraction
         return WeekContext(
             week=week,
-            u_shock=self.streams.uniforms("shocks", week, rs.n),
-            u_act=self.streams.uniforms("engagement", week, rs.n),
-            u_ref=self.streams.uniforms("referral", week, rs.n),
+            u_shock=self._uniforms("shocks", self.residents_each),
+            u_act=self._uniforms("engagement", self.residents_each),
+            u_ref=self._uniforms("referral", self.residents_each),
             attending_at_start=rs.state == ATTENDING,
             outreach=np.minimum(outreach, 1.0),
             access=np.minimum(np.asarray(candidates.sum(axis=1)).ravel(), 1.0),
             candidates=candidates,
             referral_prob=np.minimum(new_clients / np.maximum(eligible_per_hood, 1), 1.0),
-            follow_up_share=follow_up,
-            u_tie=self.streams.uniforms("ties", week, rs.n),
-            cd_coverage=self.commissioner.cd_coverage(),
+            follow_up_share=self._per_resident(follow_up),
+            u_tie=self._uniforms("ties", self.residents_each),
+            cd_coverage=np.concatenate([r.commissioner.cd_coverage() for r in self.replicas]),
         )
 
     def cut_places(self) -> None:
@@ -295,12 +397,12 @@ class CommunityAssetsModel(mesa.Model):
         if not over.any():
             return
         attenders = rs.attenders_of(over)
-        priority = self.streams.uniforms("cuts", self.week, rs.n)[attenders]
+        priority = self._uniforms("cuts", self.residents_each)[attenders]
         order = np.lexsort((priority, rs.provider[attenders]))  # by provider, then priority
         ranked = attenders[order]
         group = rs.provider[ranked]
         losing = np.sort(ranked[rank_among_equals(group) >= ps.places[group]])
-        self.accounts.displaced(len(losing))
+        self.accounts.displaced(self._count_by_replicate(losing, rs.n))
         self.engine.lose_places(losing, self.week)
 
     def close_providers(self, closing: np.ndarray, u_delay: np.ndarray | None = None) -> None:
@@ -311,39 +413,62 @@ class CommunityAssetsModel(mesa.Model):
         rs, ps, week = self.resident_state, self.provider_state, self.week
         closing = np.asarray(closing, dtype=np.int64)
         if u_delay is None:
-            u_delay = self.streams.uniforms("closures", week, len(ps), CLOSURE_DRAWS)[closing, 1]
+            u_delay = self._uniforms("closures", ps.capacity, CLOSURE_DRAWS)[closing, 1]
         is_closing = np.zeros(len(ps), dtype=bool)
         is_closing[closing] = True
         attenders = rs.attenders_of(is_closing)
         ps.close(closing, week, u_delay)
-        self.accounts.closed(len(closing), len(attenders))
+        self.accounts.closed(self._count_by_replicate(closing, len(ps)),
+                             self._count_by_replicate(attenders, rs.n))
         self.engine.lose_places(attenders, week)
         self.engine.lose_trust(ps.neighbourhood[closing])
 
-    def refound(self, week: int) -> None:
-        """Re-found slots whose delay is over, longest waiting first, while other funders'
-        founding pool (topped up weekly, at most one year's money held) can pay for them."""
-        p, ps = self.params, self.provider_state
-        yearly = p.founding_pool_gbp_per_head * self.people_represented
-        self.founding_pool = min(self.founding_pool + yearly / WEEKS_PER_YEAR, yearly)
-        waiting = ps.waiting_to_reopen(week)
-        if not len(waiting) or p.founding_cost_gbp > self.founding_pool:
-            return
-        affordable = len(waiting) if p.founding_cost_gbp == 0 else int(
-            self.founding_pool // p.founding_cost_gbp)
-        slots = np.sort(waiting[:affordable])
-        self.founding_pool -= p.founding_cost_gbp * len(slots)
-        self.accounts.other_funders(p.founding_cost_gbp * len(slots))
-        self._found(slots, week, p.founding_cost_gbp)
+    def _count_by_replicate(self, items: np.ndarray, total: int) -> np.ndarray:
+        """How many of ``items`` (indices into arrays of ``total`` entries laid out replicate
+        after replicate) belong to each replicate."""
+        per = total // len(self.replicas)
+        return np.bincount(np.asarray(items, dtype=np.int64) // per,
+                           minlength=len(self.replicas))
 
     # --- results ------------------------------------------------------------------------------
     def timeseries(self) -> pd.DataFrame:
-        """Weekly metrics (one row per week, burn-in included: ``year`` <= 0 there)."""
-        return self.datacollector.get_model_vars_dataframe()
+        """Weekly metrics (one row per week, burn-in included: ``year`` <= 0 there); with
+        several replicates, one series after another, with a ``replicate`` column."""
+        if len(self.replicas) == 1:
+            return self.datacollector.get_model_vars_dataframe()
+        weeks = np.stack(self._weekly)  # week x replicate x metric
+        frames = [pd.DataFrame(weeks[:, r, :], columns=list(WEEKLY_METRICS)).assign(replicate=r)
+                  for r in range(len(self.replicas))]
+        return pd.concat(frames, ignore_index=True)
 
     def summary(self) -> pd.DataFrame:
-        """One row describing the run: identity, final-year outcomes and policy-period totals
-        (see :meth:`abm.model.accounts.Accounts.summary`)."""
+        """One row per replicate (one for a single run): identity, final-year outcomes and
+        policy-period totals (see :meth:`abm.model.accounts.Accounts.summary`)."""
         if self.years_run == 0:
             raise RuntimeError("run the model first: model.run()")
-        return pd.DataFrame([self.accounts.summary(self.timeseries())])
+        series = self.timeseries()
+        if len(self.replicas) == 1:
+            return pd.DataFrame([self.accounts.summary(0, series)])
+        return pd.DataFrame([self.accounts.summary(r, series[series.replicate == r]
+                                                   .drop(columns="replicate"))
+                             for r in range(len(self.replicas))])
+
+
+def _replicate_params(parameters: Mapping | Sequence[Mapping] | None,
+                      parameter_values: Mapping, replicates: int) -> list[Params]:
+    """One Params per replicate from ``parameters`` (one mapping for all, or one each) and
+    keyword values (for all); the run size must be the same in every one."""
+    if isinstance(parameters, Sequence) and not isinstance(parameters, str | Mapping):
+        if len(parameters) != replicates:
+            raise InputError(f"{len(parameters)} parameter sets for {replicates} seeds: give "
+                             "one set for all, or one per seed")
+        sets = list(parameters)
+    else:
+        sets = [parameters] * replicates
+    params = [p if isinstance(p, Params) and not parameter_values
+              else Params({**(p or {}), **parameter_values}) for p in sets]
+    for name in ("n_neighbourhoods", "residents_per_neighbourhood", "burn_in_years",
+                 "policy_years"):
+        if len({p[name] for p in params}) > 1:
+            raise InputError(f"replicates run together must share '{name}'")
+    return params

@@ -962,3 +962,41 @@ class _NotingReads(Mapping[str, Any]):
 
     def __len__(self) -> int:
         return len(self._values)
+
+
+class ReplicateParams:
+    """The parameter values of R replicates run together, read as vectorised rules need them.
+
+    A value is read as a plain number when every replicate has the same one (so a single run,
+    or replicates that differ only in their seed, compute exactly as one run does), and
+    otherwise as an array with ``per_replicate`` entries for each replicate in turn (one per
+    resident, neighbourhood or provider slot of that replicate), each holding its replicate's
+    value. With one replicate every read goes to its :class:`Params`, so a Params that notes
+    its reads (:meth:`Params.noting_reads`) still notes them.
+    """
+
+    __slots__ = ("_cache", "_params", "_per")
+
+    def __init__(self, params: list[Params], per_replicate: int):
+        object.__setattr__(self, "_params", params)
+        object.__setattr__(self, "_per", per_replicate)
+        object.__setattr__(self, "_cache", {})
+
+    def __getattr__(self, name: str) -> Any:
+        params = self._params
+        if len(params) == 1:
+            return getattr(params[0], name)
+        cache = self._cache
+        if name not in cache:
+            values = [getattr(p, name) for p in params]
+            cache[name] = (values[0] if all(v == values[0] for v in values)
+                           else np.repeat(np.asarray(values), self._per))
+        return cache[name]
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in BY_NAME:
+            raise KeyError(name)
+        return self.__getattr__(name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("ReplicateParams are read-only")

@@ -45,12 +45,12 @@ provider's own uniform so that the mean is exact at any run size.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import mesa
 import numpy as np
 
-from abm.model.parameters import Params
+from abm.model.parameters import Params, ReplicateParams
 from abm.model.places import Neighbourhoods
 from abm.model.randomness import exponential, normal
 from abm.model.views import ArrayField, ArrayView
@@ -77,6 +77,7 @@ class ProviderState:
         "places": np.int32,  # those places for simulated residents (rounded)
         "round_u": float,  # its uniform for rounding places to whole simulated residents
         "kind": np.int8,  # index into KINDS
+        "fee_ratio": float,  # its kind's fees relative to fee_income_gbp
         "resident_led": bool,  # seeded by community development, run by volunteers
         "full_places": float,  # real places at full size
         "place_cost": float,  # GBP per real place per year
@@ -96,22 +97,32 @@ class ProviderState:
         "closures": np.int32,  # closures in this slot so far
     }
 
-    def __init__(self, hoods: Neighbourhoods, params: Params, sample_fraction: float,
+    def __init__(self, hoods: Neighbourhoods, params: list[Params], sample_fraction: float,
                  mix: tuple[float, ...] | None = None):
-        """Empty slots for ``hoods``; new providers' kinds are drawn from ``mix`` (weights of
-        :data:`KINDS`; default the ``kind_share_*`` parameters)."""
-        self.params = params
+        """No slots yet, for the replicates whose ``params`` are given (one run: one) in
+        ``hoods`` (theirs, replicate after replicate); new providers' kinds are drawn from
+        the place's ``mix`` (weights of :data:`KINDS`; default the ``kind_share_*``
+        parameters)."""
+        self.replicate_params = params
         self.hoods = hoods
         #: Simulated residents per real person: converts places to money.
         self.f = sample_fraction
-        weights = np.asarray(mix if mix is not None else kind_weights(params), dtype=float)
-        #: Cumulative shares of the kinds among new providers.
-        self.kind_cumulative = np.cumsum(weights / weights.sum())
+        self.mix = mix
+        #: Slots each replicate has, and room for them: replicate r's slots are entries
+        #: r * capacity to r * capacity + count[r] - 1 (see abm.model.replicas).
+        self.count = np.zeros(len(params), dtype=np.int64)
+        self.capacity = 0
+        self.params = ReplicateParams(params, 0)
         for name, dtype in self.FIELDS.items():
             setattr(self, name, np.zeros(0, dtype=dtype))
 
     def __len__(self) -> int:
         return len(self.neighbourhood)
+
+    def _par(self, name: str, slots: np.ndarray | slice = slice(None)) -> Any:
+        """Parameter ``name`` for ``slots``: a number when every replicate shares it."""
+        value = getattr(self.params, name)
+        return value if np.ndim(value) == 0 else value[slots]
 
     # --- money ---------------------------------------------------------------------------------
     def deprivation(self, slots: np.ndarray | slice = slice(None)) -> np.ndarray:
@@ -124,7 +135,7 @@ class ProviderState:
 
     def floor(self, slots: np.ndarray | slice = slice(None)) -> np.ndarray:
         """Reserves each provider keeps back: it spends only what it holds above this (GBP)."""
-        return self.params.reserve_floor_months / 12 * self.full_cost(slots)
+        return self._par("reserve_floor_months", slots) / 12 * self.full_cost(slots)
 
     def net_place_cost(self, slots: np.ndarray | slice = slice(None)) -> np.ndarray:
         """Cost of one more real place for a year, after the fees it brings (GBP, >= 0)."""
@@ -135,7 +146,7 @@ class ProviderState:
         and fees, to run all its places, plus the reserve margin."""
         need = (self.fixed_cost[slots] + self.net_place_cost(slots) * self.full_places[slots]
                 - self.other_income[slots])
-        return np.maximum(need, 0.0) * (1 + self.params.grant_reserve_margin)
+        return np.maximum(need, 0.0) * (1 + self._par("grant_reserve_margin", slots))
 
     def surplus(self) -> np.ndarray:
         """Yearly income less costs of every slot at its current size (GBP): grants, other
@@ -147,15 +158,15 @@ class ProviderState:
         """Share of a full provider's places each of ``slots`` plans to run: what its secured
         income (grants, other funders) and a share of its reserves above the floor pay for
         after core costs, at the net cost of a place; at least ``min_places_share``, at most 1."""
-        p = self.params
         secured = (self.grant[slots] + self.referral_grant[slots] + self.other_income[slots]
-                   + p.reserve_drawdown_rate
+                   + self._par("reserve_drawdown_rate", slots)
                    * np.maximum(self.reserves[slots] - self.floor(slots), 0.0))
         net = self.net_place_cost(slots)
         spare = secured - self.fixed_cost[slots]
         with np.errstate(divide="ignore", invalid="ignore"):
             real = np.where(net > 0, spare / net, np.inf)
-        return np.maximum(np.clip(real / self.full_places[slots], 0.0, 1.0), p.min_places_share)
+        return np.maximum(np.clip(real / self.full_places[slots], 0.0, 1.0),
+                          self._par("min_places_share", slots))
 
     def whole_places(self, share: np.ndarray, slots: np.ndarray) -> np.ndarray:
         """``share`` of each slot's full places in simulated residents, rounded up or down by
@@ -178,29 +189,50 @@ class ProviderState:
         return np.flatnonzero(o & (self.reserves < 0))
 
     # --- slots, founding, closure --------------------------------------------------------------
-    def add_slots(self, hoods: np.ndarray) -> np.ndarray:
-        """Add closed, empty slots in ``hoods``; return their indices."""
-        new = np.arange(len(self), len(self) + len(hoods))
-        for name, dtype in self.FIELDS.items():
-            setattr(self, name, np.concatenate([getattr(self, name), np.zeros(len(hoods), dtype)]))
+    def add_slots(self, replicate: int, hoods: np.ndarray) -> np.ndarray:
+        """Add closed, empty slots for ``replicate`` in ``hoods``; return their indices.
+        When the replicate has no room left, every replicate gets more (the arrays are
+        laid out afresh: indices held elsewhere must follow, see ``capacity``)."""
+        start = int(self.count[replicate])
+        if start + len(hoods) > self.capacity:
+            self._grow(start + len(hoods))
+        base = replicate * self.capacity
+        new = np.arange(base + start, base + start + len(hoods))
         self.neighbourhood[new] = hoods
         self.reopen_week[new] = NEVER
+        self.count[replicate] += len(hoods)
         return new
 
-    def found(self, slots: np.ndarray, u: np.ndarray, reserves: float | None = None,
-              kind: int | None = None, resident_led: bool = False) -> None:
+    def _grow(self, capacity: int) -> None:
+        """Room for ``capacity`` slots per replicate, each replicate's slots kept in order."""
+        replicates, before = len(self.count), self.capacity
+        for name, dtype in self.FIELDS.items():
+            grown = np.zeros((replicates, capacity), dtype=dtype)
+            if name == "reopen_week":
+                grown[:] = NEVER
+            grown[:, :before] = getattr(self, name).reshape(replicates, before)
+            setattr(self, name, grown.ravel())
+        self.capacity = capacity
+        self.params = ReplicateParams(self.replicate_params, capacity)
+
+    def found(self, slots: np.ndarray, u: np.ndarray, params: Params,
+              reserves: float | None = None, kind: int | None = None,
+              resident_led: bool = False) -> None:
         """Found a new provider in each of ``slots`` with new traits.
 
-        ``u`` holds :data:`FOUNDING_DRAWS` uniforms per slot (rows in ``slots`` order).
-        ``reserves`` (GBP) defaults to ``reserves_months`` of the provider's own full cost;
+        ``u`` holds :data:`FOUNDING_DRAWS` uniforms per slot (rows in ``slots`` order);
+        ``params`` are the slots' replicate's. ``reserves`` (GBP) defaults to
+        ``reserves_months`` of the provider's own full cost;
         ``kind`` (an index into :data:`KINDS`) defaults to one drawn from the mix. The
         provider opens with no grant; it plans its places when the caller says (the model
         does so through its engine, so that the per-agent reference plans too).
         """
-        p = self.params
+        p = params
         dep = self.deprivation(slots)
+        cumulative = np.cumsum(kind_shares(p, self.mix))
         self.kind[slots] = (kind if kind is not None else np.minimum(
-            np.searchsorted(self.kind_cumulative, u[:, 4], side="right"), len(KINDS) - 1))
+            np.searchsorted(cumulative, u[:, 4], side="right"), len(KINDS) - 1))
+        self.fee_ratio[slots] = kind_values(p, "fee")[self.kind[slots]]
         self.resident_led[slots] = resident_led
         cost_share = p.resident_led_cost_share if resident_led else 1.0
         self.full_places[slots] = p.provider_places * size_factor(dep, p)
@@ -216,7 +248,7 @@ class ProviderState:
         self.other_income[slots] = np.maximum(
             normal(u[:, 2], other, p.other_funding_spread * other), 0.0)
         self.round_u[slots] = u[:, 3]
-        self.fee_income[slots] = (p.fee_income_gbp * kind_values(p, "fee")[self.kind[slots]]
+        self.fee_income[slots] = (p.fee_income_gbp * self.fee_ratio[slots]
                                   * (1 - p.fee_deprivation_effect * dep))
         self.outreach[slots] = p.provider_outreach
         self.reserves[slots] = (p.reserves_months / 12 * self.full_cost(slots)
@@ -230,7 +262,7 @@ class ProviderState:
     def close(self, slots: np.ndarray, week: int, u_delay: np.ndarray) -> None:
         """Close providers and set when each slot may be re-founded (``u_delay``: one uniform
         per slot for its exponential delay)."""
-        delay = exponential(u_delay, self.params.refounding_delay_years * WEEKS_PER_YEAR)
+        delay = exponential(u_delay, self._par("refounding_delay_years", slots) * WEEKS_PER_YEAR)
         self.open[slots] = False
         self.grant[slots] = 0.0
         self.referral_grant[slots] = 0.0
@@ -243,12 +275,15 @@ class ProviderState:
     def closing_for_other_reasons(self, u: np.ndarray) -> np.ndarray:
         """Open slots that close this week for reasons other than money (``u``: one uniform
         per slot)."""
-        weekly = -np.expm1(np.log1p(-self.params.other_closure_rate) / WEEKS_PER_YEAR)
+        weekly = -np.expm1(np.log1p(-self._par("other_closure_rate")) / WEEKS_PER_YEAR)
         return np.flatnonzero(self.open & (u < weekly))
 
-    def waiting_to_reopen(self, week: int) -> np.ndarray:
-        """Closed slots whose delay is over, longest waiting first (then slot order)."""
-        waiting = np.flatnonzero(~self.open & (self.reopen_week <= week))
+    def waiting_to_reopen(self, week: int, replicate: int = 0) -> np.ndarray:
+        """Closed slots of ``replicate`` whose delay is over, longest waiting first (then
+        slot order)."""
+        first = replicate * self.capacity
+        mine = slice(first, first + self.count[replicate])
+        waiting = np.flatnonzero(~self.open[mine] & (self.reopen_week[mine] <= week)) + first
         return waiting[np.argsort(self.reopen_week[waiting], kind="stable")]
 
     def attendees(self, provider_of_resident: np.ndarray) -> np.ndarray:
@@ -257,9 +292,12 @@ class ProviderState:
         return np.bincount(attending, minlength=len(self))
 
 
-def kind_weights(params: Params) -> tuple[float, ...]:
-    """Weights of :data:`KINDS` among new providers from the ``kind_share_*`` parameters."""
-    return tuple(params[f"kind_share_{kind}"] for kind in KINDS)
+def kind_shares(params: Params, mix: tuple[float, ...] | None = None) -> np.ndarray:
+    """Shares of :data:`KINDS` among new providers: the place's ``mix`` (weights) if it has
+    one, else the ``kind_share_*`` parameters, normalised."""
+    weights = np.asarray(mix if mix is not None
+                         else [params[f"kind_share_{kind}"] for kind in KINDS], dtype=float)
+    return weights / weights.sum()
 
 
 def kind_values(params: Params, what: str) -> np.ndarray:

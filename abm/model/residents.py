@@ -50,12 +50,13 @@ Losing one's group (it closes or cuts the sessions one went to) is a forced stop
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import mesa
 import numpy as np
 import scipy.sparse as sp
 
-from abm.model.parameters import Params
+from abm.model.parameters import Params, ReplicateParams
 from abm.model.places import Neighbourhoods
 from abm.model.views import ArrayField, ArrayView
 
@@ -85,17 +86,35 @@ class WeekContext:
     access: np.ndarray  # per neighbourhood: pull of reachable providers with a free place, 0-1
     candidates: sp.csr_matrix  # [neighbourhood, provider]: pull of each reachable provider
     referral_prob: np.ndarray  # per neighbourhood: chance an eligible resident is referred
-    follow_up_share: float  # chance a referral is followed up (3+ link-worker contacts)
+    follow_up_share: Any  # chance a referral is followed up (3+ contacts): one, or per resident
     u_tie: np.ndarray  # one uniform per resident, ``ties`` stream
     cd_coverage: np.ndarray  # per neighbourhood: community development workers there, 0-1
 
 
+def at(value: Any, where: Any) -> Any:
+    """``value[where]``, or ``value`` itself when it is one number for everyone (a parameter
+    that every replicate shares)."""
+    return value if np.ndim(value) == 0 else value[where]
+
+
 class ResidentState:
-    """Every resident's state, one array entry per resident, and the vectorised weekly rules."""
+    """Every resident's state, one array entry per resident, and the vectorised weekly rules.
+
+    The residents of several replicates run together are one state
+    (:meth:`concatenate`); ``params`` and ``hood_params`` then give each resident, and each
+    neighbourhood, its replicate's parameter values (:class:`ReplicateParams`).
+    """
+
+    #: Arrays with one entry per resident (``concatenate`` joins them replicate by replicate).
+    PER_RESIDENT = ("decile", "quintile", "deprivation", "capacity", "baseline", "p_shock",
+                    "p_drop", "degree", "ties_attending", "_counted", "friends", "tie_strength",
+                    "pull", "belonging", "need_untouched", "green_benefit", "start_week",
+                    "need", "awareness", "wellbeing", "benefit", "state", "provider",
+                    "state_until", "followed_up", "came_by_referral", "last_attended")
 
     def __init__(self, hoods: Neighbourhoods, params: Params, rng: np.random.Generator):
         """Synthesise the residents of ``hoods``: deprivation, capacity, baseline and ties."""
-        p = self.params = params
+        p = params
         per_hood = p.residents_per_neighbourhood
         n_hoods = len(hoods)
         n = self.n = n_hoods * per_hood
@@ -146,6 +165,33 @@ class ResidentState:
         self.followed_up = np.zeros(n, dtype=bool)
         self.came_by_referral = np.zeros(n, dtype=bool)  # attending since a referral
         self.last_attended = np.full(n, NEVER_ATTENDED, dtype=np.int32)  # week
+        self.replicate_params = [params]
+        self.params = ReplicateParams([params], n)
+        self.hood_params = ReplicateParams([params], n_hoods)
+
+    @classmethod
+    def concatenate(cls, states: list[ResidentState], hoods: list[Neighbourhoods]
+                    ) -> ResidentState:
+        """The residents of several replicates as one state, replicate after replicate, with
+        neighbourhoods and ties numbered across them (see :mod:`abm.model.replicas`)."""
+        out = object.__new__(cls)
+        n, n_hoods = states[0].n, len(hoods[0])
+        per_hood = n // n_hoods
+        out.n = n * len(states)
+        for name in cls.PER_RESIDENT:
+            setattr(out, name, np.concatenate([getattr(s, name) for s in states]))
+        out.neighbourhood = np.concatenate([s.neighbourhood + r * n_hoods
+                                            for r, s in enumerate(states)]).astype(np.int32)
+        out.hood_start = np.arange(n_hoods * len(states)) * per_hood
+        ties = sp.block_diag([s.ties for s in states], format="csr")
+        ties.indices = ties.indices.astype(np.int32)
+        out.ties = ties
+        out.green_access = np.concatenate([s.green_access for s in states])
+        out.cd_level = np.zeros(n_hoods * len(states))
+        out.replicate_params = [s.replicate_params[0] for s in states]
+        out.params = ReplicateParams(out.replicate_params, n)
+        out.hood_params = ReplicateParams(out.replicate_params, n_hoods)
+        return out
 
     def capacity_now(self) -> np.ndarray:
         """Capacity to take part this week: the resident's own, plus what community
@@ -195,7 +241,7 @@ class ResidentState:
         p, hood = self.params, self.neighbourhood
         # 0. Community development builds where its workers are, and fades where they left.
         if ctx.cd_coverage.any() or self.cd_level.any():
-            rate = -np.expm1(-1 / (p.cd_years_to_effect * WEEKS_PER_YEAR))
+            rate = -np.expm1(-1 / (self.hood_params.cd_years_to_effect * WEEKS_PER_YEAR))
             self.cd_level = self.cd_level + rate * (ctx.cd_coverage - self.cd_level)
         capacity_now = self.capacity_now()
         # 1. Needs and shocks: belonging to a group protects; the untouched need does not.
@@ -224,22 +270,24 @@ class ResidentState:
         p_ref = ctx.referral_prob[hood]
         referred = np.flatnonzero(eligible & (ctx.u_ref < p_ref))
         state[referred] = REFERRED
-        self.state_until[referred] = ctx.week + p.referral_weeks
-        self.followed_up[referred] = ctx.u_ref[referred] / p_ref[referred] < ctx.follow_up_share
+        self.state_until[referred] = ctx.week + at(p.referral_weeks, referred)
+        self.followed_up[referred] = (ctx.u_ref[referred] / p_ref[referred]
+                                      < at(ctx.follow_up_share, referred))
         a = self.awareness[referred]
-        self.awareness[referred] = a + p.link_worker_awareness_gain * (1 - a)
+        self.awareness[referred] = a + at(p.link_worker_awareness_gain, referred) * (1 - a)
         # 4. Engagement: drop out, or try to start.
         attending = state == ATTENDING
         drops = attending & (ctx.u_act < self.dropout_chance(capacity_now))
         state[drops] = DROPPED_OUT
         self.provider[drops] = -1
         self.came_by_referral[drops] = False
-        self.state_until[drops] = ctx.week + p.dropout_memory_weeks
+        self.state_until[drops] = ctx.week + at(p.dropout_memory_weeks, drops)
         helped = (state == REFERRED) & self.followed_up
         capacity = np.where(helped, np.minimum(capacity_now + p.follow_up_capacity_boost, 1.0),
                             capacity_now)
-        boost_by_state = np.array([1.0, p.referral_boost_unfollowed, 1.0, p.reengage_factor])
-        boost = np.where(helped, p.referral_boost_followed, boost_by_state[state])
+        boost = np.where(state == REFERRED, p.referral_boost_unfollowed,
+                         np.where(state == DROPPED_OUT, p.reengage_factor, 1.0))
+        boost = np.where(helped, p.referral_boost_followed, boost)
         motivation = (1 + p.need_motivation * self.need) / (1 + p.need_motivation)
         p_start = np.minimum(
             p.uptake_rate * self.awareness * capacity * motivation * ctx.access[hood]
@@ -299,7 +347,8 @@ class ResidentState:
             group = np.where(attending, self.provider, -1)
             friend_group = np.append(group, -1)[friends]
             together = (friends >= 0) & (friend_group == group[:, None]) & (friend_group >= 0)
-            strength = np.where(together, 1.0, strength * (1 - p.group_tie_decay_rate))
+            keep = 1 - np.reshape(p.group_tie_decay_rate, (-1, 1))
+            strength = np.where(together, 1.0, strength * keep)
             gone = (friends >= 0) & (strength < TIE_GONE)
             friends[gone] = -1
             strength[friends < 0] = 0.0
@@ -317,8 +366,8 @@ class ResidentState:
         rank = np.empty(self.n, dtype=np.int64)
         rank[order] = np.arange(len(order))
         own = rank[makers] - first
-        pick = np.minimum((u_tie[makers] / p.group_tie_rate * (size - 1)).astype(np.int64),
-                          size - 2)
+        pick = np.minimum((u_tie[makers] / at(p.group_tie_rate, makers)
+                           * (size - 1)).astype(np.int64), size - 2)
         met = order[first + pick + (pick >= own)].astype(np.int32)
         known = friends[makers] == met[:, None]
         slot = np.where(known.any(axis=1), known.argmax(axis=1),
@@ -339,31 +388,43 @@ class ResidentState:
         self.state[residents] = DROPPED_OUT
         self.provider[residents] = -1
         self.came_by_referral[residents] = False
-        self.state_until[residents] = week + p.dropout_memory_weeks
-        self.need[residents] = np.minimum(self.need[residents] + p.forced_stop_need_shock, 1.0)
+        self.state_until[residents] = week + at(p.dropout_memory_weeks, residents)
+        self.need[residents] = np.minimum(
+            self.need[residents] + at(p.forced_stop_need_shock, residents), 1.0)
 
     def lose_trust(self, hoods: np.ndarray) -> None:
         """A provider closed in each of ``hoods`` (in provider order): everyone living there
         loses ``closure_trust_loss`` of their awareness and trust, compounding per closure."""
-        per_hood, keep = self.params.residents_per_neighbourhood, 1 - self.params.closure_trust_loss
+        per_hood = self.params.residents_per_neighbourhood
+        keep = 1 - self.hood_params.closure_trust_loss
         for h in hoods:
             start = self.hood_start[h]
-            self.awareness[start:start + per_hood] *= keep
+            self.awareness[start:start + per_hood] *= at(keep, h)
 
 
 def pick_providers(candidates: sp.csr_matrix, hoods: np.ndarray, v: np.ndarray) -> np.ndarray:
     """For each chooser (home ``hoods[k]``, uniform ``v[k]``), pick a provider by its pull.
 
     Provider j is picked when the running sum of pulls along the chooser's row first exceeds
-    ``v * total``; this is :meth:`Resident.pick_provider` for all choosers at once.
+    ``v * total``; this is :meth:`Resident.pick_provider` for all choosers at once. Each
+    row's running sums start from 0 at the row, as the reference's do, so a choice does not
+    depend on other rows (nor, with replicates run together, on other replicates).
     """
-    cumulative = np.cumsum(candidates.data)
-    row_start = candidates.indptr[hoods]
-    before = np.where(row_start > 0, cumulative[row_start - 1], 0.0)
+    if not len(hoods):
+        return np.zeros(0, dtype=np.int32)
+    rows, inverse = np.unique(hoods, return_inverse=True)
+    start, length = candidates.indptr[rows], np.diff(candidates.indptr)[rows]
+    width = max(int(length.max()), 1)
+    position = np.arange(width)
+    inside = position < length[:, None]
+    padded = np.zeros((len(rows), width))
+    padded[inside] = candidates.data[(start[:, None] + position)[inside]]
+    running = np.cumsum(padded, axis=1)  # row by row, left to right
     totals = np.asarray(candidates.sum(axis=1)).ravel()[hoods]
-    slot = np.searchsorted(cumulative, before + v * totals, side="right")
-    last_in_row = candidates.indptr[hoods + 1] - 1  # rounding must not spill into the next row
-    return candidates.indices[np.minimum(slot, last_in_row)].astype(np.int32)
+    above = running[inverse] > (v * totals)[:, None]
+    first = np.where(above.any(axis=1), above.argmax(axis=1), length[inverse] - 1)
+    last = length[inverse] - 1  # rounding must not run past the row's end
+    return candidates.indices[start[inverse] + np.minimum(first, last)].astype(np.int32)
 
 
 def make_ties(hoods: Neighbourhoods, per_hood: int, params: Params,

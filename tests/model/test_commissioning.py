@@ -221,11 +221,8 @@ def test_develop_places_workers_in_the_most_deprived_neighbourhoods_and_seeds_gr
 def test_without_develop_money_nothing_is_read_or_placed():
     """The status quo places no community workers (the burn-in cache relies on not reading
     develop's parameters when it has no money)."""
-    model = Model("bradford", parameters=SMALL)
-    noted, read = model.params.noting_reads()
-    model.params = noted
-    model.provider_state.params = model.resident_state.params = noted
-    model.run(years=1)
+    noted, read = Params(SMALL).noting_reads()
+    model = Model("bradford", parameters=noted).run(years=1)
     assert not model.commissioner.cd_workers.any()
     assert not {"cd_worker_cost_gbp", "cd_workers_per_neighbourhood",
                 "cd_groups_per_worker_year", "resident_led_cost_share"} & read

@@ -115,7 +115,7 @@ def test_refounding_is_paid_by_the_founding_pool_and_waits_for_it():
         ps.reopen_week[~ps.open] = model.week
         weekly = per_head * model.people_represented / WEEKS_PER_YEAR
         model.founding_pool = 2.5 * cost - weekly  # 2.5 foundings once topped up
-        model.refound(model.week)
+        model.single.refound(model.week)
         assert ps.open.sum() == len(ps) - 3 + refounded
         if refounded:
             assert model.founding_pool == pytest.approx(0.5 * cost)

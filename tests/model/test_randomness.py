@@ -82,7 +82,7 @@ def with_phantom_slot(seed):
     that alters how many values the slot-indexed streams (founding, funding, closures) are
     asked for every week, and nothing else."""
     model = Model("west_yorkshire", "status_quo", seed, SMALL)
-    (phantom,) = model.provider_state.add_slots(np.array([0], dtype=np.int32))
+    (phantom,) = model.provider_state.add_slots(0, np.array([0], dtype=np.int32))
     Provider(model, int(phantom))
     return model.run(years=3)
 

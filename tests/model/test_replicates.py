@@ -1,0 +1,103 @@
+"""Replicates run together give, bit for bit, what each gives alone.
+
+A model with a list of seeds (and, if asked, one parameter set per seed) runs its replicates
+as one set of arrays (abm/model/replicas.py). Every operation must keep each replicate's
+entries apart and in their own order, so each replicate's summary, weekly series and final
+state equal those of a run with its seed and parameters alone: exact equality, no
+tolerance.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from abm import Model
+from abm.files.errors import InputError
+from abm.model.residents import ResidentState
+
+TINY = {"n_neighbourhoods": 25, "residents_per_neighbourhood": 30, "burn_in_years": 1}
+#: Parameter sets that differ in parameters read by every kind of rule: residents',
+#: neighbourhoods', providers' and the commissioner's.
+VARIED = [
+    {**TINY, "uptake_rate": 0.05, "forced_stop_need_shock": 0.3, "group_tie_rate": 0.1,
+     "fee_barrier": 0.2, "closure_trust_loss": 0.4, "other_closure_rate": 0.05,
+     "reserve_floor_months": 2.0, "cd_years_to_effect": 2.0, "referral_weeks": 10,
+     "budget_gbp_per_head": 9.0},
+    {**TINY},
+    {**TINY, "uptake_rate": 0.03, "dropout_memory_weeks": 30, "refounding_delay_years": 0.5,
+     "group_tie_decay_rate": 0.03, "min_places_share": 0.3, "grant_reserve_margin": 0.1,
+     "cd_capacity_gain": 0.2, "develop_budget_share": 0.25},
+]
+
+
+def alone(place, rules, seed, params, years):
+    return Model(place, rules, seed, params).run(years=years)
+
+
+def assert_replicate_is_its_run(together: Model, r: int, single: Model) -> None:
+    rows = together.summary()
+    row, expected = rows.iloc[[r]].reset_index(drop=True), single.summary()
+    pd.testing.assert_frame_equal(row, expected, check_exact=True)
+    series = together.timeseries()
+    mine = series[series.replicate == r].drop(columns="replicate").reset_index(drop=True)
+    pd.testing.assert_frame_equal(mine, single.timeseries().reset_index(drop=True),
+                                  check_exact=True, check_dtype=False)
+    n = single.resident_state.n
+    for name in ("need", "wellbeing", "belonging", "awareness", "state", "tie_strength"):
+        mine_state = getattr(together.resident_state, name)[r * n:(r + 1) * n]
+        assert np.array_equal(mine_state, getattr(single.resident_state, name)), name
+    ps, capacity = together.provider_state, together.provider_state.capacity
+    count = len(single.provider_state)
+    for name in ("open", "reserves", "grant", "places", "kind"):
+        mine_slots = getattr(ps, name)[r * capacity:r * capacity + count]
+        assert np.array_equal(mine_slots, getattr(single.provider_state, name)), name
+
+
+@pytest.mark.parametrize(("place", "rules"), [
+    ("bradford", "status_quo"),
+    ("devon_ics", "develop+scale+embed+sustain"),
+])
+def test_replicates_of_seeds_equal_their_runs_alone(place, rules):
+    seeds = [11, 12, 13]
+    together = Model(place, rules, seeds, TINY).run(years=1.5)
+    assert len(together.summary()) == 3
+    for r, seed in enumerate(seeds):
+        assert_replicate_is_its_run(together, r, alone(place, rules, seed, TINY, 1.5))
+
+
+def test_replicates_with_their_own_parameters_equal_their_runs_alone():
+    """Posterior draws x seeds: every replicate its own parameter values."""
+    seeds = [5, 6, 7]
+    together = Model("west_yorkshire", "develop+scale+sustain", seeds, VARIED).run(years=1.5)
+    assert together.provider_state.capacity > together.provider_state.count.min(), (
+        "replicates must found different numbers of groups for the test to bite")
+    for r, (seed, params) in enumerate(zip(seeds, VARIED, strict=True)):
+        assert_replicate_is_its_run(together, r,
+                                    alone("west_yorkshire", "develop+scale+sustain", seed,
+                                          params, 1.5))
+
+
+def test_the_order_and_number_of_replicates_do_not_matter():
+    a = Model("london", "scale", [3, 1, 2], TINY).run(years=1).summary().set_index("seed")
+    b = Model("london", "scale", [2, 3], TINY).run(years=1).summary().set_index("seed")
+    pd.testing.assert_frame_equal(a.loc[[2, 3]], b.loc[[2, 3]], check_exact=True)
+
+
+def test_replicates_share_the_run_size_and_one_parameter_set_each():
+    with pytest.raises(InputError, match="must share 'n_neighbourhoods'"):
+        Model("bradford", "status_quo", [1, 2], [TINY, {**TINY, "n_neighbourhoods": 30}])
+    with pytest.raises(InputError, match="2 parameter sets for 3 seeds"):
+        Model("bradford", "status_quo", [1, 2, 3], [TINY, TINY])
+    with pytest.raises(InputError, match="fast engine only"):
+        Model("bradford", "status_quo", [1, 2], TINY, engine="agents")
+
+
+def test_concatenated_residents_number_neighbourhoods_and_ties_across_replicates():
+    model = Model("bradford", "status_quo", [1, 2], TINY)
+    rs, hoods_each = model.resident_state, TINY["n_neighbourhoods"]
+    assert isinstance(rs, ResidentState) and rs.n == 2 * hoods_each * 30
+    assert rs.neighbourhood[rs.n // 2] == hoods_each, "the second replicate's first resident"
+    i, j = rs.ties.nonzero()
+    assert np.array_equal(i < rs.n // 2, j < rs.n // 2), "no tie crosses replicates"
