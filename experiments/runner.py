@@ -41,7 +41,7 @@ from abm.files.checks import is_number, is_whole
 from abm.files.errors import InputError, ResourceError, clipped, printable, printable_text, shown
 from abm.files.io import check_out_folder, write_csv, write_json, write_parquet, write_part
 from abm.files.provenance import provenance as _provenance
-from abm.model.runs import RunSpec, execute
+from abm.model.runs import RunSpec, execute, execute_together
 from experiments.executors import (
     CONNECT_TIMEOUT_S,
     RayExecutor,
@@ -81,11 +81,19 @@ class IncompleteSweep(Exception):
 
 
 def run_batch(specs: list[RunSpec], weekly: bool, run: Callable = execute) -> list[tuple]:
-    """Run specs one after another in a worker with ``run`` (:func:`abm.model.runs.execute`).
+    """Run specs in a worker with ``run`` (:func:`abm.model.runs.execute`): with it, specs
+    that can share a model run as its replicates (:func:`abm.model.runs.execute_together`,
+    each result exactly its run's alone); with another ``run``, one after another.
 
-    A run that raises is reported, not fatal. Returns ``("done", row, series)`` or
+    A run that raises is reported, not fatal (a batch of replicates that raises is run again
+    spec by spec, to say which). Returns ``("done", row, series)`` or
     ``("failed", spec, error_text)`` per spec.
     """
+    if run is execute and len(specs) > 1:
+        try:
+            return [("done", row, series) for row, series in execute_together(specs, weekly)]
+        except Exception:  # some replicate raised: run each spec alone to say which
+            pass
     results = []
     for spec in specs:
         try:

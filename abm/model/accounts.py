@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from abm.model.metrics import (
     LOW_LIFE_SATISFACTION,
@@ -81,6 +82,9 @@ class Accounts:
         rep = np.repeat(np.arange(replicates), self.n)
         #: Per resident: replicate x 10 + IMD decile index (0-9), the key of counts by decile.
         self.key = rep * 10 + rs.decile.astype(np.int64) - 1
+        #: Sums by replicate and decile as one product: row ``key`` holds that key's residents.
+        self._deciles = sp.csr_matrix((np.ones(rs.n), (self.key, np.arange(rs.n))),
+                                      shape=(10 * replicates, rs.n))
         self.people_by_decile = self.by_decile(np.ones(rs.n))
         third = np.concatenate([deprivation_thirds(d) for d in rs.deprivation.reshape(
             replicates, self.n)])
@@ -111,8 +115,14 @@ class Accounts:
 
     def by_decile(self, values: np.ndarray) -> np.ndarray:
         """Per replicate and IMD decile, the sum of ``values`` (one per resident)."""
-        return np.bincount(self.key, weights=values, minlength=10 * self.replicates).reshape(
-            self.replicates, 10)
+        return self.by_decile_many({"": values})[""]
+
+    def by_decile_many(self, values: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """:meth:`by_decile` of several quantities at once (one pass over the residents;
+        each sum adds its residents in index order, as ``np.bincount`` would)."""
+        columns = np.column_stack([np.asarray(v, dtype=float) for v in values.values()])
+        sums = (self._deciles @ columns).reshape(self.replicates, 10, len(values))
+        return {name: sums[:, :, k] for k, name in enumerate(values)}
 
     def replicate(self, index: int) -> ReplicateAccounts:
         """Replicate ``index``'s accounts, as its commissioner books into them."""
@@ -178,13 +188,22 @@ class Accounts:
             return
         year = self._year()
         year["spend"] += amounts
-        year["wellbeing"] += self.by_decile(rs.wellbeing) / WEEKS_PER_YEAR
         gp, ae = self.nhs_use()
-        year["gp"] += self.by_decile(gp)
-        year["ae"] += self.by_decile(ae)
-        self._climb(new_referrals, attending_before)
-        self.attender_weeks_by_decile += self.by_decile(rs.state == ATTENDING)
-        self.dropouts_by_decile += self.by_decile(dropped)
+        attending_referred = (rs.state == ATTENDING) & rs.came_by_referral
+        sums = self.by_decile_many({
+            "wellbeing": rs.wellbeing, "gp": gp, "ae": ae,
+            "attending": rs.state == ATTENDING, "dropped": dropped,
+            **self._staircase_steps(new_referrals, attending_before, attending_referred),
+            "referred_benefit": rs.benefit * attending_referred,
+        })
+        year["wellbeing"] += sums["wellbeing"] / WEEKS_PER_YEAR
+        year["gp"] += sums["gp"]
+        year["ae"] += sums["ae"]
+        for step in STAIRCASE:
+            self.staircase[step] += sums[step]
+        self.referred_benefit += sums["referred_benefit"]
+        self.attender_weeks_by_decile += sums["attending"]
+        self.dropouts_by_decile += sums["dropped"]
         rows = (R, self.n)
         self.referrals += new_referrals.reshape(rows).sum(axis=1)
         self.followed_up += (new_referrals & rs.followed_up).reshape(rows).sum(axis=1)
@@ -192,10 +211,12 @@ class Accounts:
         self.referred_starts += np.column_stack([
             (referred_starts & rs.followed_up).reshape(rows).sum(axis=1),
             (referred_starts & ~rs.followed_up).reshape(rows).sum(axis=1)])
-        open_ = ps.open.reshape(R, -1)
-        self.open_provider_weeks += open_.sum(axis=1)
-        self.other_funders_gbp += ((ps.other_income * ps.open).reshape(R, -1).sum(axis=1)
-                                   / WEEKS_PER_YEAR)
+        self.open_provider_weeks += ps.open.reshape(R, -1).sum(axis=1)
+        # Summed slot by slot (bincount), so a replicate's empty slots beyond its own, there
+        # when another replicate has more, add exact zeros and change nothing.
+        self.other_funders_gbp += np.bincount(
+            np.arange(len(ps)) // max(ps.capacity, 1), weights=ps.other_income * ps.open,
+            minlength=R) / WEEKS_PER_YEAR
 
     def nhs_use(self) -> tuple[np.ndarray, np.ndarray]:
         """This week's expected GP consultations and A&E attendances of each resident: a
@@ -212,12 +233,12 @@ class Accounts:
               * (1 + p.sp_ae_effect * referred))
         return gp, ae
 
-    def _climb(self, new_referrals: np.ndarray, attending_before: np.ndarray) -> None:
-        """This week's steps of the inequality staircase, per decile."""
+    def _staircase_steps(self, new_referrals: np.ndarray, attending_before: np.ndarray,
+                         attending_referred: np.ndarray) -> dict[str, np.ndarray]:
+        """Who is on each step of the inequality staircase this week (one flag per
+        resident per step)."""
         rs, week = self.model.resident_state, self.model.week
-        steps = self.staircase
-        attending_referred = (rs.state == ATTENDING) & rs.came_by_referral
-        counts = {
+        return {
             "in_need": rs.need > rs.params.referral_need_threshold,
             "referred": new_referrals,
             "followed_up": new_referrals & rs.followed_up,
@@ -225,9 +246,6 @@ class Accounts:
             "attending_12w": attending_referred & (rs.start_week == week - STILL_ATTENDING_WEEKS),
             "referred_attending": attending_referred,
         }
-        for step, who in counts.items():
-            steps[step] += self.by_decile(who)
-        self.referred_benefit += self.by_decile(rs.benefit * attending_referred)
 
     # --- metrics -------------------------------------------------------------------------------
     def weekly_metrics(self) -> dict[str, np.ndarray]:
@@ -236,11 +254,23 @@ class Accounts:
         model, R, n = self.model, self.replicates, self.n
         rs, ps, scale = model.resident_state, model.provider_state, model.place_scale
         week = model.week  # already advanced: the number of weeks run
-        wellbeing_by_decile = self.by_decile(rs.wellbeing)
-        # Residents by decile and engagement state, and by decile and past-year attendance.
+        p = rs.params
+        need_penalty = p.need_wellbeing_penalty
+        sums = self.by_decile_many({
+            "wellbeing": rs.wellbeing,
+            "past_year": rs.last_attended > week - 1 - PAST_YEAR_WEEKS,
+            "connected": rs.pull > 0,
+            "gap_part_baseline": rs.baseline,
+            "gap_part_need_untouched": -need_penalty * rs.need_untouched,
+            "gap_part_need_assets": -need_penalty * (rs.need - rs.need_untouched),
+            "gap_part_benefit": rs.benefit,
+            "gap_part_green": rs.green_benefit,
+            "gap_part_lag": rs.wellbeing - rs.target(),
+        })
+        wellbeing_by_decile, past_year_by_decile = sums["wellbeing"], sums["past_year"]
+        connected = sums["connected"]
+        # Residents by decile and engagement state.
         state_by_decile = np.bincount(self.key * 4 + rs.state, minlength=40 * R).reshape(R, 10, 4)
-        past_year = rs.last_attended > week - 1 - PAST_YEAR_WEEKS
-        past_year_by_decile = self.by_decile(past_year)
         low = np.bincount(self.third_key, weights=rs.wellbeing < LOW_LIFE_SATISFACTION,
                           minlength=3 * R).reshape(R, 3)
         people_q = by_quintile(self.people_by_decile)
@@ -254,17 +284,8 @@ class Accounts:
                           / running.reshape(R, -1).sum(axis=1))
         by_state = state_by_decile.sum(axis=1) / n
         spent = sum((year["spend"].sum(axis=1) for year in self.years), np.zeros(R))
-        p = rs.params
-        need_penalty = p.need_wellbeing_penalty
-        parts = gap_parts({name: self.by_decile(values) for name, values in {
-            "gap_part_baseline": rs.baseline,
-            "gap_part_need_untouched": -need_penalty * rs.need_untouched,
-            "gap_part_need_assets": -need_penalty * (rs.need - rs.need_untouched),
-            "gap_part_benefit": rs.benefit,
-            "gap_part_green": rs.green_benefit,
-            "gap_part_lag": rs.wellbeing - rs.target(),
-        }.items()}, self.people_by_decile)
-        connected = self.by_decile(rs.pull > 0)
+        parts = gap_parts({name: sums[name] for name in sums if name.startswith("gap_part")},
+                          self.people_by_decile)
         commissioners = [r.commissioner for r in model.replicas]
         rows = (R, n)
         return {

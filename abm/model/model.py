@@ -39,6 +39,9 @@ from abm.model.residents import (
 )
 
 MAX_YEARS = 100
+#: What a model records: every week's metrics, or only the final policy year's (all its
+#: summary reads; weekly metrics cost more than a week's rules at small sizes).
+RECORD = ("weekly", "final year")
 #: Keys of a Mesa ``Scenario`` that are not model parameters.
 SCENARIO_KEYS = ("place", "rules")
 
@@ -69,6 +72,10 @@ class CommunityAssetsModel(mesa.Model):
     8. Accounts (payments, wellbeing-years, NHS use) and weekly metrics (Mesa
        DataCollector).
 
+    **Recording.** ``record="weekly"`` (the default) keeps every week's metrics
+    (``timeseries()``); ``record="final year"`` only those of the final policy year, which is
+    all ``summary()`` reads (sweeps without weekly series run this way).
+
     **Replicates.** ``seed`` may be a list of seeds (and ``parameters`` a list of parameter
     sets, one per seed, differing in anything but the run size): the model then runs R
     replicates of the same place and rules at once, as one set of arrays (residents,
@@ -97,10 +104,14 @@ class CommunityAssetsModel(mesa.Model):
         rng: Any = None,
         scenario: Any = None,
         engine: str = "fast",
+        record: str = "weekly",
         **parameter_values: Any,
     ):
         if engine not in ENGINES:
             raise InputError(f"unknown engine '{engine}': allowed are {', '.join(ENGINES)}")
+        if record not in RECORD:
+            raise InputError(f"record = {record!r}: allowed are {', '.join(map(repr, RECORD))}")
+        self.record = record
         if scenario is not None:
             values = {k: v for k, v in scenario.to_dict().items()
                       if k not in ("rng", "model", "_scenario_id")}
@@ -131,6 +142,7 @@ class CommunityAssetsModel(mesa.Model):
         self.burn_in_weeks = first.burn_in_years * WEEKS_PER_YEAR
         #: The week the run ends (``running`` turns False), unless ``run`` asks for more.
         self.end_week = self.burn_in_weeks + round(first.policy_years * WEEKS_PER_YEAR)
+        self._stop_week = self.end_week  # where the current run() stops (see ``record``)
         #: Simulated residents per real person.
         self.sample_fraction = first.residents_per_neighbourhood / place.people_per_neighbourhood
         #: Simulated residents of each replicate.
@@ -280,6 +292,7 @@ class CommunityAssetsModel(mesa.Model):
         if end <= max(self.week, self.burn_in_weeks):
             raise InputError(f"years = {years!r}: allowed is at least one week "
                              f"({1 / WEEKS_PER_YEAR:.4f} years) beyond what has run")
+        self._stop_week = end
         while self.week < end:
             self.step()
         return self
@@ -326,14 +339,20 @@ class CommunityAssetsModel(mesa.Model):
         # 8. Accounts and metrics.
         self.accounts.week(ctx.attending_at_start, dropped, new_referrals)
         self.week += 1
+        if self.record == "weekly" or self.week > self._stop_week - WEEKS_PER_YEAR:
+            self._collect()
+        if self.week >= self.end_week:
+            self.running = False
+
+    def _collect(self) -> None:
+        """This week's metrics into the DataCollector (a single run) or the replicates'
+        series."""
         metrics = self.accounts.weekly_metrics()
         if len(self.replicas) == 1:
             self.latest = {name: values[0] for name, values in metrics.items()}
             self.datacollector.collect(self)
         else:
             self._weekly.append(np.column_stack([metrics[name] for name in WEEKLY_METRICS]))
-        if self.week >= self.end_week:
-            self.running = False
 
     def _uniforms(self, stream: str, per_replicate: int, per_item: int = 1) -> np.ndarray:
         """This week's uniforms of ``stream`` for every replicate, replicate after replicate

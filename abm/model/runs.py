@@ -77,11 +77,47 @@ class RunSpec:
 def execute(spec: RunSpec, weekly: bool = False) -> tuple[dict, pd.DataFrame | None]:
     """Run ``spec``; return its summary row (identity, every parameter, every outcome) and,
     if ``weekly``, its weekly series tagged with the run id."""
+    return execute_together([spec], weekly)[0]
+
+
+def together_key(spec: RunSpec) -> tuple:
+    """What runs must share to be run as replicates of one model (abm/model/replicas.py):
+    place, rules, years and run size; seeds and other parameters may differ."""
+    params = spec.params
+    return (spec.place, spec.rules, spec.years, params.n_neighbourhoods,
+            params.residents_per_neighbourhood, params.burn_in_years)
+
+
+def execute_together(specs: list[RunSpec], weekly: bool = False,
+                     most: int = 64) -> list[tuple[dict, pd.DataFrame | None]]:
+    """Run ``specs``, those that can share a model (:func:`together_key`) as replicates of
+    one, at most ``most`` at a time; return (row, weekly series or None) per spec, in the
+    order given. Each result is exactly what :func:`execute` gives for the spec alone."""
     from abm.model.model import CommunityAssetsModel
 
-    params = spec.params
-    model = CommunityAssetsModel(spec.place, spec.rules, spec.seed, params).run()
-    outcomes = model.summary().iloc[0].to_dict()
+    groups: dict[tuple, list[int]] = {}
+    for k, spec in enumerate(specs):
+        groups.setdefault(together_key(spec), []).append(k)
+    results: list[Any] = [None] * len(specs)
+    for indices in groups.values():
+        for start in range(0, len(indices), most):
+            chunk = indices[start:start + most]
+            members = [specs[k] for k in chunk]
+            params = [spec.params for spec in members]
+            model = CommunityAssetsModel(members[0].place, members[0].rules,
+                                         [spec.seed for spec in members], params,
+                                         record="weekly" if weekly else "final year").run()
+            summary = model.summary()
+            series = model.timeseries() if weekly else None
+            for r, (k, spec) in enumerate(zip(chunk, members, strict=True)):
+                results[k] = _result(spec, params[r], summary.iloc[r].to_dict(), series, r,
+                                     len(members))
+    return results
+
+
+def _result(spec: RunSpec, params: Params, outcomes: dict, series: pd.DataFrame | None,
+            r: int, replicates: int) -> tuple[dict, pd.DataFrame | None]:
+    """A spec's summary row and weekly series (replicate ``r`` of ``replicates``)."""
     run_id = spec.run_id
     row = {
         "run_id": run_id,
@@ -91,8 +127,10 @@ def execute(spec: RunSpec, weekly: bool = False) -> tuple[dict, pd.DataFrame | N
         **dict(params),
         **outcomes,
     }
-    series = None
-    if weekly:
-        series = model.timeseries()
+    if series is not None:
+        if replicates > 1:
+            series = series[series.replicate == r].drop(columns="replicate").reset_index(
+                drop=True)
+        series = series.copy()
         series.insert(0, "run_id", run_id)
     return row, series

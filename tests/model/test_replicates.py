@@ -101,3 +101,31 @@ def test_concatenated_residents_number_neighbourhoods_and_ties_across_replicates
     assert rs.neighbourhood[rs.n // 2] == hoods_each, "the second replicate's first resident"
     i, j = rs.ties.nonzero()
     assert np.array_equal(i < rs.n // 2, j < rs.n // 2), "no tie crosses replicates"
+
+
+def test_recording_only_the_final_year_gives_the_same_summary():
+    """A summary reads only the final policy year's metrics, so recording only those (as
+    sweeps without weekly series do) changes nothing."""
+    everything = Model("bradford", "sustain", 4, TINY).run(years=2)
+    final = Model("bradford", "sustain", 4, TINY, record="final year").run(years=2)
+    pd.testing.assert_frame_equal(final.summary(), everything.summary(), check_exact=True)
+    assert len(final.timeseries()) == 52 < len(everything.timeseries())
+    with pytest.raises(InputError, match="record = 'monthly'"):
+        Model("bradford", record="monthly")
+
+
+def test_runs_executed_together_equal_runs_executed_alone():
+    """The runner's unit: specs that can share a model run as its replicates, each row and
+    weekly series exactly its run's alone, in the order given."""
+    from abm.model.runs import RunSpec, execute, execute_together
+
+    specs = [RunSpec.make("s", "bradford", rules, {**TINY, "uptake_rate": u}, seed, 1.0)
+             for rules in ("scale", "develop+sustain") for seed in (1, 2)
+             for u in (0.03, 0.05)]
+    together = execute_together(specs, weekly=True)
+    for spec, (row, series) in zip(specs, together, strict=True):
+        alone_row, alone_series = execute(spec, weekly=True)
+        assert row.keys() == alone_row.keys()
+        assert all(row[k] == alone_row[k] or (row[k] != row[k] and alone_row[k] != alone_row[k])
+                   for k in row), spec
+        pd.testing.assert_frame_equal(series, alone_series, check_exact=True, check_dtype=False)
