@@ -29,7 +29,7 @@ import pandas as pd
 
 from abm.decision.search import LABEL, Evaluator, run_search
 from abm.decision.space import Mix
-from abm.decision.spec import DecisionSpec
+from abm.decision.spec import DecisionSpec, strategy_changes
 from abm.files.io import write_csv, write_json
 from abm.model.runs import execute
 from calibration.evaluate import RunStore
@@ -68,12 +68,10 @@ def run_cheapest(spec: DecisionSpec, out: Path, executor: Executor, run: Callabl
 def vary_mixes(spec: DecisionSpec) -> list[tuple[str, float, Mix]]:
     """(strategy, lever value, mix) for every strategy and grid value: the strategy's rules
     and its changes from the status quo scenario, with the lever at the value."""
-    base = spec.baseline.parameters
     out = []
     for strategy in spec.vary.strategies:
-        changes = {k: v for k, v in strategy.parameters.items() if base.get(k) != v}
         for value in spec.vary.values:
-            values = {**changes, spec.vary.lever: value}
+            values = strategy_changes(spec.baseline, strategy, spec.vary.lever, value)
             out.append((strategy.name, value, Mix(strategy.rules, tuple(sorted(values.items())))))
     return out
 

@@ -212,8 +212,7 @@ class PolicySpace:
                 problems.append(f"range given for '{name}', which is not among the levers "
                                 "searched")
         space = cls(tuple(dims), dict(base), min_share, tuple(base_rules))
-        if not problems:
-            problems += space._problems()
+        problems += space._problems()
         if problems:
             raise InputError(problems)
         return space

@@ -334,7 +334,28 @@ def _vary(r: _Reader) -> Vary | None:
     grid = np.linspace(float(span[0]), float(span[1]), points or 6)
     values = tuple(sorted({round(v) for v in grid})) if p.type is int else tuple(
         float(f"{v:.10g}") for v in grid)
+    baseline = r.scenario(r.data.get("baseline", "baseline"), "baseline")
+    for strategy in strategies if baseline is not None else ():
+        for value in values:
+            try:
+                Params({**baseline.parameters,
+                        **strategy_changes(baseline, strategy, lever, value)})
+            except InputError as error:
+                r.found.append(f"{r.at('vary')}: strategy '{strategy.name}' with {lever} = "
+                               f"{value:g}: {error.problems[0]}")
+                break
     return Vary(lever, values, tuple(strategies))
+
+
+def strategy_changes(baseline: Scenario, strategy: Scenario, lever: str, value: float
+                     ) -> dict:
+    """A strategy's changes from the status quo scenario, with ``lever`` at ``value`` and the
+    budget share of every rule it does not use at 0 (a share switches its rule on)."""
+    from abm.decision.space import share_rules
+
+    changes = {k: v for k, v in strategy.parameters.items() if baseline.parameters.get(k) != v}
+    off = {n: 0.0 for n, rule in share_rules().items() if rule not in strategy.rules}
+    return {**changes, **off, lever: value}
 
 
 @functools.cache
