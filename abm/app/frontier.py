@@ -77,7 +77,7 @@ class Frontier:
     def words(self, k: int) -> str:
         r = self.frontier.iloc[k]
         return mix_words(r["rules"].split("+"), r.to_dict(), defaults(),
-                         load_place(self.meta["place"]).population)
+                         load_place(self.meta["place"]).population, r.get("extra_money"))
 
 
 def coordinates(rules: Sequence[str], values: Mapping, levers: Sequence[str]) -> dict:

@@ -93,7 +93,8 @@ def _what_it_takes(args: argparse.Namespace) -> int:
         return 0
     name = spec.aim.objective.name
     base = {**dict(spec.baseline.params()), **spec.fixed}
-    words = mix_words(answer["rules"].split("+"), answer, base, spec.population)
+    words = mix_words(answer["rules"].split("+"), answer, base, spec.population,
+                      answer.get("extra_money"))
     if answer["reachable"]:
         print(f"Cheapest mix that reaches it: {words}. Extra money: "
               f"{money_words(answer['extra_money'])} a year; reached in "

@@ -49,10 +49,13 @@ def _rule_summary(rule: str) -> str:
 
 
 def mix_words(rules: Sequence[str], values: Mapping[str, float],
-              base: Mapping[str, float] | None = None, population: int | None = None) -> str:
+              base: Mapping[str, float] | None = None, population: int | None = None,
+              extra_gbp: float | None = None) -> str:
     """A mix in a sentence, e.g. 'a quarter of the money to community development, 15% to
     embedding; the rest as multi-year core grants, renewed without a new bid; with 20% more
-    money (about GBP 1.2m a year)'."""
+    money (about GBP 1.2m a year)'. The money a year is ``extra_gbp`` where given (the mean
+    over posterior draws, as the ``extra_money`` objective has it), else the extra share of the
+    status quo's budget per head in ``base`` times ``population``."""
     shares = share_rules()
     parts = []
     given = [(n, float(values[n])) for n in shares if float(values.get(n, 0) or 0) > 0]
@@ -85,7 +88,9 @@ def mix_words(rules: Sequence[str], values: Mapping[str, float],
     uplift = float(values.get("budget_uplift", 0) or 0)
     if uplift > 0:
         sentence += f"; with {uplift:.0%} more money"
-        if base is not None and population:
+        if extra_gbp is not None and not _missing(extra_gbp):
+            sentence += f" (about {money_words(extra_gbp)} a year)"
+        elif base is not None and population:
             per_year = uplift * float(base["budget_gbp_per_head"]) * population
             sentence += f" (about {money_words(per_year)} a year)"
     return sentence[0].upper() + sentence[1:]
@@ -120,7 +125,8 @@ def frontier_table(frontier: pd.DataFrame, objectives: Sequence[str], base: Mapp
     rows = []
     for k, r in enumerate(frontier.to_dict("records"), start=1):
         rules = r["rules"].split("+")
-        row = {"mix": k, "in words": mix_words(rules, r, base, population)}
+        row = {"mix": k, "in words": mix_words(rules, r, base, population,
+                                               r.get("extra_money"))}
         for name in objectives:
             o = OBJECTIVES[name]
             row[o.label] = (f"{value_words(r[name], o)} [{value_words(r[name + '_lo'], o)}, "
