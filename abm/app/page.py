@@ -46,6 +46,7 @@ from abm.app.controls import (
     strategies,
 )
 from abm.app.figure import Charts, Map
+from abm.app.frontier import BestMixes
 from abm.app.run import (
     EXTRA_SEEDS,
     WORKSHOP_SIZE,
@@ -308,3 +309,4 @@ def Page():
             RunView(run, pairs, lambda: restarts.set(restarts.value + 1),
                     lambda: settings.set(settings.value.changed(seed=settings.value.seed + 1)))
             SaveForm(settings.value)
+            BestMixes(settings)

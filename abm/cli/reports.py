@@ -17,6 +17,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     report.add_argument("folder", help="results folder of a sweep (abm sweep --out)")
     report.add_argument("--out", help="folder for the report (default: FOLDER/report)")
     report.add_argument("--baseline", help="scenario compared against (default: the sweep's)")
+    report.add_argument("--frontier", help="also the best mixes: a results folder of "
+                                           "abm frontier")
     report.set_defaults(handler=_report)
 
     plot = commands.add_parser("plot", help="draw a sweep's figures as PNG and SVG")
@@ -50,7 +52,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 def _report(args: argparse.Namespace) -> int:
     from abm.report.document import make_report
 
-    written = make_report(args.folder, args.out, args.baseline)
+    written = make_report(args.folder, args.out, args.baseline, args.frontier)
     print(f"Wrote {written['html']} and {written['markdown']}; codebook and labelled table in "
           f"{args.folder}")
     return 0

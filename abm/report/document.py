@@ -44,6 +44,7 @@ from abm.files.errors import InputError
 from abm.files.io import write_csv, write_json, write_parquet, write_text
 from abm.files.provenance import provenance
 from abm.model.parameters import BY_NAME
+from abm.report.frontier import frontier_section
 from abm.version import __version__
 
 
@@ -121,8 +122,10 @@ class TableRecord:
 
 
 def make_report(folder: str | Path, out: str | Path | None = None,
-                baseline: str | None = None) -> dict[str, Path]:
-    """Write the report of the sweep in ``folder`` into ``out``; return the files written."""
+                baseline: str | None = None, frontier: str | Path | None = None
+                ) -> dict[str, Path]:
+    """Write the report of the sweep in ``folder`` into ``out`` (with the best mixes of the
+    ``abm frontier`` results folder ``frontier``, if given); return the files written."""
     folder = Path(folder)
     out = Path(out) if out is not None else folder / "report"
     sweep = read_sweep(folder, baseline)
@@ -137,8 +140,13 @@ def make_report(folder: str | Path, out: str | Path | None = None,
     ids = _ids(sweep, report_tables, figures, folder, out, command)
     written["ids"] = write_json(ids, out / "ids.json")
     context = _Context(sweep, report_tables, figures, ids, command)
-    written["html"] = write_text(_html(context), out / "report.html")
-    written["markdown"] = write_text(_markdown(context, out), out / "report.md")
+    best = frontier_section(frontier) if frontier is not None else None  # abm/report/frontier.py
+    page, text = _html(context), _markdown(context, out)
+    if best is not None:
+        page = page.replace('<h2 id="methods">', best.html + '\n<h2 id="methods">', 1)
+        text = text.replace("## Methods in brief", best.markdown + "\n## Methods in brief", 1)
+    written["html"] = write_text(page, out / "report.html")
+    written["markdown"] = write_text(text, out / "report.md")
     return written
 
 
