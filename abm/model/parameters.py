@@ -983,6 +983,8 @@ class ReplicateParams:
         object.__setattr__(self, "_cache", {})
 
     def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):  # not a parameter (copying asks for such names first)
+            raise AttributeError(name)
         params = self._params
         if len(params) == 1:
             return getattr(params[0], name)
@@ -1000,3 +1002,7 @@ class ReplicateParams:
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("ReplicateParams are read-only")
+
+    def __deepcopy__(self, memo: dict) -> ReplicateParams:
+        """Parameters are read-only: a copied model shares them."""
+        return self
