@@ -23,13 +23,17 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from abm.analysis.tables import basis_words, estimate
 from abm.model.metrics import QUINTILES
+from abm.model.parameters import BY_NAME
 from abm.model.runs import RunSpec, execute
 from abm.model.scenarios import Scenario
 
 #: Outcome levels summarised per scenario and place.
-LEVELS = ("mean_wellbeing", "gap_q5_q1", "sii", "p_attending_q1", "p_past_year_q1",
+LEVELS = ("mean_wellbeing", "gap_q5_q1", "sii", "rii", "p_attending_q1", "p_past_year_q1",
           "spend_gbp")
+#: Discount rates recorded beside every table (per year): the basis of its ``_disc`` totals.
+RATES = ("discount_rate_health", "discount_rate_costs")
 #: Paired differences against the baseline. WELLBYs and money come discounted (``_disc``,
 #: the Green Book headline) and undiscounted.
 CHANGES = ("delta_mean_wellbeing", "delta_gap_q5_q1", "delta_sii", "delta_p_attending_q1",
@@ -189,8 +193,12 @@ def summary_table(results: pd.DataFrame, baseline: str = "baseline",
         row = {"place": place, "scenario": scenario, "point": point, "n_seeds": len(runs)}
         if "years" in runs:
             row["years"] = float(runs["years"].iloc[0])
+        for name in RATES:
+            row[name] = (float(runs[name].iloc[0]) if name in runs
+                         else float(BY_NAME[name].default))
         for name in LEVELS:
-            row |= _triple(name, interval(runs[name]))
+            if name in runs:
+                row |= _triple(name, interval(runs[name]))
         base = results[(results.place == place) & (results.scenario == baseline)
                        & (results.point == point)]
         paired = runs.merge(base, on="seed", suffixes=("", "_base"))
@@ -204,7 +212,54 @@ def summary_table(results: pd.DataFrame, baseline: str = "baseline",
             for suffix in ("", *(f"_{q}" for q in QUINTILES)):
                 row |= _cost_effectiveness(diffs, paired, suffix)
         rows.append(row)
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    if "verdict" in table:
+        table["verdict_equity"] = equity_verdicts(table, baseline)
+    return table
+
+
+#: A change in the q5-q1 gap smaller than this share of the baseline's gap is "slight".
+#: Assumption (plausible range 0.02-0.10): a board reads a change of a few per cent of the
+#: gap as small.
+SLIGHT_GAP_SHARE = 0.05
+
+
+def equity_verdicts(table: pd.DataFrame, baseline: str) -> list[str]:
+    """The one-line verdict of each row of a :func:`summary_table`: value for money (the
+    ``verdict``) and what happened to the gap, e.g. "gains the most WELLBYs: better at about
+    the same cost, but widens the gap slightly". Baseline rows get "".
+
+    "Gains the most" marks the strategy whose mean discounted WELLBY gain is largest in its
+    place and point, where that gain is clearly above zero. The gap is judged by the 95%
+    interval of its paired change; "slightly" when the change is under
+    :data:`SLIGHT_GAP_SHARE` of the baseline's gap.
+    """
+    clear = table[(table.scenario != baseline) & (table["wellby_gain_disc_lo"] > 0)]
+    top = {(r.place, r.point): r.scenario for r in clear.sort_values(
+        "wellby_gain_disc", ascending=False).drop_duplicates(["place", "point"]).itertuples()}
+    base_gap = {(r.place, r.point): r.gap_q5_q1 for r in table[table.scenario == baseline]
+                .itertuples()}
+    out = []
+    for r in table.itertuples():
+        if r.scenario == baseline or not isinstance(r.verdict, str):
+            out.append("")
+            continue
+        head = r.verdict
+        if top.get((r.place, r.point)) == r.scenario:
+            head = f"gains the most WELLBYs: {head}"
+        lo, hi, change = r.delta_gap_q5_q1_lo, r.delta_gap_q5_q1_hi, r.delta_gap_q5_q1
+        if not (lo > 0 or hi < 0):  # NaN bounds (one seed) also land here
+            out.append(f"{head}; no clear change in the gap")
+            continue
+        gap = "widens the gap" if lo > 0 else "narrows the gap"
+        reference = abs(base_gap.get((r.place, r.point), math.nan))
+        if math.isfinite(reference) and abs(change) < SLIGHT_GAP_SHARE * reference:
+            gap += " slightly"
+        gains = r.wellby_gain_disc_lo > 0
+        loses = r.wellby_gain_disc_hi < 0
+        contrary = (gains and lo > 0) or (loses and hi < 0)
+        out.append(f"{head}, {'but' if contrary else 'and'} {gap}")
+    return out
 
 
 def _side(row: pd.Series, suffix: str) -> dict:
@@ -240,12 +295,15 @@ def run_serially(specs: list[RunSpec], progress: Callable[[int, int], None] | No
 
 
 def format_table(table: pd.DataFrame, baseline: str = "baseline") -> str:
-    """A readable text table: each change as 'mean [lo, hi]', then the verdict in words."""
+    """A readable text table: each change as 'mean [lo, hi]' rounded as the report rounds it
+    (:func:`abm.analysis.tables.estimate`), WELLBYs discounted (the Green Book headline, the
+    basis the report leads with), then the one-line verdict: value for money and the gap."""
+    health, costs = basis_words(table)
     columns = {
-        "delta_mean_wellbeing": ("mean wellbeing", "{:+.4f}"),
-        "delta_gap_q5_q1": ("q5-q1 gap", "{:+.4f}"),
-        "delta_sii": ("SII", "{:+.4f}"),
-        "wellby_gain_disc": ("WELLBYs (discounted)", "{:+,.0f}"),
+        "delta_mean_wellbeing": "mean wellbeing",
+        "delta_gap_q5_q1": "q5-q1 gap",
+        "delta_sii": "SII",
+        "wellby_gain_disc": f"WELLBYs ({health})",
     }
     out = []
     for _, row in table.iterrows():
@@ -254,28 +312,20 @@ def format_table(table: pd.DataFrame, baseline: str = "baseline") -> str:
         line = {"place": row["place"], "scenario": row["scenario"], "seeds": row["n_seeds"]}
         if "point" in table and table["point"].nunique() > 1:
             line["point"] = row["point"]
-        for name, (label, fmt) in columns.items():
-            line[label] = _show(row.get(name), row.get(f"{name}_lo"), row.get(f"{name}_hi"), fmt)
-        line["value for money"] = row.get("verdict", "not compared")
+        for name, label in columns.items():
+            line[label] = estimate(row.get(name, math.nan), row.get(f"{name}_lo", math.nan),
+                                   row.get(f"{name}_hi", math.nan), signed=True)
+        line["verdict: value for money and the gap"] = (row.get("verdict_equity")
+                                                        or row.get("verdict", "not compared"))
         out.append(line)
     if not out:
         return f"(nothing to compare: no scenario other than '{baseline}')"
     heading = f"Change against '{baseline}' (mean over seeds [95% interval of paired differences])"
     years = ", ".join(f"{y:g}" for y in sorted(set(table["years"]))) if "years" in table else "?"
     notes = ("A negative change in the q5-q1 gap or SII means the gap narrowed. WELLBYs and GBP "
-             f"are totals for the whole place over {years} policy years, discounted to the "
-             "first policy year (WELLBYs at the Green Book's 1.5%, money at 3.5%, unless the "
-             "runs set other rates); cost per WELLBY intervals are paired BCa bootstraps over "
-             "seeds.")
-    with pd.option_context("display.max_colwidth", 90, "display.width", 250):
+             f"are totals for the whole place over {years} policy years, {health} (money "
+             f"{costs}), to the first policy year: the Green Book's headline basis, as in the "
+             "report's T1; cost per WELLBY intervals are paired BCa bootstraps over seeds.")
+    with pd.option_context("display.max_colwidth", 120, "display.width", 250):
         text = pd.DataFrame(out).to_string(index=False)
     return f"{heading}\n{text}\n{notes}"
-
-
-def _show(mean, lo, hi, fmt: str) -> str:
-    if mean is None or (isinstance(mean, float) and math.isnan(mean)):
-        return "n/a"
-    text = fmt.format(mean)
-    if lo is None or math.isnan(lo) or math.isnan(hi):
-        return text + " [n/a]"
-    return f"{text} [{fmt.format(lo)}, {fmt.format(hi)}]"

@@ -23,6 +23,7 @@ from abm.analysis.dcea import (
     aversion_label,
 )
 from abm.model.metrics import QUINTILES
+from abm.model.parameters import BY_NAME
 
 #: A number as tables print it: optional sign, digits with thousands commas, decimals.
 NUMBER = re.compile(r"[+-]?\d[\d,]*(?:\.\d+)?")
@@ -70,6 +71,46 @@ def shown_decimals(text: str) -> int:
     to tens or more is not visible in the text, so checks allow for it separately)."""
     match = NUMBER.search(str(text))
     return len(match.group().split(".")[1]) if match and "." in match.group() else 0
+
+
+def rate_words(rate: float) -> str:
+    """A discount rate in words: 0.015 -> 'discounted at 1.5% a year'; 0 -> 'undiscounted'."""
+    if not _finite(rate) or rate == 0:
+        return "undiscounted"
+    return f"discounted at {rate * 100:g}% a year"
+
+
+def basis_words(table: pd.DataFrame | None = None) -> tuple[str, str]:
+    """The basis of discounted WELLBYs and of discounted money in ``table`` (its
+    ``discount_rate_health`` and ``discount_rate_costs`` columns, else the declared defaults),
+    in words: ('discounted at 1.5% a year', 'discounted at 3.5% a year')."""
+    words = []
+    for name in ("discount_rate_health", "discount_rate_costs"):
+        values = (set(table[name].dropna()) if table is not None and name in table else set())
+        rates = sorted(values) or [float(BY_NAME[name].default)]
+        words.append(" or ".join(rate_words(r) for r in rates))
+    return words[0], words[1]
+
+
+#: Characters that make a spreadsheet read a text cell as a formula (OWASP, "CSV injection").
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` that a spreadsheet opens without running anything: every text cell
+    (and column name) starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return
+    gets a leading apostrophe, as OWASP advises; numbers stay numbers (so "-2,500 [...]" as
+    text reads "'-2,500 [...]", while the number -2500 is written as it is)."""
+    out = frame.copy()
+    for column in out.columns:
+        if not pd.api.types.is_numeric_dtype(out[column]):
+            out[column] = out[column].map(_safe_cell)
+    out.columns = [_safe_cell(str(c)) for c in out.columns]
+    return out
+
+
+def _safe_cell(value):
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_START) else value
 
 
 #: Change column -> (words if it went up, words if it went down).
