@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -329,3 +329,195 @@ def format_table(table: pd.DataFrame, baseline: str = "baseline") -> str:
     with pd.option_context("display.max_colwidth", 120, "display.width", 250):
         text = pd.DataFrame(out).to_string(index=False)
     return f"{heading}\n{text}\n{notes}"
+
+
+# --- the ICS's own views: Core20, the staircase, the parts of the gap ------------------------
+# Model v3's output columns are named here once (see docs/ODD.md and abm/analysis/codebook.py):
+# a rename is a change to these lists. Each view is built only from the columns present, so
+# results of an earlier model version give an empty frame (and the report says so).
+
+#: The inequality staircase, step by step (counts over the policy years, scaled to the place):
+#: step -> what it counts.
+STAIRCASE_STEPS = {
+    "in_need": "person-years lived with need above the referral threshold",
+    "referred": "referrals (seen by a link worker)",
+    "followed_up": "referrals followed up (3+ link-worker contacts)",
+    "started": "referred people who started a group",
+    "attending_12w": "of those, still attending 12 weeks after starting",
+}
+#: What share of which earlier step each step is (``share_<step>``): starting is counted among
+#: everyone referred (people can start without follow-up), so its share is of ``referred``.
+STAIRCASE_SHARE_OF = {"referred": "in_need", "followed_up": "referred", "started": "referred",
+                      "attending_12w": "started"}
+#: The staircase's last step: mean benefit of referred starters while attending (points).
+STAIRCASE_BENEFIT = "benefit_referred"
+#: The parts of the q5-q1 gap (final policy year, life-satisfaction points), which sum to
+#: ``gap_q5_q1``; ``gap_part_need`` = untouched + assets.
+GAP_PARTS = ("gap_part_baseline", "gap_part_need_untouched", "gap_part_need_assets",
+             "gap_part_benefit", "gap_part_green", "gap_part_lag")
+#: The parts community assets act on: need as assets changed it, the benefit of attending and
+#: of green space. The others (the deprivation gradient built in, need untouched by any asset,
+#: wellbeing still adjusting) are out of their reach within the horizon.
+GAP_PARTS_ASSETS_TOUCH = ("gap_part_need_assets", "gap_part_benefit", "gap_part_green")
+
+#: Outcomes recorded by quintile, compared for Core20 (q1: IMD deciles 1-2 nationally,
+#: NHS England's Core20PLUS5) and the rest (q2-q5): stem -> (label, unit, how, scale).
+#: ``how``: "mean" is the population-weighted mean of the quintiles' values; "per_person" a
+#: total divided by the people living there; "per_1000_year" a count per 1,000 residents a
+#: policy year; "per_head_ratio" a share of something (money, providers) divided by the share
+#: of the population (1 = a fair share per head).
+CORE20_OUTCOMES: dict[str, tuple[str, str, str, float]] = {
+    "wellbeing": ("Life satisfaction, final year", "points, 0-10", "mean", 1.0),
+    "p_attending": ("Attending a community asset", "% of residents", "mean", 100.0),
+    "p_past_year": ("Took part in the past year", "% of residents", "mean", 100.0),
+    "connectedness": ("Tied to someone who attends", "% of residents", "mean", 100.0),
+    "wellbeing_years_disc": ("Wellbeing-years per person, discounted",
+                             "WELLBYs per person", "per_person", 1.0),
+    "wellbeing_years": ("Wellbeing-years per person, undiscounted", "WELLBYs per person",
+                        "per_person", 1.0),
+    "spend_gbp_disc": ("ICS spend where providers are, discounted", "GBP per person",
+                       "per_person", 1.0),
+    "nhs_cost_gbp_disc": ("NHS cost of GP and A&E use, discounted", "GBP per person",
+                          "per_person", 1.0),
+    "gp_consultations": ("GP consultations", "per 1,000 residents a year", "per_1000_year",
+                         1.0),
+    "ae_attendances": ("A&E attendances", "per 1,000 residents a year", "per_1000_year", 1.0),
+    "in_need": ("Living with need above the referral threshold",
+                "person-years per 1,000 residents a year", "per_1000_year", 1.0),
+    "referred": ("Referred to a link worker", "per 1,000 residents a year", "per_1000_year",
+                 1.0),
+    "started": ("Referred and started a group", "per 1,000 residents a year",
+                "per_1000_year", 1.0),
+    "attending_12w": ("Still attending 12 weeks after starting", "per 1,000 residents a year",
+                      "per_1000_year", 1.0),
+    "share_ics_money": ("ICS grant money per head, final round", "ratio (1 = a fair share)",
+                        "per_head_ratio", 1.0),
+    "share_providers": ("Providers per head, final round", "ratio (1 = a fair share)",
+                        "per_head_ratio", 1.0),
+}
+CORE20 = "q1"
+REST = ("q2", "q3", "q4", "q5")
+_KEYS = ["place", "scenario", "point"]
+
+
+def levels_and_changes(per_run: pd.DataFrame, values: Iterable[str], baseline: str,
+                       keys: Sequence[str] = ()) -> pd.DataFrame:
+    """Per place, scenario, point (and ``keys``): the mean over seeds of each of ``values``
+    with its 95% t-interval, and the paired change against ``baseline`` at the same place,
+    point, keys and seed (``delta_<value>``) with its interval; baseline rows have NaN
+    changes. ``per_run`` has one row per run (or per run and key) with a ``seed`` column."""
+    values = list(values)
+    group = [*_KEYS, *keys]
+    base = per_run[per_run.scenario == baseline].drop(columns="scenario")
+    paired = per_run.merge(base, on=[*[k for k in group if k != "scenario"], "seed"],
+                           suffixes=("", "_base"), how="left")
+    rows = []
+    for label, runs in paired.groupby(group, sort=False):
+        row = dict(zip(group, label, strict=True)) | {"n_seeds": len(runs)}
+        for name in values:
+            row |= _triple(name, interval(runs[name]))
+            delta = (runs[name] - runs[f"{name}_base"]) if label[1] != baseline else []
+            row |= _triple(f"delta_{name}", interval(delta))
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def core20_table(results: pd.DataFrame, baseline: str) -> pd.DataFrame:
+    """Core20 (the most deprived fifth nationally) against the rest for every outcome the
+    results record by quintile (:data:`CORE20_OUTCOMES`): levels with 95% intervals over
+    seeds, paired changes against ``baseline``, and the difference between the two changes
+    (``delta_core20_minus_rest``: positive when Core20's outcome rose more). One row per
+    place, scenario, point and outcome; empty when the results have no quintile
+    populations."""
+    population = [f"population_{q}" for q in QUINTILES]
+    if not set(population) <= set(results.columns):
+        return pd.DataFrame()
+    frames = []
+    for stem, (_, _, how, scale) in CORE20_OUTCOMES.items():
+        columns = [f"{stem}_{q}" for q in QUINTILES]
+        if not set(columns) <= set(results.columns):
+            continue
+        core20, rest = _core20_and_rest(results, stem, how, scale)
+        per_run = results[[*_KEYS, "seed"]].assign(
+            core20=core20, rest=rest, core20_minus_rest=core20 - rest, outcome=stem)
+        frames.append(levels_and_changes(per_run, ["core20", "rest", "core20_minus_rest"],
+                                         baseline, keys=["outcome"]))
+    if not frames:
+        return pd.DataFrame()
+    return pd.concat(frames, ignore_index=True)
+
+
+def _core20_and_rest(results: pd.DataFrame, stem: str, how: str, scale: float
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """Per run: the outcome ``stem`` for q1 and for q2-q5 together (see
+    :data:`CORE20_OUTCOMES`)."""
+    people = np.column_stack([results[f"population_{q}"].to_numpy(float) for q in QUINTILES])
+    value = np.column_stack([results[f"{stem}_{q}"].to_numpy(float) for q in QUINTILES])
+    years = results["years"].to_numpy(float) if "years" in results else np.ones(len(results))
+    rest_people = people[:, 1:].sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if how == "mean":
+            core20, rest = value[:, 0], (value[:, 1:] * people[:, 1:]).sum(axis=1) / rest_people
+        elif how == "per_person":
+            core20, rest = value[:, 0] / people[:, 0], value[:, 1:].sum(axis=1) / rest_people
+        elif how == "per_1000_year":
+            core20 = value[:, 0] / people[:, 0] / years * 1000
+            rest = value[:, 1:].sum(axis=1) / rest_people / years * 1000
+        else:  # per_head_ratio: share of the thing / share of the people
+            total = people.sum(axis=1)
+            core20 = value[:, 0] / (people[:, 0] / total)
+            rest = value[:, 1:].sum(axis=1) / (rest_people / total)
+    return core20 * scale, rest * scale
+
+
+def staircase_table(results: pd.DataFrame, baseline: str) -> pd.DataFrame:
+    """The inequality staircase by quintile: each step of :data:`STAIRCASE_STEPS` per 1,000
+    residents a policy year, and the mean benefit of referred starters (points), each with a
+    95% interval over seeds and its paired change against ``baseline``; and the share of an
+    earlier step reaching each step (``share_<step>``: a ratio of means). One
+    row per place, scenario, point and quintile; empty when the results lack the steps.
+    Shares are of the step named in :data:`STAIRCASE_SHARE_OF`."""
+    needed = [f"{s}_{q}" for s in (*STAIRCASE_STEPS, STAIRCASE_BENEFIT) for q in QUINTILES]
+    if not set(needed) <= set(results.columns) or not {
+            f"population_{q}" for q in QUINTILES} <= set(results.columns):
+        return pd.DataFrame()
+    years = results["years"].to_numpy(float) if "years" in results else 1.0
+    frames = []
+    for q in QUINTILES:
+        people = results[f"population_{q}"].to_numpy(float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rates = {step: results[f"{step}_{q}"].to_numpy(float) / people / years * 1000
+                     for step in STAIRCASE_STEPS}
+        per_run = results[[*_KEYS, "seed"]].assign(
+            quintile=q, **rates, **{STAIRCASE_BENEFIT: results[f"{STAIRCASE_BENEFIT}_{q}"]})
+        frames.append(levels_and_changes(per_run, [*STAIRCASE_STEPS, STAIRCASE_BENEFIT],
+                                         baseline, keys=["quintile"]))
+    table = pd.concat(frames, ignore_index=True)
+    for step, of in STAIRCASE_SHARE_OF.items():
+        with np.errstate(invalid="ignore", divide="ignore"):
+            table[f"share_{step}"] = table[step] / table[of]
+    order = {k: i for i, k in enumerate(dict.fromkeys(table.scenario))}
+    return table.sort_values(["place", "point", "scenario", "quintile"],
+                             key=lambda c: c.map(order) if c.name == "scenario" else c,
+                             kind="stable").reset_index(drop=True)
+
+
+def gap_decomposition(results: pd.DataFrame, baseline: str) -> pd.DataFrame:
+    """The q5-q1 gap in its parts (:data:`GAP_PARTS`, which sum to ``gap_q5_q1``): each
+    part's level (mean over seeds, 95% interval) and its paired change against ``baseline``:
+    which part of the gap each strategy moved. One row per place, scenario, point and part
+    (and one for the whole gap); empty when the results lack the parts."""
+    if not set(GAP_PARTS) <= set(results.columns):
+        return pd.DataFrame()
+    parts = [*GAP_PARTS, "gap_q5_q1"]
+    frames = []
+    for part in parts:
+        per_run = results[[*_KEYS, "seed"]].assign(part=part, value=results[part])
+        frames.append(levels_and_changes(per_run, ["value"], baseline, keys=["part"]))
+    table = pd.concat(frames, ignore_index=True)
+    order = {k: i for i, k in enumerate(dict.fromkeys(results.scenario))}
+    rank = {p: i for i, p in enumerate(parts)}
+    return table.sort_values(
+        ["place", "point", "scenario", "part"], kind="stable",
+        key=lambda c: c.map(order) if c.name == "scenario" else (
+            c.map(rank) if c.name == "part" else c)).reset_index(drop=True)
