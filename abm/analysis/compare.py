@@ -444,7 +444,14 @@ def core20_table(results: pd.DataFrame, baseline: str) -> pd.DataFrame:
                                          baseline, keys=["outcome"]))
     if not frames:
         return pd.DataFrame()
-    return pd.concat(frames, ignore_index=True)
+    table = pd.concat(frames, ignore_index=True)
+    rank = {k: i for i, k in enumerate(CORE20_OUTCOMES)}
+    order = {k: i for i, k in enumerate(dict.fromkeys(results.scenario))}
+    places = {k: i for i, k in enumerate(dict.fromkeys(results.place))}
+    return table.sort_values(
+        ["place", "point", "outcome", "scenario"], kind="stable",
+        key=lambda c: c.map({"place": places, "outcome": rank, "scenario": order}[c.name])
+        if c.name in ("place", "outcome", "scenario") else c).reset_index(drop=True)
 
 
 def _core20_and_rest(results: pd.DataFrame, stem: str, how: str, scale: float

@@ -31,7 +31,6 @@ common forms of colour blindness; lines also differ by style where colour carrie
 from __future__ import annotations
 
 import io
-import itertools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -60,7 +59,7 @@ from abm.analysis.dcea import (
     HEADLINE_GRADIENT,
     HEADLINE_THRESHOLD,
 )
-from abm.analysis.tables import place_name, strategy_name
+from abm.analysis.tables import in_sentence, place_name, strategy_name
 from abm.files.io import write_bytes
 from abm.model.metrics import QUINTILES
 
@@ -115,10 +114,12 @@ class PlainNumbers(ticker.Formatter):
         return plain_number(x, self._decimals())
 
     def _decimals(self) -> int:
+        """The fewest decimals that show every tick exactly (ticks are round numbers)."""
         locs = [v for v in getattr(self, "locs", []) if math.isfinite(v)]
-        steps = [abs(b - a) for a, b in itertools.pairwise(locs) if b != a]
-        step = min(steps) if steps else (abs(locs[0]) if locs and locs[0] else 1.0)
-        return max(0, -math.floor(math.log10(step) + 1e-9)) if step else 0
+        for places in range(0, 13):
+            if all(abs(round(v, places) - v) <= 1e-9 * max(1.0, abs(v)) for v in locs):
+                return places
+        return 12
 
 
 def plain_number(x: float, decimals: int) -> str:
@@ -129,10 +130,12 @@ def plain_number(x: float, decimals: int) -> str:
 
 def plain_axes(figure: Figure) -> None:
     """Plain numbers on every numeric axis of ``figure`` (linear or log): see
-    :class:`PlainNumbers`. Categorical axes (fixed labels) are left as they are."""
+    :class:`PlainNumbers`. Axes with labels of their own (names, categories) are left as
+    they are."""
     for ax in figure.axes:
         for axis in (ax.xaxis, ax.yaxis):
-            if isinstance(axis.get_major_formatter(), ticker.FixedFormatter):
+            if not isinstance(axis.get_major_formatter(),
+                              ticker.ScalarFormatter | ticker.LogFormatter):
                 continue
             axis.set_major_formatter(PlainNumbers())
             if axis.get_scale() == "log":
@@ -245,7 +248,7 @@ def forest(table: pd.DataFrame, baseline: str) -> Figure:
         axes[0].set_yticks(range(len(scenarios)), [strategy_name(s) for s in scenarios])
         axes[0].invert_yaxis()
         axes[-1].legend(loc="best")
-        figure.suptitle(f"Change against {strategy_name(baseline)} (mean over seeds, 95% "
+        figure.suptitle(f"Change against {in_sentence(baseline)} (mean over seeds, 95% "
                         "interval of paired differences)")
         figure.tight_layout()
     return figure
@@ -293,7 +296,7 @@ def wellbeing_by_quintile(weekly: pd.DataFrame) -> Figure:
                     ax.plot(sub.index, sub[f"wellbeing_{q}"], color=QUINTILE_COLOURS[q],
                             label=QUINTILE_LABELS[q])
                 ax.axvline(0, color="0.4", linewidth=0.8)
-                ax.setstrategy_name(f"{strategy_name(scenario)}\n{place_name(place)}", fontsize=8)
+                ax.set_title(f"{strategy_name(scenario)}\n{place_name(place)}", fontsize=8)
                 if c == 0:
                     ax.set_ylabel("life satisfaction (0-10)")
                 if r == len(places) - 1:
@@ -588,7 +591,7 @@ def staircase(table: pd.DataFrame, baseline: str) -> Figure:
                 change.axhline(0, color="0.4", linewidth=0.8)
                 change.set_xticks(range(len(steps)), [STEP_LABELS[s] for s in steps])
                 change.set(title=f"{place_name(place)}: most deprived fifth (Core20), "
-                                 f"change against {strategy_name(baseline)}",
+                                 f"change against {in_sentence(baseline)}",
                            ylabel="change (% of the baseline's level)")
                 if r == 0:
                     change.legend(fontsize=6.5, ncols=2)
@@ -656,7 +659,7 @@ def gap_parts(table: pd.DataFrame, baseline: str) -> Figure:
                                 error_kw={"linewidth": 0.6})
                 change.axvline(0, color="0.4", linewidth=0.8)
                 change.set(title=f"{place_name(place)}: change against "
-                                 f"{strategy_name(baseline)} (left of 0: narrower)",
+                                 f"{in_sentence(baseline)} (left of 0: narrower)",
                            xlabel="life satisfaction points")
                 if r == 0:
                     change.legend(fontsize=6.5)

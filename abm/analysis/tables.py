@@ -123,6 +123,12 @@ def strategy_name(scenario: str) -> str:
     return f"{text} ({folder.replace('_', ' ').replace('/', ', ')})" if folder else text
 
 
+def in_sentence(scenario: str) -> str:
+    """A strategy's name inside a sentence: "the status quo", "Scale"."""
+    name = strategy_name(scenario)
+    return f"the {name.lower()}" if name == "Status quo" else name
+
+
 def rate_words(rate: float) -> str:
     """A discount rate in words: 0.015 -> 'discounted at 1.5% a year'; 0 -> 'undiscounted'."""
     if not _finite(rate) or rate == 0:
@@ -195,7 +201,7 @@ def display(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[[c for c in frame.columns if not str(c).endswith(NUMERIC)]]
 
 
-def _put(out: dict, label: str, value, lo=math.nan, hi=math.nan, *, signed: bool = False,
+def put(out: dict, label: str, value, lo=math.nan, hi=math.nan, *, signed: bool = False,
          scale: float = 1.0, words: str | None = None, places: int | None = None) -> None:
     """Add a labelled cell ('value [lo, hi] (words)', rounded to meaningful digits) to the
     row ``out``, and beside it the numeric estimate, lower and upper bound (times
@@ -233,7 +239,7 @@ def changes_table(table: pd.DataFrame, baseline: str) -> pd.DataFrame:
         out = _keys(row, table)
         for label, (column, scale, words) in changes_columns(*basis_words(table)).items():
             lo, hi = row[f"{column}_lo"], row[f"{column}_hi"]
-            _put(out, label, row[column], lo, hi, signed=True, scale=scale,
+            put(out, label, row[column], lo, hi, signed=True, scale=scale,
                  words=direction(column, lo, hi) if words else None)
         out[VERDICT] = row.get("verdict_equity") or row["verdict"]
         rows.append(out)
@@ -252,9 +258,9 @@ def cost_table(table: pd.DataFrame, baseline: str) -> pd.DataFrame:
             column = f"cost_per_wellby{suffix}"
             header = f"{label} (GBP per WELLBY, {basis})"
             if _finite(row[f"{column}_lo"]):
-                _put(out, header, row[column], row[f"{column}_lo"], row[f"{column}_hi"])
+                put(out, header, row[column], row[f"{column}_lo"], row[f"{column}_hi"])
             else:
-                _put(out, header, math.nan)
+                put(out, header, math.nan)
                 out[header] = row[f"verdict{suffix}"]
         rows.append(out)
     return pd.DataFrame(rows)
@@ -332,11 +338,11 @@ def inequality_table(summary: pd.DataFrame, basis: str = "undiscounted") -> pd.D
         for epsilon in INEQUALITY_AVERSION:
             e = aversion_label(epsilon)
             out = _keys(row, summary) | {"Aversion": f"{epsilon:g}"}
-            _put(out, "Atkinson index, baseline", row[f"atkinson_base_{e}"], places=5)
-            _put(out, "Atkinson index, strategy", row[f"atkinson_post_{e}"], places=5)
-            _put(out, f"EDE, baseline (wellbeing-years per person, {basis})",
+            put(out, "Atkinson index, baseline", row[f"atkinson_base_{e}"], places=5)
+            put(out, "Atkinson index, strategy", row[f"atkinson_post_{e}"], places=5)
+            put(out, f"EDE, baseline (wellbeing-years per person, {basis})",
                  row[f"ede_base_{e}"], places=4)
-            _put(out, f"EDE, strategy (wellbeing-years per person, {basis})",
+            put(out, f"EDE, strategy (wellbeing-years per person, {basis})",
                  row[f"ede_post_{e}"], places=4)
             _cell(out, f"Equity-weighted net health benefit (WELLBYs, {basis})", row,
                   f"equity_weighted_nhb_{e}", False, signed=True)
@@ -406,7 +412,7 @@ def core20_table(core20: pd.DataFrame, labels: dict[str, tuple[str, str]],
         if row["scenario"] == baseline:
             for name in ("Change in Core20", "Change in the rest",
                          "Core20's change minus the rest's"):
-                _put(out, name, math.nan)
+                put(out, name, math.nan)
                 out[name] = ""
             out["In words"] = "(the baseline)"
         else:
@@ -434,11 +440,11 @@ def sii_table(table: pd.DataFrame, baseline: str) -> pd.DataFrame:
         if "rii" in row:
             _cell(out, "Relative index of inequality (ratio)", row, "rii", True)
         if row["scenario"] == baseline:
-            _put(out, "Change in the SII (points)", math.nan)
+            put(out, "Change in the SII (points)", math.nan)
             out["Change in the SII (points)"] = "(the baseline)"
         else:
             lo, hi = row["delta_sii_lo"], row["delta_sii_hi"]
-            _put(out, "Change in the SII (points)", row["delta_sii"], lo, hi, signed=True,
+            put(out, "Change in the SII (points)", row["delta_sii"], lo, hi, signed=True,
                  words=direction("delta_sii", lo, hi))
         rows.append(out)
     return pd.DataFrame(rows)
@@ -456,7 +462,7 @@ def staircase_table(staircase: pd.DataFrame, steps: dict[str, str],
             _cell(out, f"{meaning[:1].upper()}{meaning[1:]} (per 1,000 residents a year)",
                   row, step, True)
             if step in share_of:
-                _put(out, f"  share of '{share_of[step]}' (%)", row[f"share_{step}"],
+                put(out, f"  share of '{share_of[step]}' (%)", row[f"share_{step}"],
                      scale=100.0)
         _cell(out, "Benefit while attending (points)", row, benefit, True)
         rows.append(out)
@@ -472,12 +478,12 @@ def decomposition_table(decomposition: pd.DataFrame, labels: dict[str, str],
         out = _keys(row, decomposition) | {"Part of the gap": labels[row["part"]]}
         _cell(out, "Level (points)", row, "value", True, signed=True)
         if row["scenario"] == baseline:
-            _put(out, "Change against the baseline (points)", math.nan)
+            put(out, "Change against the baseline (points)", math.nan)
             out["Change against the baseline (points)"] = "(the baseline)"
         else:
             lo, hi = row["delta_value_lo"], row["delta_value_hi"]
             words = direction("delta_gap_q5_q1", lo, hi)
-            _put(out, "Change against the baseline (points)", row["delta_value"], lo, hi,
+            put(out, "Change against the baseline (points)", row["delta_value"], lo, hi,
                  signed=True, words=words)
         rows.append(out)
     return pd.DataFrame(rows)
@@ -504,10 +510,10 @@ def _spans_zero(row: pd.Series, *columns: str) -> bool:
 def _cell(out: dict, label: str, row: pd.Series, column: str, with_interval: bool,
           signed: bool = False) -> None:
     if with_interval and f"{column}_lo" in row:
-        _put(out, label, row[column], row[f"{column}_lo"], row[f"{column}_hi"],
+        put(out, label, row[column], row[f"{column}_lo"], row[f"{column}_hi"],
              signed=signed)
     else:
-        _put(out, label, row[column], signed=signed)
+        put(out, label, row[column], signed=signed)
 
 
 def _keys(row: pd.Series, table: pd.DataFrame) -> dict:
