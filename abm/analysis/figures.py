@@ -107,19 +107,18 @@ def scenario_colours(scenarios: Sequence[str]) -> dict[str, str]:
 
 class PlainNumbers(ticker.Formatter):
     """Tick labels as plain numbers with thousands separators and as many decimals as the
-    spacing of the ticks needs ("12,000", "0.0015", "-0.002"): never an offset or a power
-    of ten."""
+    ticks need ("12,000", "0.0015", "2.5"): never an offset or a power of ten."""
+
+    places = 0
+
+    def set_locs(self, locs) -> None:
+        """Keep the fewest decimals that show every tick exactly (ticks are round numbers)."""
+        finite = [float(v) for v in locs if math.isfinite(v)]
+        self.places = next((p for p in range(13) if all(
+            abs(round(v, p) - v) <= 1e-9 * max(1.0, abs(v)) for v in finite)), 12)
 
     def __call__(self, x, pos=None):
-        return plain_number(x, self._decimals())
-
-    def _decimals(self) -> int:
-        """The fewest decimals that show every tick exactly (ticks are round numbers)."""
-        locs = [v for v in getattr(self, "locs", []) if math.isfinite(v)]
-        for places in range(0, 13):
-            if all(abs(round(v, places) - v) <= 1e-9 * max(1.0, abs(v)) for v in locs):
-                return places
-        return 12
+        return plain_number(x, self.places)
 
 
 def plain_number(x: float, decimals: int) -> str:

@@ -185,9 +185,9 @@ def uncertainty_display(table: pd.DataFrame) -> pd.DataFrame:
                "Draws x seeds": f"{r['draws']} x {r['seeds']}"}
         put(out, f"WELLBYs ({health}; 90% interval over draws)", r["wellby_gain_disc"],
             r["wellby_gain_disc_lo"], r["wellby_gain_disc_hi"], signed=True)
-        put(out, "P(gains WELLBYs)", r["p_gains"], places=2)
-        out["P(gains WELLBYs)"] += (f" (MCSE {r['p_gains_mcse']:.2f}; {r['n_gains']} of "
-                                    f"{r['draws']} draws)")
+        gains = "P(gains WELLBYs, discounted)"
+        put(out, gains, r["p_gains"], places=2)
+        out[gains] += f" (MCSE {r['p_gains_mcse']:.2f}; {r['n_gains']} of {r['draws']} draws)"
         put(out, "Change in the q5-q1 gap (points; 90% interval over draws)",
             r["delta_gap_q5_q1"], r["delta_gap_q5_q1_lo"], r["delta_gap_q5_q1_hi"],
             signed=True)
