@@ -232,7 +232,7 @@ def forest(table: pd.DataFrame, baseline: str) -> Figure:
     with plt.rc_context(STYLE):
         figure, axes = plt.subplots(1, len(FOREST_OUTCOMES), sharey=True,
                                     figsize=(3.0 * len(FOREST_OUTCOMES),
-                                             1.0 + 0.45 * len(scenarios)))
+                                             2.0 + 0.45 * len(scenarios)))
         for ax, (column, title, unit, better) in zip(axes, FOREST_OUTCOMES, strict=True):
             for k, place in enumerate(places):
                 sub = rows[rows.place == place].set_index("scenario").reindex(scenarios)
