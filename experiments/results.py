@@ -338,10 +338,7 @@ def trusted(folder: str | Path, allow_incomplete: bool = False, weekly: bool = T
     ``purpose`` ends the incomplete sweep's advice: "add --allow-incomplete to <purpose> the
     runs done".
     """
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise InputError(f"{clipped(str(folder), 300)}: no such folder: allowed is the results "
-                         "folder of a sweep (the --out of `abm sweep`)")
+    folder = require_folder(folder)
     try:
         found = read_manifest_bytes(folder)
     except DamagedManifest as error:
@@ -402,6 +399,16 @@ def holds_exactly(table: pa.Table, results: pd.DataFrame | None) -> bool:
 
 
 DIFFERS = "did not match the checksummed parts (edited, or left from other runs)"
+
+
+def require_folder(folder: str | Path) -> Path:
+    """``folder``, refused in one line unless it is a folder (a results folder's first
+    check, before any other input)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputError(f"{clipped(str(folder), 300)}: no such folder: allowed is the results "
+                         "folder of a sweep (the --out of `abm sweep`)")
+    return folder
 
 
 def summary_problem(folder: Path, results: pd.DataFrame) -> str | None:

@@ -113,7 +113,9 @@ def _plot(args: argparse.Namespace) -> int:
     from abm.analysis.figures import SWEEP_FIGURES, draw_figures, unavailable
     from abm.files.io import check_out_folder, write_bytes
     from abm.report.document import read_sweep
+    from experiments.results import require_folder
 
+    require_folder(args.folder)
     unknown = [i for i in args.only or [] if i not in SWEEP_FIGURES]
     if unknown:
         raise InputError(f"--only {', '.join(unknown)}: allowed are "
@@ -141,7 +143,6 @@ def _plot(args: argparse.Namespace) -> int:
 
 
 def _discover(args: argparse.Namespace) -> int:
-    from abm.analysis.discover import discover
     from experiments.runner import summarise_folder
 
     if not (math.isfinite(args.min_coverage) and 0 < args.min_coverage <= 1):
@@ -153,6 +154,8 @@ def _discover(args: argparse.Namespace) -> int:
     def run() -> int:
         summarised = summarise_folder(args.folder, args.baseline, args.allow_incomplete,
                                       purpose="use")
+        from abm.analysis.discover import discover  # EMA workbench: slow to import
+
         if summarised.trusted.incomplete:
             _say([f"{summarised.trusted.incomplete}: discovery uses only the runs done"])
         found = discover(summarised.trusted.results, args.outcome, args.threshold, args.below,

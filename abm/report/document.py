@@ -80,7 +80,7 @@ from abm.report.uncertainty import (
 )
 from abm.report.uncertainty import sentence as uncertainty_sentence
 from abm.version import __version__
-from experiments.results import Trusted
+from experiments.results import Trusted, require_folder
 from experiments.runner import Summarised, summarise_folder, write_summary_files
 
 
@@ -350,7 +350,7 @@ def make_report(folder: str | Path, out: str | Path | None = None,
     ``--out`` and every input are checked, and everything is made in memory, before the first
     file is written (see the module docstring).
     """
-    folder = Path(folder)
+    folder = require_folder(folder)
     out = check_out_folder(out if out is not None else folder / "report")
     sweep = read_sweep(folder, baseline, allow_incomplete=allow_incomplete,
                        uncertainty=uncertainty)
