@@ -23,10 +23,11 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from abm.files import yamlfile
-from abm.files.errors import InputError, clipped
-from abm.files.io import PART_NAME, DamagedFile, read_part
+from abm.files.errors import InputError, clipped, shown
+from abm.files.io import PART_MAX_BYTES, PART_NAME, DamagedFile, read_part
 from experiments.lock import holder
 
 MANIFEST = "manifest.json"
@@ -49,14 +50,22 @@ def batch_key(run_ids) -> str:
 def read_manifest(folder: Path) -> dict | None:
     """The folder's manifest, None if there is none; :class:`DamagedManifest` if it is there
     but truncated, empty, not JSON, too large or not shaped like a manifest."""
+    found = read_manifest_bytes(folder)
+    return None if found is None else found[0]
+
+
+def read_manifest_bytes(folder: Path) -> tuple[dict, bytes] | None:
+    """The folder's manifest and the exact bytes it was parsed from (whose SHA-256 a report
+    cites), None if there is none; :class:`DamagedManifest` as :func:`read_manifest`."""
     path = Path(folder) / MANIFEST
     if not os.path.lexists(path):
         return None
     try:
-        manifest = json.loads(yamlfile.read_text(path, MANIFEST_MAX_BYTES))
+        raw = yamlfile.read_bytes(path, MANIFEST_MAX_BYTES)
+        manifest = json.loads(raw.decode("utf-8"))
     except InputError as error:
         raise DamagedManifest(error.problems[0]) from None
-    except (ValueError, RecursionError) as error:  # not JSON; nested absurdly deep
+    except (ValueError, RecursionError) as error:  # not UTF-8 or JSON; nested absurdly deep
         raise DamagedManifest(f"{path}: not valid JSON ({clipped(str(error), 100)})") from None
     runs = manifest.get("runs") if isinstance(manifest, dict) else None
     if (not isinstance(manifest.get("sweep_id") if runs is not None else None, str)
@@ -64,7 +73,55 @@ def read_manifest(folder: Path) -> dict | None:
             or not all(isinstance(r, dict) and isinstance(r.get("run_id"), str) for r in runs)):
         raise DamagedManifest(f"{path}: not a sweep's manifest (no sweep_id, or runs without "
                               "run ids)")
-    return manifest
+    if (problem := _shape_problem(manifest)) is not None:
+        raise DamagedManifest(f"{path}: {problem}")
+    return manifest, raw
+
+
+#: The type each manifest field must have where present (older manifests may lack some):
+#: field path -> (check, what is allowed). Readers (summarise, report) rely on these.
+_SHAPE = {
+    ("spec_path",): (lambda v: isinstance(v, str), "text"),
+    ("spec_sha256",): (lambda v: isinstance(v, str), "text"),
+    ("baseline",): (lambda v: isinstance(v, str), "a scenario name"),
+    ("status",): (lambda v: isinstance(v, str), "text"),
+    ("created_at",): (lambda v: isinstance(v, str), "text"),
+    ("counts",): (lambda v: isinstance(v, dict), "a mapping"),
+    ("invocations",): (lambda v: isinstance(v, list), "a list"),
+    ("provenance",): (lambda v: isinstance(v, dict), "a mapping"),
+    ("provenance", "packages"): (lambda v: isinstance(v, dict), "a mapping"),
+    ("resolved",): (lambda v: isinstance(v, dict), "a mapping"),
+    ("resolved", "scenarios"): (lambda v: isinstance(v, list) and all(
+        isinstance(s, dict) and isinstance(s.get("name"), str) for s in v),
+        "a list of scenarios, each with a name"),
+    ("resolved", "places"): (lambda v: v is None or (isinstance(v, list) and all(
+        isinstance(p, str) for p in v)), "a list of place names, or null"),
+    ("resolved", "seeds"): (lambda v: isinstance(v, int) and not isinstance(v, bool),
+                            "a whole number"),
+    ("resolved", "master_seed"): (lambda v: isinstance(v, int) and not isinstance(v, bool),
+                                  "a whole number"),
+    ("resolved", "seed_values"): (lambda v: isinstance(v, list), "a list"),
+    ("resolved", "years"): (lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+                            "a number"),
+    ("resolved", "record"): (lambda v: v is None or isinstance(v, str), "text"),
+    ("resolved", "points"): (lambda v: isinstance(v, list), "a list"),
+}
+
+
+def _shape_problem(manifest: dict) -> str | None:
+    """The first field of ``manifest`` that is present with the wrong type, in words."""
+    for keys, (check, allowed) in _SHAPE.items():
+        value, container = manifest, None
+        for key in keys:
+            container = value
+            if not isinstance(container, dict) or key not in container:
+                break
+            value = container[key]
+        else:
+            if not check(value):
+                name = ".".join(keys)
+                return f"'{name}' = {shown(value)}: allowed is {allowed} (damaged or edited)"
+    return None
 
 
 def status(manifest: dict, folder: Path) -> str:
@@ -230,3 +287,135 @@ def counts(manifest: dict, found: Contents) -> dict:
     return {"runs": total, "done": done, "failed": len(found.failed_ids),
             "remaining": total - done}
 
+
+
+# --- reading a results folder for people: the one trusted source -----------------------------
+#: Why a sweep is incomplete, from its status (corrected by the lock), in words.
+WHY_INCOMPLETE = {"incomplete": "some runs failed", "interrupted": "the sweep was interrupted",
+                  "stopped": "the sweep stopped before the end"}
+SUMMARY = "summary.parquet"
+
+
+class IncompleteSweep(Exception):
+    """A sweep's results were asked for while some of its runs are missing (one line: done,
+    failed and missing counts, and what to do)."""
+
+
+@dataclass
+class Trusted:
+    """What a results folder holds for its manifest's runs, from the checksummed parts only:
+    the source of every number ``abm summarise``, ``report``, ``plot`` and ``discover`` show.
+
+    ``results``: one row per run done, in sweep order; ``weekly``: their weekly series (None
+    when the sweep records none); ``incomplete``: one line saying what is missing ("" when
+    every run is done); ``running``: a sweep holds the folder now.
+    """
+
+    folder: Path
+    manifest: dict
+    manifest_sha256: str
+    results: pd.DataFrame
+    weekly: pd.DataFrame | None
+    tally: dict
+    incomplete: str
+    running: bool
+    warnings: list[str]
+
+    @property
+    def run_ids(self) -> list[str]:
+        """The run ids the numbers come from (the runs done), in sweep order."""
+        return list(self.results["run_id"])
+
+
+def trusted(folder: str | Path, allow_incomplete: bool = False, weekly: bool = True,
+            purpose: str = "summarise") -> Trusted:
+    """The trusted contents of a sweep's results folder (see :class:`Trusted`).
+
+    Raises :class:`InputError` (one line) for a folder that is not a sweep's results folder
+    or whose manifest is damaged, and :class:`IncompleteSweep` when runs are missing, unless
+    ``allow_incomplete`` and at least one run is done. ``weekly=False`` skips reading the
+    weekly series (a run still counts as done only with its series, as for the sweep).
+    ``purpose`` ends the incomplete sweep's advice: "add --allow-incomplete to <purpose> the
+    runs done".
+    """
+    folder = require_folder(folder)
+    try:
+        found = read_manifest_bytes(folder)
+    except DamagedManifest as error:
+        raise InputError(f"{error}: run the sweep command again to rebuild it") from None
+    if found is None:
+        raise InputError(f"{clipped(str(folder), 300)}: no manifest.json here: allowed is the "
+                         "results folder of `abm sweep`")
+    manifest, raw = found
+    ids = [r["run_id"] for r in manifest["runs"]]
+    if not ids:
+        raise InputError(f"{folder / MANIFEST}: lists no runs: allowed is the manifest of a "
+                         "sweep with runs (damaged or edited? run the sweep command again)")
+    records = (manifest.get("resolved") or {}).get("record") == "weekly"
+    found_parts = contents(folder, ids, records)
+    tally = counts(manifest, found_parts)
+    running = holder(folder) is not None
+    gap = ""
+    if tally["remaining"]:
+        missing = tally["remaining"] - tally["failed"]
+        why = "a sweep is still running" if running else WHY_INCOMPLETE.get(
+            status(manifest, folder), "runs are missing from the folder")
+        gap = (f"{folder} is incomplete ({why}): {tally['done']:,} of {tally['runs']:,} runs "
+               f"done, {tally['failed']:,} failed, {missing:,} missing")
+        if not allow_incomplete or not tally["done"]:
+            raise IncompleteSweep(f"{gap}; run the sweep command again to finish it"
+                                  + (f", or add --allow-incomplete to {purpose} the runs done"
+                                     if tally["done"] else ""))
+    order = {run_id: i for i, run_id in enumerate(ids)}
+    results = found_parts.runs.frame(order)
+    series = None
+    if records and weekly and found_parts.weekly is not None:
+        series = found_parts.weekly.frame(order)
+        if series is not None:
+            series = series[series["run_id"].isin(set(results["run_id"]))]
+    return Trusted(folder, manifest, hashlib.sha256(raw).hexdigest(), results, series, tally,
+                   gap, running, found_parts.warnings)
+
+
+def read_summary(folder: Path) -> tuple[pa.Table | None, str | None]:
+    """``summary.parquet`` as a table, or None and what is wrong with it in words ("was
+    missing", "was damaged ...")."""
+    path = Path(folder) / SUMMARY
+    if not os.path.lexists(path):
+        return None, "was missing"
+    try:
+        return pq.read_table(pa.BufferReader(yamlfile.read_bytes(path, PART_MAX_BYTES))), None
+    except InputError as error:
+        reason = clipped(error.problems[0].removeprefix(f"{path}: "), 120)
+        return None, f"was not readable ({reason})"
+    except (pa.ArrowException, OSError, ValueError):
+        return None, "was damaged (not readable as Parquet)"
+
+
+def holds_exactly(table: pa.Table, results: pd.DataFrame | None) -> bool:
+    """Whether ``table`` (a ``summary.parquet`` read) holds exactly ``results``."""
+    return results is not None and table.equals(
+        pa.Table.from_pandas(results, preserve_index=False))
+
+
+DIFFERS = "did not match the checksummed parts (edited, or left from other runs)"
+
+
+def require_folder(folder: str | Path) -> Path:
+    """``folder``, refused in one line unless it is a folder (a results folder's first
+    check, before any other input)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputError(f"{clipped(str(folder), 300)}: no such folder: allowed is the results "
+                         "folder of a sweep (the --out of `abm sweep`)")
+    return folder
+
+
+def summary_problem(folder: Path, results: pd.DataFrame) -> str | None:
+    """What is wrong with ``summary.parquet`` against the trusted ``results``, in words, or
+    None when it holds exactly them (it is a convenience copy for people and pandas: nothing
+    of this program reads numbers from it)."""
+    table, problem = read_summary(folder)
+    if table is None:
+        return problem
+    return None if holds_exactly(table, results) else DIFFERS

@@ -32,11 +32,13 @@ import math
 import sys
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, wait
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from abm.analysis.compare import format_table, summary_table
+from abm.analysis.tables import spreadsheet_safe
 from abm.files.checks import is_number, is_whole
 from abm.files.errors import InputError, ResourceError, clipped, printable, printable_text, shown
 from abm.files.io import check_out_folder, write_csv, write_json, write_parquet, write_part
@@ -53,31 +55,30 @@ from experiments.lock import LOCK_NAME, FolderLock, describe, holder
 from experiments.progress import Progress
 from experiments.results import (
     DERIVED,
+    DIFFERS,
     MANIFEST,
+    SUMMARY,
     Contents,
     DamagedManifest,
+    IncompleteSweep,
+    Trusted,
     batch_key,
     contents,
     counts,
+    holds_exactly,
     read_manifest,
-    status,
+    read_summary,
+    summary_problem,
+    trusted,
 )
 from experiments.spec import Sweep, load_sweep
 
+__all__ = ["IncompleteSweep", "run_sweep", "summarise", "summarise_folder"]
 SCHEMA_VERSION = 2
 #: Resident-weeks a second one core runs (measured by benchmarks.throughput); sizes batches.
 RESIDENT_WEEKS_PER_SECOND = 15e6
 #: Aim for tasks of about this many seconds: long enough to amortise Ray's overhead.
 TARGET_TASK_SECONDS = 1.0
-
-
-#: Why a sweep is incomplete, from its status (corrected by the lock), in words.
-_WHY = {"incomplete": "some runs failed", "interrupted": "the sweep was interrupted",
-        "stopped": "the sweep stopped before the end"}
-
-
-class IncompleteSweep(Exception):
-    """``summarise`` was asked for the table of a sweep that has not finished all its runs."""
 
 
 def run_batch(specs: list[RunSpec], weekly: bool, run: Callable = execute) -> list[tuple]:
@@ -197,6 +198,7 @@ def _execute(out: Path, sweep: Sweep, specs: list[RunSpec], ids: list[str], mani
     found = contents(out, ids, weekly, fix=True)
     for warning in found.warnings:
         _warn(warning)
+    summary_check = _summary_check(out, found, ids, manifest)
     todo = [spec for spec, run_id in zip(specs, ids, strict=True) if run_id not in found.done]
     skipped = len(specs) - len(todo)
     if serial or not todo:  # with nothing to run there is no need to start Ray
@@ -256,6 +258,8 @@ def _execute(out: Path, sweep: Sweep, specs: list[RunSpec], ids: list[str], mani
         if warning not in found.warnings:
             _warn(warning)
     table = _consolidate(out, after, ids, sweep)
+    if note := summary_check(after.runs.frame({run_id: i for i, run_id in enumerate(ids)})):
+        _warn(f"{out / SUMMARY} {note}: rebuilt from the checksummed parts")
     tally = counts(manifest, after)
     if tally["done"] == len(specs):
         state = "complete"
@@ -275,59 +279,75 @@ def _execute(out: Path, sweep: Sweep, specs: list[RunSpec], ids: list[str], mani
     return 1 if failures else 0
 
 
+@dataclass
+class Summarised:
+    """A results folder read for people: its trusted contents, the baseline and the
+    comparison table (nothing written yet)."""
+
+    trusted: Trusted
+    baseline: str
+    table: pd.DataFrame
+
+
+def summarise_folder(folder: str | Path, baseline: str | None = None,
+                     allow_incomplete: bool = False, weekly: bool = False,
+                     purpose: str = "summarise") -> Summarised:
+    """Read a sweep's results folder from its trusted parts and build the comparison table,
+    writing nothing: every input is checked here (folder, manifest, completeness, baseline).
+
+    Raises :class:`InputError` for bad input and :class:`IncompleteSweep` for a sweep with
+    runs missing (unless ``allow_incomplete``).
+    """
+    found = trusted(folder, allow_incomplete, weekly, purpose)
+    results = found.results
+    scenarios = sorted(set(results["scenario"]))
+    if baseline is None:
+        named = found.manifest.get("baseline")
+        baseline = named if named in scenarios else results["scenario"].iloc[0]
+    if baseline not in scenarios:
+        raise InputError(f"--baseline '{clipped(baseline)}' is not among the scenarios of "
+                         f"{found.folder} with runs done: allowed are "
+                         f"{clipped(', '.join(scenarios), 300)}")
+    return Summarised(found, baseline, summary_table(results, baseline=baseline))
+
+
+def write_summary_files(summarised: Summarised) -> list[str]:
+    """Write the derived files of a results folder from its trusted parts: the comparison
+    table (CSV, spreadsheet-safe, and Parquet) and, where it is missing, damaged or differs
+    from the parts, ``summary.parquet`` (atomically). Nothing is written while a sweep holds
+    the folder. Returns what was rebuilt, in words, for the caller to say."""
+    found = summarised.trusted
+    if found.running:
+        return []
+    notes = []
+    if (problem := summary_problem(found.folder, found.results)) is not None:
+        write_parquet(found.results, found.folder / SUMMARY)
+        notes.append(f"{found.folder / SUMMARY} {problem}: rebuilt from the "
+                     f"{len(found.results):,} runs in the checksummed parts")
+    write_csv(spreadsheet_safe(summarised.table), found.folder / "summary_table.csv")
+    write_parquet(summarised.table, found.folder / "summary_table.parquet")
+    return notes
+
+
 def summarise(folder: str | Path, baseline: str | None = None,
               allow_incomplete: bool = False) -> str:
     """The comparison table of a sweep's results folder (also written as CSV and Parquet,
-    unless a sweep is writing the folder now).
+    with ``summary.parquet`` rebuilt if it does not match the parts, unless a sweep is
+    writing the folder now).
 
     Results come from the trusted part files of the manifest's runs, not from what the folder
     says. A sweep with runs missing raises :class:`IncompleteSweep` (done, failed and missing
     counts) unless ``allow_incomplete``; then the table says it covers only the runs done.
     """
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise InputError(f"{clipped(str(folder), 300)}: no such folder: allowed is the results "
-                         "folder of a sweep (the --out of `abm sweep`)")
-    try:
-        manifest = read_manifest(folder)
-    except DamagedManifest as error:
-        raise InputError(f"{error}: run the sweep command again to rebuild it") from None
-    if manifest is None:
-        raise InputError(f"{clipped(str(folder), 300)}: no manifest.json here: is this a "
-                         "sweep's results folder?")
-    ids = [r["run_id"] for r in manifest["runs"]]
-    weekly = (manifest.get("resolved") or {}).get("record") == "weekly"
-    found = contents(folder, ids, weekly)
-    for warning in found.warnings:
+    summarised = summarise_folder(folder, baseline, allow_incomplete)
+    for warning in summarised.trusted.warnings:
         _warn(warning)
-    tally = counts(manifest, found)
-    missing = tally["remaining"] - tally["failed"]
-    state = status(manifest, folder)
-    running = holder(folder) is not None
-    gap = ""
-    if tally["remaining"]:
-        why = "a sweep is still running" if running else _WHY.get(
-            state, "runs are missing from the folder")
-        gap = (f"{folder} is incomplete ({why}): {tally['done']:,} of {tally['runs']:,} runs "
-               f"done, {tally['failed']:,} failed, {missing:,} missing")
-        if not allow_incomplete or not tally["done"]:
-            raise IncompleteSweep(f"{gap}; run the sweep command again to finish it"
-                                  + (", or add --allow-incomplete to summarise the runs done"
-                                     if tally["done"] else ""))
-    results = found.runs.frame({run_id: i for i, run_id in enumerate(ids)})
-    scenarios = sorted(set(results["scenario"]))
-    if baseline is None:
-        baseline = manifest.get("baseline", results["scenario"].iloc[0])
-    if baseline not in scenarios:
-        raise InputError(f"--baseline '{clipped(baseline)}' is not among the scenarios of "
-                         f"{folder} with runs done: allowed are {clipped(', '.join(scenarios))}")
-    table = summary_table(results, baseline=baseline)
-    if not running:
-        write_csv(table, folder / "summary_table.csv")
-        write_parquet(table, folder / "summary_table.parquet")
-    text = format_table(table, baseline=baseline)
-    if gap:
-        text = f"Incomplete: {gap}. The table covers only the runs done.\n\n{text}"
+    for note in write_summary_files(summarised):
+        _warn(note)
+    text = format_table(summarised.table, baseline=summarised.baseline)
+    if summarised.trusted.incomplete:
+        text = (f"Incomplete: {summarised.trusted.incomplete}. The table covers only the runs "
+                f"done.\n\n{text}")
     return printable_text(text)
 
 
@@ -415,6 +435,31 @@ def _write_part(out: Path, results: list[tuple]) -> list[dict]:
     return failures
 
 
+def _summary_check(out: Path, found: Contents, ids: list[str], manifest: dict
+                   ) -> Callable[[pd.DataFrame | None], str | None]:
+    """Read ``summary.parquet`` as this invocation starts; return a check that, given the
+    runs at the end, says what was wrong with it (damaged, edited, or missing after a sweep
+    that had consolidated it), to say once it is rebuilt. A file that holds the runs of the
+    start or of the end is fine (a part set aside and run again, failed runs retried)."""
+    before = found.runs.frame({run_id: i for i, run_id in enumerate(ids)})
+    table, problem = read_summary(out)
+    earlier = manifest.get("invocations", [])[:-1]
+    last = earlier[-1].get("status") if earlier and isinstance(earlier[-1], dict) else None
+
+    def check(after: pd.DataFrame | None) -> str | None:
+        if after is None:
+            return None
+        if table is not None:
+            fine = holds_exactly(table, before) or holds_exactly(table, after)
+            return None if fine else DIFFERS
+        if problem == "was missing" and (before is None
+                                         or last not in ("complete", "incomplete")):
+            return None  # a new sweep, or one interrupted or stopped (it removes the file)
+        return problem
+
+    return check
+
+
 def _consolidate(out: Path, found: Contents, ids: list[str], sweep: Sweep
                  ) -> pd.DataFrame | None:
     """Rebuild summary.parquet (exactly the trusted runs, in sweep order) and the table; drop
@@ -426,9 +471,9 @@ def _consolidate(out: Path, found: Contents, ids: list[str], sweep: Sweep
     if results is None:
         _remove_derived(out)
         return None
-    write_parquet(results, out / "summary.parquet")
+    write_parquet(results, out / SUMMARY)
     table = summary_table(results, baseline=sweep.baseline)
-    write_csv(table, out / "summary_table.csv")
+    write_csv(spreadsheet_safe(table), out / "summary_table.csv")
     write_parquet(table, out / "summary_table.parquet")
     return table
 

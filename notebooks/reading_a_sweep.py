@@ -54,15 +54,15 @@ runs = pd.read_parquet(SWEEP / "summary.parquet")
 runs[["run_id", "scenario", "place", "seed", "mean_wellbeing", "gap_q5_q1", "wellbeing_years"]]
 
 # %%
-sweep = read_sweep(SWEEP)  # also refreshes summary_table.* and writes dcea.*
+sweep = read_sweep(SWEEP)  # from the checksummed parts; computes the tables, writes nothing
 sweep.data.table[["place", "scenario", "delta_gap_q5_q1", "delta_gap_q5_q1_lo",
-                  "delta_gap_q5_q1_hi", "wellby_gain", "verdict"]]
+                  "delta_gap_q5_q1_hi", "wellby_gain_disc", "verdict_equity"]]
 
 # %% [markdown]
 # ## The report's figures
 #
-# `sweep_figures` draws F1-F8 as PNG and SVG (the same as `abm plot`); each record says which
-# runs it comes from.
+# `sweep_figures` draws F1-F12 (those the sweep can show) as PNG and SVG (the same as
+# `abm plot`); each record says which runs it comes from.
 
 # %%
 records = sweep_figures(sweep.data, SWEEP / "report" / "figures")

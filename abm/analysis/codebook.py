@@ -6,8 +6,17 @@ One :class:`Column` per output column of each table the project writes:
   columns too and are described by their declaration in :mod:`abm.model.parameters`;
 - ``weekly``: one row per week of a run (:meth:`Model.timeseries`, ``weekly/``);
 - ``table``: per place x scenario, levels and paired changes (``summary_table.csv``);
-- ``dcea`` and ``dcea_quintile``: the distributional cost-effectiveness tables
-  (:mod:`abm.analysis.dcea`).
+- ``dcea``, ``dcea_quintile`` and ``dcea_profile``: the distributional cost-effectiveness
+  tables (:mod:`abm.analysis.dcea`);
+- ``core20``, ``staircase`` and ``gap_parts``: the ICS's own views
+  (:mod:`abm.analysis.compare`): Core20 against the rest, the inequality staircase by
+  quintile, and the q5-q1 gap in its parts;
+- ``uncertainty``: each strategy's effects over the calibration's posterior
+  (:mod:`abm.report.uncertainty`).
+
+Every WELLBY, QALY or money column says its basis in its unit: undiscounted, or discounted
+at ``discount_rate_health`` (WELLBYs and QALYs; 1.5% a year by default, the Green Book's) or
+``discount_rate_costs`` (money; 3.5% a year by default).
 
 Columns ``X_lo`` and ``X_hi`` are the bounds of the 95% interval of ``X`` and are described
 from ``X``. A test checks that every column the code produces is declared here, so a new
@@ -36,7 +45,13 @@ BETTER_WORDS = {
     "label": "identifies the run or group",
     "words": "says in words which way it went",
 }
-TABLES = ("summary", "weekly", "table", "dcea", "dcea_quintile")
+TABLES = ("summary", "weekly", "table", "dcea", "dcea_quintile", "dcea_profile", "core20",
+          "staircase", "gap_parts", "uncertainty")
+#: Units naming the basis of totals (see the module docstring).
+WELLBYS = "WELLBYs, undiscounted"
+WELLBYS_DISC = "WELLBYs, discounted at discount_rate_health"
+GBP = "GBP, undiscounted"
+GBP_DISC = "GBP, discounted at discount_rate_costs"
 QUINTILE_WORDS = {"q1": "most deprived quintile (IMD deciles 1-2)", "q2": "quintile 2",
                   "q3": "quintile 3", "q4": "quintile 4",
                   "q5": "least deprived quintile (IMD deciles 9-10)"}
@@ -146,16 +161,17 @@ _OUTCOMES = [
     Column("referrals", "referrals", "link-worker referrals over the policy years", "neither"),
     Column("displaced_per_year", "people per year",
            "attenders who lost their place to a cut in sessions, per policy year", "lower"),
-    *_by_quintile("spend_gbp", "GBP",
+    *_by_quintile("spend_gbp", GBP,
                   "ICS spend on community assets and link workers over the policy years "
                   "(by quintile: where providers and link workers are located)", "neither"),
-    *_by_quintile("wellbeing_years", "WELLBY units (point-years)",
+    *_by_quintile("wellbeing_years", "WELLBY units (point-years), undiscounted",
                   "life-satisfaction points x person-years over the policy years", "higher"),
     # Model v2 (issue 7), declared ahead: discounted totals, past-year participation, low
     # life satisfaction by deprivation third, and people per quintile.
-    *_by_quintile("spend_gbp_disc", "GBP, discounted",
+    *_by_quintile("spend_gbp_disc", GBP_DISC,
                   "ICS spend over the policy years, discounted to the policy start", "neither"),
-    *_by_quintile("wellbeing_years_disc", "WELLBY units, discounted",
+    *_by_quintile("wellbeing_years_disc",
+                  "WELLBY units (point-years), discounted at discount_rate_health",
                   "wellbeing-years over the policy years, discounted to the policy start",
                   "higher"),
     *_by_quintile("p_past_year", "share, 0-1",
@@ -192,7 +208,7 @@ _OUTCOMES = [
            "over the policy rounds (above 1: money to spare)", "neither"),
     Column("share_grant_funding_3plus_years", "share, 0-1",
            "share of grant money awarded in grants of 3 years or more", "neither"),
-    Column("other_funders_gbp", "GBP",
+    Column("other_funders_gbp", GBP,
            "money from other funders to providers over the policy years (their yearly income "
            "and the founding pool), whole place", "neither"),
     # Model v3 (issue 19): the gap's parts, the staircase, NHS use, the allocation of the
@@ -228,9 +244,9 @@ _OUTCOMES = [
                   "place)", "lower"),
     *_by_quintile("ae_attendances", "attendances",
                   "A&E attendances over the policy years (expected, whole place)", "lower"),
-    *_by_quintile("nhs_cost_gbp", "GBP", "NHS cost of GP consultations and A&E attendances "
+    *_by_quintile("nhs_cost_gbp", GBP, "NHS cost of GP consultations and A&E attendances "
                   "over the policy years (undiscounted)", "lower"),
-    *_by_quintile("nhs_cost_gbp_disc", "GBP, discounted at discount_rate_costs",
+    *_by_quintile("nhs_cost_gbp_disc", GBP_DISC,
                   "NHS cost of GP consultations and A&E attendances, discounted to the policy "
                   "start", "lower"),
     *_by_quintile("share_ics_money", "share, 0-1",
@@ -273,7 +289,7 @@ _WEEKLY = [
            "share of open providers with every place taken this week", "neither"),
     Column("link_workers", "FTE", "link workers this week (whole place)", "neither"),
     Column("closures", "providers", "closures since the policy start (cumulative)", "lower"),
-    Column("spend_gbp", "GBP", "ICS spend since the policy start (cumulative)", "neither"),
+    Column("spend_gbp", GBP, "ICS spend since the policy start (cumulative)", "neither"),
     *_GAP_PARTS,
     *_CONNECTEDNESS,
     Column("group_ties_per_resident", "ties", "ties made in groups per resident this week",
@@ -296,14 +312,14 @@ _CHANGE = {  # paired change -> (unit, meaning, better)
     "delta_p_past_year_q1": ("share, 0-1",
                              "change in the share who took part in the past year in the most "
                              "deprived quintile", "higher"),
-    "extra_spend_gbp": ("GBP", "extra spend against the baseline over the policy years",
+    "extra_spend_gbp": (GBP, "extra spend against the baseline over the policy years",
                         "lower"),
-    "extra_spend_gbp_disc": ("GBP, discounted",
+    "extra_spend_gbp_disc": (GBP_DISC,
                              "extra spend against the baseline, discounted to the policy start",
                              "lower"),
-    "value_gbp": ("GBP, discounted", "discounted WELLBYs gained valued at wellby_value_gbp "
+    "value_gbp": (GBP_DISC, "discounted WELLBYs gained valued at wellby_value_gbp "
                   "(Green Book)", "higher"),
-    "net_benefit_gbp": ("GBP, discounted",
+    "net_benefit_gbp": (GBP_DISC,
                         "value of discounted WELLBYs gained minus discounted extra spend",
                         "higher"),
 }
@@ -322,21 +338,38 @@ _TABLE = [
     Column("p_attending_q1", "share, 0-1", "share attending in q1, mean over seeds", "higher"),
     Column("p_past_year_q1", "share, 0-1",
            "share who took part in the past year in q1, mean over seeds", "higher"),
-    Column("spend_gbp", "GBP", "ICS spend over the policy years, mean over seeds", "neither"),
+    Column("spend_gbp", GBP, "ICS spend over the policy years, mean over seeds", "neither"),
+    Column("rii", "ratio", "relative index of inequality, mean over seeds", "lower"),
+    Column("discount_rate_health", "per year",
+           "discount rate of the runs' discounted WELLBYs (the basis of _disc columns)",
+           "input"),
+    Column("discount_rate_costs", "per year",
+           "discount rate of the runs' discounted money (the basis of _disc columns)", "input"),
     *[Column(name, unit, meaning, better) for name, (unit, meaning, better) in _CHANGE.items()],
-    *_by_quintile("wellby_gain", "WELLBYs",
+    *_by_quintile("wellby_gain", WELLBYS,
                   "WELLBYs gained against the baseline over the policy years", "higher"),
-    *_by_quintile("wellby_gain_disc", "WELLBYs, discounted",
+    *_by_quintile("wellby_gain_disc", WELLBYS_DISC,
                   "WELLBYs gained against the baseline, discounted to the policy start",
                   "higher"),
-    *_by_quintile("extra_spend_gbp", "GBP", "extra spend against the baseline", "lower",
+    *_by_quintile("extra_spend_gbp", GBP, "extra spend against the baseline", "lower",
                   overall=False),
-    *_by_quintile("cost_per_wellby", "GBP per WELLBY",
+    *_by_quintile("extra_spend_gbp_disc", GBP_DISC, "extra spend against the baseline",
+                  "lower", overall=False),
+    *_by_quintile("cost_per_wellby", "GBP per WELLBY, both discounted",
                   "discounted extra spend per discounted WELLBY gained (only where WELLBYs "
                   "were gained; negative: money saved as well)", "lower"),
     *_by_quintile("verdict", "words",
                   "how the strategy compares with the baseline on WELLBYs and money", "words"),
+    Column("verdict_equity", "words",
+           "the one-line verdict: value for money and what happened to the q5-q1 gap",
+           "words"),
 ]
+
+#: Units of the DCEA tables, whose rows are undiscounted or discounted (their ``basis``).
+W_ROW = "WELLBYs, on the row's basis"
+Q_ROW = "QALYs, on the row's basis"
+G_ROW = "GBP, on the row's basis"
+WYPP_ROW = "wellbeing-years per person, on the row's basis"
 
 _DCEA_COMMON = [
     Column("place", "name", "place", "label"),
@@ -348,15 +381,15 @@ _DCEA_COMMON = [
     Column("gradient", "name",
            "how opportunity cost is spread over quintiles: equal, moderate or steep", "label"),
     Column("n_seeds", "seeds", "paired runs (seeds) summarised", "label"),
-    Column("health_benefit_wellbys", "WELLBYs", "WELLBYs gained (health benefit)", "higher"),
-    Column("health_benefit_qalys", "QALYs", "health benefit in QALY equivalents", "higher"),
-    Column("opportunity_cost_qalys", "QALYs",
+    Column("health_benefit_wellbys", W_ROW, "WELLBYs gained (health benefit)", "higher"),
+    Column("health_benefit_qalys", Q_ROW, "health benefit in QALY equivalents", "higher"),
+    Column("opportunity_cost_qalys", Q_ROW,
            "health forgone elsewhere in the NHS: extra spend / threshold", "lower"),
-    Column("opportunity_cost_wellbys", "WELLBYs", "health opportunity cost in WELLBYs", "lower"),
-    Column("net_health_benefit_wellbys", "WELLBYs",
+    Column("opportunity_cost_wellbys", W_ROW, "health opportunity cost in WELLBYs", "lower"),
+    Column("net_health_benefit_wellbys", W_ROW,
            "net health benefit: benefit minus opportunity cost", "higher"),
-    Column("net_health_benefit_qalys", "QALYs", "net health benefit in QALYs", "higher"),
-    Column("net_monetary_benefit_gbp", "GBP", "net health benefit in QALYs x threshold",
+    Column("net_health_benefit_qalys", Q_ROW, "net health benefit in QALYs", "higher"),
+    Column("net_monetary_benefit_gbp", G_ROW, "net health benefit in QALYs x threshold",
            "higher"),
 ]
 
@@ -366,21 +399,29 @@ _DCEA = [
     Column("gbp_per_qaly", "GBP per QALY", "the threshold's value", "input"),
     Column("wellbys_per_qaly", "WELLBYs per QALY", "conversion between QALYs and WELLBYs",
            "input"),
-    Column("extra_spend_gbp", "GBP", "extra spend against the baseline", "lower"),
-    Column("sii_base", "wellbeing-years per person",
+    Column("extra_spend_gbp", G_ROW, "extra spend against the baseline", "lower"),
+    Column("sii_base", WYPP_ROW,
            "slope index of inequality of wellbeing-years per person, baseline", "lower"),
-    Column("sii_post", "wellbeing-years per person",
+    Column("sii_post", WYPP_ROW,
            "slope index of inequality after adding the net health benefit", "lower"),
-    Column("sii_reduction", "wellbeing-years per person",
+    Column("sii_reduction", WYPP_ROW,
            "fall in that slope index (positive: the social gradient narrowed)", "higher"),
+    Column("ci_base", "index, -1 to 1",
+           "concentration index of wellbeing-years per person across IMD quintiles ranked "
+           "from most to least deprived, baseline (positive: concentrated among the less "
+           "deprived)", "lower"),
+    Column("ci_post", "index, -1 to 1",
+           "concentration index after adding the net health benefit", "lower"),
+    Column("ci_reduction", "index points",
+           "fall in the concentration index (positive: less inequality)", "higher"),
 ]
 for _epsilon in INEQUALITY_AVERSION:
     _e = aversion_label(_epsilon)
     _DCEA += [
-        Column(f"ede_base_{_e}", "wellbeing-years per person",
+        Column(f"ede_base_{_e}", WYPP_ROW,
                "equally distributed equivalent of wellbeing-years per person, baseline, "
                f"aversion {_epsilon:g}", "higher"),
-        Column(f"ede_post_{_e}", "wellbeing-years per person",
+        Column(f"ede_post_{_e}", WYPP_ROW,
                f"equally distributed equivalent after adding the net health benefit, aversion "
                f"{_epsilon:g}", "higher"),
         Column(f"atkinson_base_{_e}", "index, 0-1",
@@ -389,10 +430,10 @@ for _epsilon in INEQUALITY_AVERSION:
         Column(f"atkinson_post_{_e}", "index, 0-1",
                f"Atkinson index after adding the net health benefit, aversion {_epsilon:g}",
                "lower"),
-        Column(f"equity_weighted_nhb_{_e}", "WELLBYs",
+        Column(f"equity_weighted_nhb_{_e}", W_ROW,
                f"change in equally distributed equivalent x population, aversion {_epsilon:g}",
                "higher"),
-        Column(f"equity_impact_{_e}", "WELLBYs",
+        Column(f"equity_impact_{_e}", W_ROW,
                "equity-weighted minus unweighted net health benefit: fall in health lost to "
                f"inequality (positive: inequality fell), aversion {_epsilon:g}", "higher"),
     ]
@@ -401,10 +442,109 @@ _DCEA_QUINTILE = [
     *_DCEA_COMMON,
     Column("quintile", "name", "IMD quintile (q1 most deprived)", "label"),
     Column("population", "people", "people living in the quintile", "label"),
-    Column("baseline_wellbeing_years_per_person", "wellbeing-years per person",
+    Column("baseline_wellbeing_years_per_person", WYPP_ROW,
            "wellbeing-years per person over the horizon in the baseline", "higher"),
-    Column("post_wellbeing_years_per_person", "wellbeing-years per person",
+    Column("post_wellbeing_years_per_person", WYPP_ROW,
            "the same after adding the net health benefit", "higher"),
+]
+
+
+_PROFILE = [
+    *[c for c in _DCEA_COMMON if c.name in ("place", "scenario", "point", "basis", "n_seeds")],
+    Column("measure", "name", "atkinson (relative inequality aversion) or kolm (absolute, per "
+           "QALY)", "label"),
+    Column("aversion", "epsilon (Atkinson) or alpha per QALY (Kolm)",
+           "inequality aversion", "input"),
+    Column("english_public", "true/false",
+           "the English public's aversion (Atkinson 10.95, Kolm 0.15; Robson et al. 2017)",
+           "label"),
+    Column("ede_base", WYPP_ROW,
+           "equally distributed equivalent, baseline", "higher"),
+    Column("ede_post", WYPP_ROW,
+           "equally distributed equivalent after adding the net health benefit", "higher"),
+    Column("equity_weighted_nhb", W_ROW,
+           "change in the equally distributed equivalent x population", "higher"),
+    Column("equity_impact", W_ROW,
+           "equity-weighted minus unweighted net health benefit (positive: inequality fell)",
+           "higher"),
+]
+
+_GROUP = [
+    Column("place", "name", "place", "label"),
+    Column("scenario", "name", "scenario (strategy)", "label"),
+    Column("point", "index", "index of the sweep's parameter point", "label"),
+    Column("n_seeds", "seeds", "runs (seeds) summarised", "label"),
+]
+
+
+def _with_change(name: str, unit: str, meaning: str, better: str) -> list[Column]:
+    """``name`` (mean over seeds) and ``delta_name`` (paired change against the baseline)."""
+    return [Column(name, unit, f"{meaning}, mean over seeds", better),
+            Column(f"delta_{name}", unit, f"change in {meaning} against the baseline (paired "
+                   "by seed)", better)]
+
+
+_CORE20 = [
+    *_GROUP,
+    Column("outcome", "name", "the outcome (a stem of the summary's _q1.._q5 columns; unit "
+           "and aggregation in abm.analysis.compare.CORE20_OUTCOMES)", "label"),
+    *_with_change("core20", "the outcome's unit",
+                  "the outcome in Core20 (IMD deciles 1-2 nationally, NHS England's "
+                  "Core20PLUS5)", "neither"),
+    *_with_change("rest", "the outcome's unit", "the outcome in the other 80% (q2-q5, "
+                  "population-weighted)", "neither"),
+    *_with_change("core20_minus_rest", "the outcome's unit",
+                  "Core20 minus the rest", "neither"),
+]
+
+_STAIRCASE = [
+    *_GROUP,
+    Column("quintile", "name", "IMD quintile (q1 most deprived)", "label"),
+    *_with_change("in_need", "person-years per 1,000 residents a year",
+                  "time lived with need above the referral threshold", "lower"),
+    *_with_change("referred", "per 1,000 residents a year", "referrals (seen by a link worker)",
+                  "neither"),
+    *_with_change("followed_up", "per 1,000 residents a year",
+                  "referrals followed up (3+ link-worker contacts)", "higher"),
+    *_with_change("started", "per 1,000 residents a year",
+                  "referred people who started a group", "higher"),
+    *_with_change("attending_12w", "per 1,000 residents a year",
+                  "referred starters still attending 12 weeks on", "higher"),
+    *_with_change("benefit_referred", "life satisfaction points",
+                  "mean benefit of referred starters while attending", "higher"),
+    Column("share_referred", "ratio", "referred / in_need", "neither"),
+    Column("share_followed_up", "share, 0-1", "followed_up / referred", "higher"),
+    Column("share_started", "ratio", "started / referred", "higher"),
+    Column("share_attending_12w", "share, 0-1", "attending_12w / started", "higher"),
+]
+
+_GAP_PARTS_TABLE = [
+    *_GROUP,
+    Column("part", "name", "a part of the q5-q1 gap (gap_part_*), or gap_q5_q1 itself",
+           "label"),
+    *_with_change("value", "life satisfaction points",
+                  "the part's size, final policy year (the parts sum to the gap)", "lower"),
+]
+
+_UNCERTAINTY = [
+    Column("place", "name", "place", "label"),
+    Column("scenario", "name", "scenario (strategy)", "label"),
+    Column("draws", "draws", "posterior draws", "label"),
+    Column("seeds", "seeds", "seeds per draw", "label"),
+    Column("wellby_gain_disc", WELLBYS_DISC,
+           "WELLBYs gained against the same-draw status quo, mean over draws; _lo/_hi: 90% "
+           "interval over draws", "higher"),
+    Column("delta_gap_q5_q1", "life satisfaction points",
+           "change in the q5-q1 gap, mean over draws; _lo/_hi: 90% interval over draws",
+           "lower"),
+    Column("n_gains", "draws", "draws in which the strategy gains WELLBYs", "higher"),
+    Column("p_gains", "probability", "share of draws in which it gains WELLBYs", "higher"),
+    Column("p_gains_mcse", "probability", "Monte Carlo standard error of p_gains", "lower"),
+    Column("n_narrows", "draws", "draws in which it narrows the q5-q1 gap", "higher"),
+    Column("p_narrows", "probability", "share of draws in which it narrows the gap",
+           "higher"),
+    Column("p_narrows_mcse", "probability", "Monte Carlo standard error of p_narrows",
+           "lower"),
 ]
 
 CODEBOOK: dict[str, dict[str, Column]] = {
@@ -413,6 +553,11 @@ CODEBOOK: dict[str, dict[str, Column]] = {
     "table": {c.name: c for c in _TABLE},
     "dcea": {c.name: c for c in _DCEA},
     "dcea_quintile": {c.name: c for c in _DCEA_QUINTILE},
+    "dcea_profile": {c.name: c for c in _PROFILE},
+    "core20": {c.name: c for c in _CORE20},
+    "staircase": {c.name: c for c in _STAIRCASE},
+    "gap_parts": {c.name: c for c in _GAP_PARTS_TABLE},
+    "uncertainty": {c.name: c for c in _UNCERTAINTY},
 }
 
 
@@ -447,20 +592,33 @@ def describe(columns: Iterable[str], table: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def write_codebook(folder: str | Path, tables: dict[str, Iterable[str]]) -> list[Path]:
-    """Write ``codebook.csv`` and ``codebook.md`` into ``folder``, describing the columns of
-    each named table (``{"summary": summary.columns, ...}``)."""
-    frame = pd.concat([describe(columns, table) for table, columns in tables.items()],
-                      ignore_index=True)
-    folder = Path(folder)
+def codebook_frame(tables: dict[str, Iterable[str]]) -> pd.DataFrame:
+    """The codebook rows of each named table's columns (``{"summary": columns, ...}``)."""
+    return pd.concat([describe(columns, table) for table, columns in tables.items()],
+                     ignore_index=True)
+
+
+def codebook_markdown(frame: pd.DataFrame) -> str:
+    """The codebook as Markdown: a section per table, a row per column."""
     lines = ["# Codebook", "",
              "Every column of the results, with its unit and which direction is better. "
-             "`X_lo` and `X_hi` bound the 95% interval of `X`.", ""]
+             "`X_lo` and `X_hi` bound the 95% interval of `X` (90% over posterior draws in "
+             "the uncertainty table). Totals name their basis in their unit: undiscounted, or "
+             "discounted at `discount_rate_health` (WELLBYs) or `discount_rate_costs` "
+             "(money).", ""]
     for table, rows in frame.groupby("table", sort=False):
         lines += [f"## {table}", "", "| column | unit | better | meaning |",
                   "|---|---|---|---|"]
         lines += [f"| `{r.column}` | {r.unit} | {r.better} | {r.meaning} |"
                   for r in rows.itertuples()]
         lines.append("")
+    return "\n".join(lines)
+
+
+def write_codebook(folder: str | Path, tables: dict[str, Iterable[str]]) -> list[Path]:
+    """Write ``codebook.csv`` and ``codebook.md`` into ``folder``, describing the columns of
+    each named table (``{"summary": summary.columns, ...}``)."""
+    frame = codebook_frame(tables)
+    folder = Path(folder)
     return [write_csv(frame, folder / "codebook.csv"),
-            write_text("\n".join(lines), folder / "codebook.md")]
+            write_text(codebook_markdown(frame), folder / "codebook.md")]

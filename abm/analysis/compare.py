@@ -17,19 +17,23 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from abm.analysis.tables import basis_words, estimate
 from abm.model.metrics import QUINTILES
+from abm.model.parameters import BY_NAME
 from abm.model.runs import RunSpec, execute
 from abm.model.scenarios import Scenario
 
 #: Outcome levels summarised per scenario and place.
-LEVELS = ("mean_wellbeing", "gap_q5_q1", "sii", "p_attending_q1", "p_past_year_q1",
+LEVELS = ("mean_wellbeing", "gap_q5_q1", "sii", "rii", "p_attending_q1", "p_past_year_q1",
           "spend_gbp")
+#: Discount rates recorded beside every table (per year): the basis of its ``_disc`` totals.
+RATES = ("discount_rate_health", "discount_rate_costs")
 #: Paired differences against the baseline. WELLBYs and money come discounted (``_disc``,
 #: the Green Book headline) and undiscounted.
 CHANGES = ("delta_mean_wellbeing", "delta_gap_q5_q1", "delta_sii", "delta_p_attending_q1",
@@ -189,8 +193,12 @@ def summary_table(results: pd.DataFrame, baseline: str = "baseline",
         row = {"place": place, "scenario": scenario, "point": point, "n_seeds": len(runs)}
         if "years" in runs:
             row["years"] = float(runs["years"].iloc[0])
+        for name in RATES:
+            row[name] = (float(runs[name].iloc[0]) if name in runs
+                         else float(BY_NAME[name].default))
         for name in LEVELS:
-            row |= _triple(name, interval(runs[name]))
+            if name in runs:
+                row |= _triple(name, interval(runs[name]))
         base = results[(results.place == place) & (results.scenario == baseline)
                        & (results.point == point)]
         paired = runs.merge(base, on="seed", suffixes=("", "_base"))
@@ -204,7 +212,54 @@ def summary_table(results: pd.DataFrame, baseline: str = "baseline",
             for suffix in ("", *(f"_{q}" for q in QUINTILES)):
                 row |= _cost_effectiveness(diffs, paired, suffix)
         rows.append(row)
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    if "verdict" in table:
+        table["verdict_equity"] = equity_verdicts(table, baseline)
+    return table
+
+
+#: A change in the q5-q1 gap smaller than this share of the baseline's gap is "slight".
+#: Assumption (plausible range 0.02-0.10): a board reads a change of a few per cent of the
+#: gap as small.
+SLIGHT_GAP_SHARE = 0.05
+
+
+def equity_verdicts(table: pd.DataFrame, baseline: str) -> list[str]:
+    """The one-line verdict of each row of a :func:`summary_table`: value for money (the
+    ``verdict``) and what happened to the gap, e.g. "gains the most WELLBYs: better at about
+    the same cost, but widens the gap slightly". Baseline rows get "".
+
+    "Gains the most" marks the strategy whose mean discounted WELLBY gain is largest in its
+    place and point, where that gain is clearly above zero. The gap is judged by the 95%
+    interval of its paired change; "slightly" when the change is under
+    :data:`SLIGHT_GAP_SHARE` of the baseline's gap.
+    """
+    clear = table[(table.scenario != baseline) & (table["wellby_gain_disc_lo"] > 0)]
+    top = {(r.place, r.point): r.scenario for r in clear.sort_values(
+        "wellby_gain_disc", ascending=False).drop_duplicates(["place", "point"]).itertuples()}
+    base_gap = {(r.place, r.point): r.gap_q5_q1 for r in table[table.scenario == baseline]
+                .itertuples()}
+    out = []
+    for r in table.itertuples():
+        if r.scenario == baseline or not isinstance(r.verdict, str):
+            out.append("")
+            continue
+        head = r.verdict
+        if top.get((r.place, r.point)) == r.scenario:
+            head = f"gains the most WELLBYs: {head}"
+        lo, hi, change = r.delta_gap_q5_q1_lo, r.delta_gap_q5_q1_hi, r.delta_gap_q5_q1
+        if not (lo > 0 or hi < 0):  # NaN bounds (one seed) also land here
+            out.append(f"{head}; no clear change in the gap")
+            continue
+        gap = "widens the gap" if lo > 0 else "narrows the gap"
+        reference = abs(base_gap.get((r.place, r.point), math.nan))
+        if math.isfinite(reference) and abs(change) < SLIGHT_GAP_SHARE * reference:
+            gap += " slightly"
+        gains = r.wellby_gain_disc_lo > 0
+        loses = r.wellby_gain_disc_hi < 0
+        contrary = (gains and lo > 0) or (loses and hi < 0)
+        out.append(f"{head}, {'but' if contrary else 'and'} {gap}")
+    return out
 
 
 def _side(row: pd.Series, suffix: str) -> dict:
@@ -240,12 +295,15 @@ def run_serially(specs: list[RunSpec], progress: Callable[[int, int], None] | No
 
 
 def format_table(table: pd.DataFrame, baseline: str = "baseline") -> str:
-    """A readable text table: each change as 'mean [lo, hi]', then the verdict in words."""
+    """A readable text table: each change as 'mean [lo, hi]' rounded as the report rounds it
+    (:func:`abm.analysis.tables.estimate`), WELLBYs discounted (the Green Book headline, the
+    basis the report leads with), then the one-line verdict: value for money and the gap."""
+    health, costs = basis_words(table)
     columns = {
-        "delta_mean_wellbeing": ("mean wellbeing", "{:+.4f}"),
-        "delta_gap_q5_q1": ("q5-q1 gap", "{:+.4f}"),
-        "delta_sii": ("SII", "{:+.4f}"),
-        "wellby_gain_disc": ("WELLBYs (discounted)", "{:+,.0f}"),
+        "delta_mean_wellbeing": "mean wellbeing",
+        "delta_gap_q5_q1": "q5-q1 gap",
+        "delta_sii": "SII",
+        "wellby_gain_disc": f"WELLBYs ({health})",
     }
     out = []
     for _, row in table.iterrows():
@@ -254,28 +312,219 @@ def format_table(table: pd.DataFrame, baseline: str = "baseline") -> str:
         line = {"place": row["place"], "scenario": row["scenario"], "seeds": row["n_seeds"]}
         if "point" in table and table["point"].nunique() > 1:
             line["point"] = row["point"]
-        for name, (label, fmt) in columns.items():
-            line[label] = _show(row.get(name), row.get(f"{name}_lo"), row.get(f"{name}_hi"), fmt)
-        line["value for money"] = row.get("verdict", "not compared")
+        for name, label in columns.items():
+            line[label] = estimate(row.get(name, math.nan), row.get(f"{name}_lo", math.nan),
+                                   row.get(f"{name}_hi", math.nan), signed=True)
+        line["verdict: value for money and the gap"] = (row.get("verdict_equity")
+                                                        or row.get("verdict", "not compared"))
         out.append(line)
     if not out:
         return f"(nothing to compare: no scenario other than '{baseline}')"
     heading = f"Change against '{baseline}' (mean over seeds [95% interval of paired differences])"
     years = ", ".join(f"{y:g}" for y in sorted(set(table["years"]))) if "years" in table else "?"
     notes = ("A negative change in the q5-q1 gap or SII means the gap narrowed. WELLBYs and GBP "
-             f"are totals for the whole place over {years} policy years, discounted to the "
-             "first policy year (WELLBYs at the Green Book's 1.5%, money at 3.5%, unless the "
-             "runs set other rates); cost per WELLBY intervals are paired BCa bootstraps over "
-             "seeds.")
-    with pd.option_context("display.max_colwidth", 90, "display.width", 250):
+             f"are totals for the whole place over {years} policy years, {health} (money "
+             f"{costs}), to the first policy year: the Green Book's headline basis, as in the "
+             "report's T1; cost per WELLBY intervals are paired BCa bootstraps over seeds.")
+    with pd.option_context("display.max_colwidth", 120, "display.width", 250):
         text = pd.DataFrame(out).to_string(index=False)
     return f"{heading}\n{text}\n{notes}"
 
 
-def _show(mean, lo, hi, fmt: str) -> str:
-    if mean is None or (isinstance(mean, float) and math.isnan(mean)):
-        return "n/a"
-    text = fmt.format(mean)
-    if lo is None or math.isnan(lo) or math.isnan(hi):
-        return text + " [n/a]"
-    return f"{text} [{fmt.format(lo)}, {fmt.format(hi)}]"
+# --- the ICS's own views: Core20, the staircase, the parts of the gap ------------------------
+# Model v3's output columns are named here once (see docs/ODD.md and abm/analysis/codebook.py):
+# a rename is a change to these lists. Each view is built only from the columns present, so
+# results of an earlier model version give an empty frame (and the report says so).
+
+#: The inequality staircase, step by step (counts over the policy years, scaled to the place):
+#: step -> what it counts.
+STAIRCASE_STEPS = {
+    "in_need": "person-years lived with need above the referral threshold",
+    "referred": "referrals (seen by a link worker)",
+    "followed_up": "referrals followed up (3+ link-worker contacts)",
+    "started": "referred people who started a group",
+    "attending_12w": "of those, still attending 12 weeks after starting",
+}
+#: What share of which earlier step each step is (``share_<step>``): starting is counted among
+#: everyone referred (people can start without follow-up), so its share is of ``referred``.
+STAIRCASE_SHARE_OF = {"referred": "in_need", "followed_up": "referred", "started": "referred",
+                      "attending_12w": "started"}
+#: The staircase's last step: mean benefit of referred starters while attending (points).
+STAIRCASE_BENEFIT = "benefit_referred"
+#: The parts of the q5-q1 gap (final policy year, life-satisfaction points), which sum to
+#: ``gap_q5_q1``; ``gap_part_need`` = untouched + assets.
+GAP_PARTS = ("gap_part_baseline", "gap_part_need_untouched", "gap_part_need_assets",
+             "gap_part_benefit", "gap_part_green", "gap_part_lag")
+#: The parts community assets act on: need as assets changed it, the benefit of attending and
+#: of green space. The others (the deprivation gradient built in, need untouched by any asset,
+#: wellbeing still adjusting) are out of their reach within the horizon.
+GAP_PARTS_ASSETS_TOUCH = ("gap_part_need_assets", "gap_part_benefit", "gap_part_green")
+
+#: Outcomes recorded by quintile, compared for Core20 (q1: IMD deciles 1-2 nationally,
+#: NHS England's Core20PLUS5) and the rest (q2-q5): stem -> (label, unit, how, scale).
+#: ``how``: "mean" is the population-weighted mean of the quintiles' values; "per_person" a
+#: total divided by the people living there; "per_1000_year" a count per 1,000 residents a
+#: policy year; "per_head_ratio" a share of something (money, providers) divided by the share
+#: of the population (1 = a fair share per head).
+CORE20_OUTCOMES: dict[str, tuple[str, str, str, float]] = {
+    "wellbeing": ("Life satisfaction, final year", "points, 0-10", "mean", 1.0),
+    "p_attending": ("Attending a community asset", "% of residents", "mean", 100.0),
+    "p_past_year": ("Took part in the past year", "% of residents", "mean", 100.0),
+    "connectedness": ("Tied to someone who attends", "% of residents", "mean", 100.0),
+    "wellbeing_years_disc": ("Wellbeing-years per person, discounted",
+                             "WELLBYs per person", "per_person", 1.0),
+    "wellbeing_years": ("Wellbeing-years per person, undiscounted", "WELLBYs per person",
+                        "per_person", 1.0),
+    "spend_gbp_disc": ("ICS spend where providers are, discounted", "GBP per person",
+                       "per_person", 1.0),
+    "nhs_cost_gbp_disc": ("NHS cost of GP and A&E use, discounted", "GBP per person",
+                          "per_person", 1.0),
+    "gp_consultations": ("GP consultations", "per 1,000 residents a year", "per_1000_year",
+                         1.0),
+    "ae_attendances": ("A&E attendances", "per 1,000 residents a year", "per_1000_year", 1.0),
+    "in_need": ("Living with need above the referral threshold",
+                "person-years per 1,000 residents a year", "per_1000_year", 1.0),
+    "referred": ("Referred to a link worker", "per 1,000 residents a year", "per_1000_year",
+                 1.0),
+    "started": ("Referred and started a group", "per 1,000 residents a year",
+                "per_1000_year", 1.0),
+    "attending_12w": ("Still attending 12 weeks after starting", "per 1,000 residents a year",
+                      "per_1000_year", 1.0),
+    "share_ics_money": ("ICS grant money per head, final round", "ratio (1 = a fair share)",
+                        "per_head_ratio", 1.0),
+    "share_providers": ("Providers per head, final round", "ratio (1 = a fair share)",
+                        "per_head_ratio", 1.0),
+}
+CORE20 = "q1"
+REST = ("q2", "q3", "q4", "q5")
+_KEYS = ["place", "scenario", "point"]
+
+
+def levels_and_changes(per_run: pd.DataFrame, values: Iterable[str], baseline: str,
+                       keys: Sequence[str] = ()) -> pd.DataFrame:
+    """Per place, scenario, point (and ``keys``): the mean over seeds of each of ``values``
+    with its 95% t-interval, and the paired change against ``baseline`` at the same place,
+    point, keys and seed (``delta_<value>``) with its interval; baseline rows have NaN
+    changes. ``per_run`` has one row per run (or per run and key) with a ``seed`` column."""
+    values = list(values)
+    group = [*_KEYS, *keys]
+    base = per_run[per_run.scenario == baseline].drop(columns="scenario")
+    paired = per_run.merge(base, on=[*[k for k in group if k != "scenario"], "seed"],
+                           suffixes=("", "_base"), how="left")
+    rows = []
+    for label, runs in paired.groupby(group, sort=False):
+        row = dict(zip(group, label, strict=True)) | {"n_seeds": len(runs)}
+        for name in values:
+            row |= _triple(name, interval(runs[name]))
+            delta = (runs[name] - runs[f"{name}_base"]) if label[1] != baseline else []
+            row |= _triple(f"delta_{name}", interval(delta))
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def core20_table(results: pd.DataFrame, baseline: str) -> pd.DataFrame:
+    """Core20 (the most deprived fifth nationally) against the rest for every outcome the
+    results record by quintile (:data:`CORE20_OUTCOMES`): levels with 95% intervals over
+    seeds, paired changes against ``baseline``, and the difference between the two changes
+    (``delta_core20_minus_rest``: positive when Core20's outcome rose more). One row per
+    place, scenario, point and outcome; empty when the results have no quintile
+    populations."""
+    population = [f"population_{q}" for q in QUINTILES]
+    if not set(population) <= set(results.columns):
+        return pd.DataFrame()
+    frames = []
+    for stem, (_, _, how, scale) in CORE20_OUTCOMES.items():
+        columns = [f"{stem}_{q}" for q in QUINTILES]
+        if not set(columns) <= set(results.columns):
+            continue
+        core20, rest = _core20_and_rest(results, stem, how, scale)
+        per_run = results[[*_KEYS, "seed"]].assign(
+            core20=core20, rest=rest, core20_minus_rest=core20 - rest, outcome=stem)
+        frames.append(levels_and_changes(per_run, ["core20", "rest", "core20_minus_rest"],
+                                         baseline, keys=["outcome"]))
+    if not frames:
+        return pd.DataFrame()
+    table = pd.concat(frames, ignore_index=True)
+    rank = {k: i for i, k in enumerate(CORE20_OUTCOMES)}
+    order = {k: i for i, k in enumerate(dict.fromkeys(results.scenario))}
+    places = {k: i for i, k in enumerate(dict.fromkeys(results.place))}
+    return table.sort_values(
+        ["place", "point", "outcome", "scenario"], kind="stable",
+        key=lambda c: c.map({"place": places, "outcome": rank, "scenario": order}[c.name])
+        if c.name in ("place", "outcome", "scenario") else c).reset_index(drop=True)
+
+
+def _core20_and_rest(results: pd.DataFrame, stem: str, how: str, scale: float
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """Per run: the outcome ``stem`` for q1 and for q2-q5 together (see
+    :data:`CORE20_OUTCOMES`)."""
+    people = np.column_stack([results[f"population_{q}"].to_numpy(float) for q in QUINTILES])
+    value = np.column_stack([results[f"{stem}_{q}"].to_numpy(float) for q in QUINTILES])
+    years = results["years"].to_numpy(float) if "years" in results else np.ones(len(results))
+    rest_people = people[:, 1:].sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if how == "mean":
+            core20, rest = value[:, 0], (value[:, 1:] * people[:, 1:]).sum(axis=1) / rest_people
+        elif how == "per_person":
+            core20, rest = value[:, 0] / people[:, 0], value[:, 1:].sum(axis=1) / rest_people
+        elif how == "per_1000_year":
+            core20 = value[:, 0] / people[:, 0] / years * 1000
+            rest = value[:, 1:].sum(axis=1) / rest_people / years * 1000
+        else:  # per_head_ratio: share of the thing / share of the people
+            total = people.sum(axis=1)
+            core20 = value[:, 0] / (people[:, 0] / total)
+            rest = value[:, 1:].sum(axis=1) / (rest_people / total)
+    return core20 * scale, rest * scale
+
+
+def staircase_table(results: pd.DataFrame, baseline: str) -> pd.DataFrame:
+    """The inequality staircase by quintile: each step of :data:`STAIRCASE_STEPS` per 1,000
+    residents a policy year, and the mean benefit of referred starters (points), each with a
+    95% interval over seeds and its paired change against ``baseline``; and the share of an
+    earlier step reaching each step (``share_<step>``: a ratio of means). One
+    row per place, scenario, point and quintile; empty when the results lack the steps.
+    Shares are of the step named in :data:`STAIRCASE_SHARE_OF`."""
+    needed = [f"{s}_{q}" for s in (*STAIRCASE_STEPS, STAIRCASE_BENEFIT) for q in QUINTILES]
+    if not set(needed) <= set(results.columns) or not {
+            f"population_{q}" for q in QUINTILES} <= set(results.columns):
+        return pd.DataFrame()
+    years = results["years"].to_numpy(float) if "years" in results else 1.0
+    frames = []
+    for q in QUINTILES:
+        people = results[f"population_{q}"].to_numpy(float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rates = {step: results[f"{step}_{q}"].to_numpy(float) / people / years * 1000
+                     for step in STAIRCASE_STEPS}
+        per_run = results[[*_KEYS, "seed"]].assign(
+            quintile=q, **rates, **{STAIRCASE_BENEFIT: results[f"{STAIRCASE_BENEFIT}_{q}"]})
+        frames.append(levels_and_changes(per_run, [*STAIRCASE_STEPS, STAIRCASE_BENEFIT],
+                                         baseline, keys=["quintile"]))
+    table = pd.concat(frames, ignore_index=True)
+    for step, of in STAIRCASE_SHARE_OF.items():
+        with np.errstate(invalid="ignore", divide="ignore"):
+            table[f"share_{step}"] = table[step] / table[of]
+    order = {k: i for i, k in enumerate(dict.fromkeys(table.scenario))}
+    return table.sort_values(["place", "point", "scenario", "quintile"],
+                             key=lambda c: c.map(order) if c.name == "scenario" else c,
+                             kind="stable").reset_index(drop=True)
+
+
+def gap_decomposition(results: pd.DataFrame, baseline: str) -> pd.DataFrame:
+    """The q5-q1 gap in its parts (:data:`GAP_PARTS`, which sum to ``gap_q5_q1``): each
+    part's level (mean over seeds, 95% interval) and its paired change against ``baseline``:
+    which part of the gap each strategy moved. One row per place, scenario, point and part
+    (and one for the whole gap); empty when the results lack the parts."""
+    if not set(GAP_PARTS) <= set(results.columns):
+        return pd.DataFrame()
+    parts = [*GAP_PARTS, "gap_q5_q1"]
+    frames = []
+    for part in parts:
+        per_run = results[[*_KEYS, "seed"]].assign(part=part, value=results[part])
+        frames.append(levels_and_changes(per_run, ["value"], baseline, keys=["part"]))
+    table = pd.concat(frames, ignore_index=True)
+    order = {k: i for i, k in enumerate(dict.fromkeys(results.scenario))}
+    rank = {p: i for i, p in enumerate(parts)}
+    return table.sort_values(
+        ["place", "point", "scenario", "part"], kind="stable",
+        key=lambda c: c.map(order) if c.name == "scenario" else (
+            c.map(rank) if c.name == "part" else c)).reset_index(drop=True)

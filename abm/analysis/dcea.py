@@ -21,6 +21,13 @@ Value Health 2017;20(2):206-212), for each strategy against the baseline, per IM
   (equity-weighted NHB) and the *equity impact* = equity-weighted NHB - NHB, which equals the
   fall in the Atkinson "health lost to inequality" (mean x index x population): positive
   means inequality fell. The slope index of inequality of the same distribution is given too.
+- **Concentration index** of the same distribution (quintiles ranked from most to least
+  deprived; positive: health concentrated among the less deprived), before and after, with
+  its fall, each with a 95% interval over seeds.
+- **Equally distributed equivalent profiles** over a range of inequality aversions, Atkinson
+  (relative, :data:`ATKINSON_PROFILE`) and Kolm (absolute, :data:`KOLM_PROFILE`), with the
+  English public's values marked (Atkinson 10.95, Kolm 0.15 per QALY; Robson et al. 2017):
+  :func:`ede_profile`, as the dceasimR package and NICE's support document present them.
 - **Equity impact plane**: NHB (efficiency, x) against the equity impact (y).
 
 Totals cover the policy years (``horizon_years``), undiscounted, and discounted where the
@@ -87,6 +94,16 @@ GRADIENT_SOURCE = ("York Health Equity Impact Calculator (Love-Koh, Schneider & 
 #: (Robson et al., Health Econ 2017;26(10):1328-1334).
 INEQUALITY_AVERSION: tuple[float, ...] = (0.0, 1.0, 3.5, 10.95)
 
+#: The English public's inequality aversion (Robson et al., Health Econ 2017;26(10):1328-1334,
+#: elicited for quality-adjusted life expectancy): Atkinson 10.95 (relative) and Kolm 0.15
+#: per QALY (absolute).
+ENGLISH_ATKINSON = 10.95
+ENGLISH_KOLM = 0.15
+#: Aversions of the EDE profiles: Atkinson epsilon (none to well past the English public's)
+#: and Kolm alpha, per QALY (applied to health in QALY equivalents, see :func:`kolm_ede`).
+ATKINSON_PROFILE: tuple[float, ...] = (0.0, 0.5, 1.0, 2.0, 3.5, 5.0, 7.5, 10.95, 15.0, 20.0)
+KOLM_PROFILE: tuple[float, ...] = (0.0, 0.025, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5)
+
 #: Used only where the model version declares no ``wellbys_per_qaly`` parameter: the ratio of
 #: the Green Book's values of a QALY (GBP 70,000) and of a WELLBY (GBP 13,000), about 5.4.
 #: Assumption; plausible range about 5 to 8.
@@ -117,6 +134,33 @@ def atkinson(levels: Sequence[float], weights: Sequence[float], epsilon: float) 
     """Atkinson index: 1 - EDE / mean, the share of the mean lost to inequality (0 = equal)."""
     h, w = _checked(levels, weights)
     return 1.0 - ede(h, w, epsilon) / float(w @ h)
+
+
+def kolm_ede(levels: Sequence[float], weights: Sequence[float], alpha: float) -> float:
+    """Kolm equally distributed equivalent of ``levels`` (groups of relative size
+    ``weights``) at absolute inequality aversion ``alpha`` (per unit of the levels):
+    ``-(1/alpha) ln(sum w exp(-alpha h))``; the mean at alpha = 0. Unlike Atkinson's it does
+    not change when everyone gains the same amount, and it accepts zero or negative levels."""
+    h, w = np.asarray(levels, dtype=float), np.asarray(weights, dtype=float)
+    if h.shape != w.shape or not len(h) or (w < 0).any() or w.sum() <= 0:
+        raise ValueError("levels and weights must be of the same length, weights non-negative")
+    w = w / w.sum()
+    if alpha == 0:
+        return float(w @ h)
+    low = h.min()  # factored out so that exp() cannot overflow
+    return float(low - np.log(w @ np.exp(-alpha * (h - low))) / alpha)
+
+
+def concentration_index(levels: Sequence[float], weights: Sequence[float]) -> float:
+    """Concentration index of ``levels`` held by groups of relative size ``weights``, ranked
+    from the most to the least deprived (the order given): ``2 / mean x sum w h R - 1``, with
+    ``R`` each group's fractional rank (the middle of its share of the population). 0 is
+    equality; positive means the level is concentrated among the less deprived (a pro-rich
+    gradient in health), negative among the more deprived. Range -1 to 1 for positive levels.
+    """
+    h, w = _checked(levels, weights)
+    rank = np.cumsum(w) - w / 2
+    return float(2 / (w @ h) * (w @ (h * rank)) - 1)
 
 
 def equity_weights(levels: Sequence[float], weights: Sequence[float],
@@ -194,7 +238,8 @@ def inequality_change(baseline_levels: Sequence[float], net_benefit_per_person: 
 
     ``baseline_levels``: health per person by quintile (most deprived first);
     ``net_benefit_per_person``: NHB per person in the same unit. Returns the SII before and
-    after (and its reduction), and for each aversion the EDE and Atkinson index before and
+    after (and its reduction), the concentration index before and after (and its fall), and
+    for each aversion the EDE and Atkinson index before and
     after,
     the change in EDE x population (equity-weighted NHB) and the equity impact
     (equity-weighted NHB - NHB: positive when inequality falls).
@@ -204,7 +249,9 @@ def inequality_change(baseline_levels: Sequence[float], net_benefit_per_person: 
     n = np.asarray(population, dtype=float)
     total_nhb = float(n @ (post - base))
     sii_base, sii_post = slope_index(base, n)[0], slope_index(post, n)[0]
-    out = {"sii_base": sii_base, "sii_post": sii_post, "sii_reduction": sii_base - sii_post}
+    ci_base, ci_post = concentration_index(base, n), concentration_index(post, n)
+    out = {"sii_base": sii_base, "sii_post": sii_post, "sii_reduction": sii_base - sii_post,
+           "ci_base": ci_base, "ci_post": ci_post, "ci_reduction": ci_base - ci_post}
     for epsilon in INEQUALITY_AVERSION:
         label = aversion_label(epsilon)
         ede_base, ede_post = ede(base, n, epsilon), ede(post, n, epsilon)
@@ -326,10 +373,82 @@ def _one_pair(run: pd.Series, base: pd.Series, basis: str, thresholds: Sequence[
     return totals, by_quintile
 
 
+def ede_profile(results: pd.DataFrame, baseline: str = "baseline",
+                threshold: str = HEADLINE_THRESHOLD, gradient: str = HEADLINE_GRADIENT
+                ) -> pd.DataFrame:
+    """Equally distributed equivalent health per person, before and after each strategy's net
+    health benefit, over a range of inequality aversions: Atkinson (:data:`ATKINSON_PROFILE`,
+    on wellbeing-years per person) and Kolm (:data:`KOLM_PROFILE`, per QALY: on the same
+    levels in QALY equivalents, at ``wellbys_per_qaly``, and shown back in WELLBYs), at one
+    threshold and opportunity-cost spread (the headline ones by default).
+
+    One row per place, scenario, point, basis, measure and aversion (``english_public``
+    marks 10.95 and 0.15), with 95% intervals over seeds of ``ede_base``, ``ede_post``,
+    ``equity_weighted_nhb`` (change in EDE x population, WELLBYs) and ``equity_impact`` (that
+    minus the net health benefit: positive when inequality falls).
+    """
+    chosen = next(t for t in THRESHOLDS if t.name == threshold)
+    bases = BASES if has_discounted(results) else BASES[:1]
+    rows = []
+    for (place, point), runs in results.groupby(["place", "point"], sort=False):
+        base_runs = runs[runs.scenario == baseline].set_index("seed")
+        for _, run in runs[runs.scenario != baseline].iterrows():
+            if run["seed"] not in base_runs.index:
+                continue
+            base = base_runs.loc[run["seed"]]
+            for basis in bases:
+                levels, per_person, population, wpq = _pair_levels(
+                    run, base, basis, chosen.gbp_per_qaly, GRADIENTS[gradient])
+                nhb = float(population @ per_person)
+                label = {"place": place, "scenario": run["scenario"], "point": point,
+                         "seed": run["seed"], "basis": basis}
+                for measure, aversions in (("atkinson", ATKINSON_PROFILE),
+                                           ("kolm", KOLM_PROFILE)):
+                    for aversion in aversions:
+                        if measure == "atkinson":
+                            before = ede(levels, population, aversion)
+                            after = ede(levels + per_person, population, aversion)
+                        else:  # per QALY: on QALY equivalents, shown back in WELLBYs
+                            before = wpq * kolm_ede(levels / wpq, population, aversion)
+                            after = wpq * kolm_ede((levels + per_person) / wpq, population,
+                                                   aversion)
+                        weighted = (after - before) * float(population.sum())
+                        english = ENGLISH_ATKINSON if measure == "atkinson" else ENGLISH_KOLM
+                        rows.append(label | {
+                            "measure": measure, "aversion": aversion,
+                            "english_public": aversion == english, "ede_base": before,
+                            "ede_post": after, "equity_weighted_nhb": weighted,
+                            "equity_impact": weighted - nhb})
+    if not rows:
+        return pd.DataFrame()
+    keys = ["place", "scenario", "point", "basis", "measure", "aversion", "english_public"]
+    return _mean_over_seeds(pd.DataFrame(rows), keys)
+
+
+def _pair_levels(run: pd.Series, base: pd.Series, basis: str, gbp_per_qaly: float,
+                 gradient: Sequence[float]) -> tuple[np.ndarray, ...]:
+    """For one run and its same-seed baseline, over the occupied quintiles: wellbeing-years
+    per person in the baseline, the net health benefit per person (WELLBYs), the
+    populations, and the WELLBYs per QALY used."""
+    disc = "_disc" if basis == "discounted" else ""
+    wpq = parameter(run, "wellbys_per_qaly", FALLBACK_WELLBYS_PER_QALY)
+    population = quintile_populations(base)
+    base_years = np.array([base[f"wellbeing_years{disc}_{q}"] for q in QUINTILES])
+    gain = np.array([run[f"wellbeing_years{disc}_{q}"] for q in QUINTILES]) - base_years
+    extra = float(run[f"spend_gbp{disc}"] - base[f"spend_gbp{disc}"])
+    nhb = _net_health_benefit(gain, extra, gbp_per_qaly, wpq, population,
+                              gradient)["net_health_benefit_wellbys"]
+    occupied = population > 0
+    people = population[occupied]
+    return base_years[occupied] / people, nhb[occupied] / people, people, wpq
+
+
 #: Columns summarised with a 95% interval (the others: mean over seeds only).
 WITH_INTERVALS = ("health_benefit_wellbys", "net_health_benefit_wellbys",
                   "net_health_benefit_qalys", "net_monetary_benefit_gbp",
-                  "equity_impact_e10_95", "sii_reduction")
+                  "equity_impact_e10_95", "sii_reduction", "ci_base", "ci_post",
+                  "ci_reduction", "ede_base", "ede_post", "equity_weighted_nhb",
+                  "equity_impact")
 
 
 def _mean_over_seeds(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:

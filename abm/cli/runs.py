@@ -112,8 +112,10 @@ def _outcome_table(row: dict) -> str:
         ("Providers open (final-year mean)", f"{row['n_open_providers']:,.0f}"),
         ("Provider closures per year", f"{row['closures_per_year']:,.0f}"),
         ("Providers open at the start still open", f"{row['provider_survival']:.0%}"),
-        ("ICS spend over the policy years (GBP)", f"{row['spend_gbp']:,.0f}"),
-        ("Wellbeing-years lived (WELLBY units)", f"{row['wellbeing_years']:,.0f}"),
+        ("ICS spend over the policy years (GBP, undiscounted)", f"{row['spend_gbp']:,.0f}"),
+        ("  discounted at discount_rate_costs", f"{row['spend_gbp_disc']:,.0f}"),
+        ("Wellbeing-years lived (WELLBY units, undiscounted)", f"{row['wellbeing_years']:,.0f}"),
+        ("  discounted at discount_rate_health", f"{row['wellbeing_years_disc']:,.0f}"),
     ]
     width = max(len(k) for k, _ in lines)
     return "\n".join(f"{k:<{width}}  {v}" for k, v in lines)
@@ -131,6 +133,7 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _compare(args: argparse.Namespace) -> int:
     from abm.analysis.compare import format_table, run_serially, specs_for, summary_table
+    from abm.analysis.tables import spreadsheet_safe
     from abm.files.io import check_out_folder, write_csv, write_parquet
     from abm.model.places import load_place
     from abm.model.scenarios import load_scenario
@@ -166,7 +169,7 @@ def _compare(args: argparse.Namespace) -> int:
     print(printable_text(format_table(table, baseline=scenarios[0].name)))
     if args.out:
         write_parquet(results, Path(args.out) / "runs.parquet")
-        write_csv(table, Path(args.out) / "comparison.csv")
+        write_csv(spreadsheet_safe(table), Path(args.out) / "comparison.csv")
     return 0
 
 

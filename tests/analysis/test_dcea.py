@@ -186,3 +186,61 @@ def test_parameters_come_from_the_row_then_the_declaration():
     assert dcea.parameter({"x": math.nan}, "x", 5.4) == 5.4
     with pytest.raises(KeyError, match="not_a_parameter"):
         dcea.parameter({}, "not_a_parameter")
+
+
+def test_concentration_index_by_hand():
+    # Levels 1 and 3, equal groups, ranked most deprived first: fractional ranks 0.25 and
+    # 0.75; mean 2; C = 2 / 2 x (0.5 x 1 x 0.25 + 0.5 x 3 x 0.75) - 1 = 1.25 - 1 = 0.25
+    # (= 2 cov(h, R) / mean = 2 x 0.25 / 2).
+    assert dcea.concentration_index([1, 3], [1, 1]) == pytest.approx(0.25)
+    # Reversed (health concentrated among the more deprived): -0.25. Equal levels: 0.
+    assert dcea.concentration_index([3, 1], [1, 1]) == pytest.approx(-0.25)
+    assert dcea.concentration_index([5, 5, 5], [1, 2, 3]) == pytest.approx(0.0)
+    # Unequal groups 1:3 holding 2 and 4: ranks 0.125 and 0.625, mean 3.5;
+    # C = 2 / 3.5 x (0.25 x 2 x 0.125 + 0.75 x 4 x 0.625) - 1 = 2 / 3.5 x 1.9375 - 1 = 0.10714.
+    assert dcea.concentration_index([2, 4], [1, 3]) == pytest.approx(0.107142857)
+
+
+def test_kolm_ede_by_hand():
+    # Levels 1 and 3, equal groups, alpha 1: -ln(0.5 e^-1 + 0.5 e^-3) = -ln(0.18394 + 0.02489)
+    # = -ln(0.208833) = 1.566220. Alpha 0: the mean, 2.
+    assert dcea.kolm_ede([1, 3], [1, 1], 1.0) == pytest.approx(1.566220, abs=1e-6)
+    assert dcea.kolm_ede([1, 3], [1, 1], 0.0) == pytest.approx(2.0)
+    # Absolute: everyone gaining 10 raises the EDE by exactly 10 (Atkinson's would not).
+    assert dcea.kolm_ede([11, 13], [1, 1], 1.0) == pytest.approx(11.566220, abs=1e-6)
+    # Large levels do not overflow (the minimum is factored out).
+    assert dcea.kolm_ede([1000, 1002], [1, 1], 5.0) == pytest.approx(
+        1000 - math.log(0.5 + 0.5 * math.exp(-10)) / 5)
+
+
+def test_the_concentration_index_is_reported_with_intervals():
+    summary, _ = dcea.dcea(_runs([100, 80, 60, 40, 20], 1_000_000.0))
+    row = summary[(summary.threshold == "NICE 20k") & (summary.gradient == "moderate")].iloc[0]
+    # Wellbeing-years per person rise with affluence: health is concentrated among the less
+    # deprived (C > 0), and the strategy's net benefit to the deprived lowers it.
+    assert row["ci_base"] > 0 and row["ci_reduction"] > 0
+    assert row["ci_base_lo"] == pytest.approx(row["ci_base"])  # the same at both seeds
+    levels = [60.0, 65.0, 70.0, 75.0, 80.0]  # 10,000 x wellbeing / 1,000 people per quintile
+    assert row["ci_base"] == pytest.approx(dcea.concentration_index(levels, [1] * 5))
+
+
+def test_the_ede_profile_spans_the_aversions_and_marks_the_english_public():
+    profile = dcea.ede_profile(_runs([100, 80, 60, 40, 20], 1_000_000.0))
+    atkinson = profile[profile.measure == "atkinson"]
+    kolm = profile[profile.measure == "kolm"]
+    assert list(atkinson.aversion) == list(dcea.ATKINSON_PROFILE)
+    assert list(kolm.aversion) == list(dcea.KOLM_PROFILE)
+    marked = profile[profile.english_public]
+    assert sorted(zip(marked.measure, marked.aversion, strict=True)) == [
+        ("atkinson", 10.95), ("kolm", 0.15)]
+    # No aversion: the equity-weighted net benefit is the net benefit (0 here), so no equity
+    # impact; with aversion, the gain to the deprived counts for more.
+    for frame in (atkinson, kolm):
+        assert frame.iloc[0].equity_impact == pytest.approx(0.0, abs=1e-6)
+        assert (frame.iloc[1:].equity_impact > 0).all()
+        assert frame.equity_impact.is_monotonic_increasing
+    # At 10.95 the profile agrees with the DCEA totals' own equity impact.
+    summary, _ = dcea.dcea(_runs([100, 80, 60, 40, 20], 1_000_000.0))
+    total = summary[(summary.threshold == "NICE 20k") & (summary.gradient == "moderate")]
+    assert atkinson[atkinson.english_public].equity_impact.item() == pytest.approx(
+        total.equity_impact_e10_95.item())

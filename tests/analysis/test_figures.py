@@ -34,3 +34,25 @@ def test_palette_is_okabe_ito():
     assert OKABE_ITO == ("#000000", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2",
                          "#D55E00", "#CC79A7")
     assert set(QUINTILE_COLOURS.values()) <= set(OKABE_ITO)
+
+
+def test_axes_show_plain_numbers_never_an_offset_or_a_power_of_ten():
+    import matplotlib.pyplot as plt
+
+    from abm.analysis.figures import plain_axes
+
+    figure, (big, small, log) = plt.subplots(1, 3)
+    big.plot([10_000, 10_050], [0, 1])       # matplotlib alone would print "+1e4" offsets
+    small.plot([0.0001, 0.0009], [0.001, 0.003])
+    log.bar([0, 1], [3, 300])
+    log.set_yscale("log")
+    plain_axes(figure)
+    figure.canvas.draw()
+    labels = [t.get_text() for ax in figure.axes for axis in (ax.xaxis, ax.yaxis)
+              for t in axis.get_ticklabels()]
+    offsets = [axis.get_offset_text().get_text() for ax in figure.axes
+               for axis in (ax.xaxis, ax.yaxis)]
+    assert not any(offsets), offsets
+    assert "10,020" in labels and "0.00025" in labels and "1,000" in labels, labels
+    assert not [t for t in labels if "e" in t or "10^" in t], labels
+    plt.close(figure)
