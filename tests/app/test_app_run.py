@@ -91,6 +91,9 @@ def test_a_burn_in_serves_settings_that_differ_only_in_parameters_it_did_not_rea
     assert levers <= {p.name for p in unread}, "strategy levers act only once the policy starts"
     changed = settings.changed(**{p.name: _another_value(p) for p in unread})
     assert _burned_in(changed) is cached
+    served = WorkshopRun(changed)
+    assert dict(served.model.params) == dict(changed.params), \
+        "a shared burn-in runs on the settings it serves, not those it was made for"
     fresh = CommunityAssetsModel("bradford", "status_quo", 4, changed.params)
     while fresh.week < fresh.burn_in_weeks:
         fresh.step()
