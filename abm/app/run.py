@@ -40,6 +40,7 @@ import numpy as np
 
 from abm.analysis.compare import interval
 from abm.app.background import background
+from abm.app.why import Why, why
 from abm.files.errors import InputError, unknown_name_message
 from abm.model.commissioning import RULES, make_plan, parse_rules
 from abm.model.metrics import QUINTILES
@@ -346,6 +347,11 @@ class WorkshopRun:
         with self.lock:
             return _policy_gap_difference(self.other, self.other_status_quo)
 
+    def why(self) -> Why:
+        """The numbers of the "why" views for this choice and carrying on as today."""
+        with self.lock:
+            return why(self.model, self.status_quo)
+
     def wellbys(self) -> float:
         """WELLBYs gained so far against carrying on as today: wellbeing-years, undiscounted,
         scaled to the place (:func:`wellbeing_years`)."""
@@ -478,9 +484,9 @@ def compared_with(settings: Settings) -> str:
             f"{settings.seed}) and the same assumptions, with today's commissioning ({today})")
     if not kept:
         return text + " and today's money and grants."
-    shown = "; ".join(f"{p.label} {_value(p, sq)} {p.unit} (this choice: {_value(p, mine)})"
-                      for p, mine, sq in kept)
-    return f"{text} and today's {shown}."
+    shown = "; ".join(f"{p.label.lower()} {_value(p, sq)} instead of {_value(p, mine)} "
+                      f"{p.unit}" for p, mine, sq in kept)
+    return f"{text} and today's money and grants where this choice differs: {shown}."
 
 
 def _value(parameter: Parameter, value: Any) -> str:

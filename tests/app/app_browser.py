@@ -160,5 +160,19 @@ class Visit:
         self.page.screenshot(path=str(path), full_page=True)
         return path
 
+    def screenshot_at(self, css: str, name: str) -> Path:
+        """A screenshot of the window scrolled to show ``css`` (the page scrolls inside a
+        container of its own, so a full-page screenshot shows only the window)."""
+        self.page.locator(css).first.scroll_into_view_if_needed()
+        ARTEFACTS.mkdir(parents=True, exist_ok=True)
+        path = ARTEFACTS / name
+        self.page.screenshot(path=str(path))
+        return path
+
+    def choose(self, css: str, label: str) -> None:
+        """Pick ``label`` in the Select of ``css``."""
+        self.page.locator(f"{css} .v-select__slot").first.click()
+        self.page.get_by_role("option", name=label).first.click()
+
     def close(self) -> None:
         self.context.close()

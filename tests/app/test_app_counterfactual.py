@@ -56,8 +56,8 @@ def test_the_twin_keeps_the_status_quo_levers_and_the_rooms_world():
         "budget_gbp_per_head", BY_NAME["budget_gbp_per_head"].default)
     assert [p.name for p, _, _ in room.levers_kept()] == ["budget_uplift", "grant_years"]
     text = compared_with(room)
-    assert "Extra money 0 share of the budget (this choice: 0.25)" in text
-    assert "Length of a short grant 1 years (this choice: 2)" in text
+    assert "extra money 0 instead of 0.25 share of the budget" in text
+    assert "length of a short grant 1 instead of 2 years" in text
     assert "today's money and grants" in compared_with(room.carrying_on())
 
 

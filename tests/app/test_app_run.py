@@ -128,10 +128,10 @@ def test_charts_drawn_over_a_saved_background_equal_a_full_drawing():
     earlier = [ax.get_ylim() for ax in charts.axes]
     for ax in charts.axes:  # other limits, then back to the earlier ones: a saved background
         ax.set_ylim(ax.get_ylim()[0] - 1, ax.get_ylim()[1] + 1)
-    charts.blit.png(tuple(ax.get_ylim() for ax in charts.axes))
+    charts.blit.png((False, *(ax.get_ylim() for ax in charts.axes)))
     for ax, (low, high) in zip(charts.axes, earlier, strict=True):
         ax.set_ylim(low, high)
-    drawn = charts.blit.png(tuple(earlier))
+    drawn = charts.blit.png((False, *earlier))
     np.testing.assert_array_equal(_pixels(drawn), _pixels(_full_drawing(frames[-1], earlier)))
 
 
