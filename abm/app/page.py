@@ -76,7 +76,10 @@ PLAY_WEEKS_PER_SECOND = 26
 MAX_WEEKS_PER_FRAME = 26
 #: Weeks between redrawings of the "why" views while playing (they change slowly: money at
 #: funding rounds, the staircase and the gap's parts over months).
-WHY_EVERY_WEEKS = 13
+WHY_EVERY_WEEKS = 26
+#: Seconds the "why" views of a new run wait before drawing, so that the charts (what a
+#: slider move must show within a second) are drawn first.
+WHY_DELAY_SECONDS = 0.5
 #: Earlier choices of the room offered in "Compare with" (the most recent first).
 CHOICES_KEPT = 8
 NO_COMPARISON = "nothing (this choice alone)"
@@ -365,7 +368,16 @@ def RunView(run: WorkshopRun, pairs: SeedPairs, on_restart: Callable[[], None],
     why_key = (frame.policy_weeks // WHY_EVERY_WEEKS if playing.value and not run.finished
                else frame.policy_weeks)
     why_now = solara.use_memo(run.why, [run, why_key])
-    why_png = solara.use_thread(lambda: why_figure.png(why_now), dependencies=[why_now])
+
+    def draw_why(cancel: threading.Event) -> bytes | None:
+        if why_now.weeks == 0 and cancel.wait(WHY_DELAY_SECONDS):
+            return None
+        return why_figure.png(why_now)
+
+    why_png = solara.use_thread(draw_why, dependencies=[why_now])
+    why_shown = solara.use_ref(None)  # the last "why" picture, kept while the next is drawn
+    if why_png.value is not None:
+        why_shown.current = why_png.value
 
     def play(cancel: threading.Event) -> None:
         """Advance and draw in turn, as many weeks per frame as keep PLAY_WEEKS_PER_SECOND
@@ -447,8 +459,8 @@ def RunView(run: WorkshopRun, pairs: SeedPairs, on_restart: Callable[[], None],
         solara.Image(charts_png, classes=["abm-charts"])
     solara.Text("Why: where the money goes, who takes part, what part of the gap groups can "
                 "touch", classes=["abm-why-title"])
-    if why_png.value is not None:
-        solara.Image(why_png.value, classes=["abm-why"])
+    if why_shown.current is not None:
+        solara.Image(why_shown.current, classes=["abm-why"])
     solara.Text(why_now.sentence(), classes=["abm-why-sentence"])
     solara.Text(text.method, classes=["abm-method"])
     solara.Text(run_size_text(settings), classes=["abm-method"])
@@ -462,20 +474,19 @@ def Page():
     error = solara.use_reactive(None)
     restarts = solara.use_reactive(0)
     compare = solara.use_reactive(None)
-    choices = solara.use_reactive([start])
     presenting = solara.use_reactive(False)
-
-    def remember() -> None:
-        if settings.value not in choices.value:
-            choices.set([*choices.value, settings.value][-CHOICES_KEPT:])
-
-    solara.use_effect(remember, [settings.value])
+    # The room's choices this session, oldest first: a plain list kept across renders (a
+    # reactive one would render the page twice after each change).
+    choices = solara.use_memo(list, [])
+    if settings.value not in choices:
+        choices.append(settings.value)
+        del choices[:-CHOICES_KEPT]
     run = solara.use_memo(lambda: WorkshopRun(settings.value, compare.value),
                           [settings.value, compare.value, restarts.value])
     pairs = solara.use_memo(lambda: SeedPairs(settings.value), [settings.value])
     solara.use_effect(lambda: pairs.cancel, [pairs])
-    options = solara.use_memo(lambda: compare_options(settings.value, choices.value),
-                              [settings.value, choices.value])
+    options = solara.use_memo(lambda: compare_options(settings.value, choices),
+                              [settings.value])
 
     def run_view() -> None:
         RunView(run, pairs, lambda: restarts.set(restarts.value + 1),

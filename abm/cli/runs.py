@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from abm.cli.common import add_set, check_years, collect, parse_settings
+from abm.cli.filekinds import KINDS
 from abm.files.errors import InputError, clipped, printable, printable_text, unknown_name_message
 from abm.model.commissioning import RULES, make_plan, parse_rules
 from abm.model.parameters import PARAMETERS
@@ -32,9 +33,18 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     run.add_argument("--out", default="results/runs", help="folder for the Parquet files")
     run.set_defaults(handler=_run)
 
-    validate = commands.add_parser("validate", help="check scenario files without running them")
-    validate.add_argument("files", nargs="+", help="scenario names or files")
+    validate = commands.add_parser(
+        "validate", help="check files users write (scenarios, places, experiments, "
+                         "calibration and sensitivity specs, targets) without running them")
+    validate.add_argument("files", nargs="+", help="files, or shipped scenarios' names")
+    validate.add_argument("--kind", choices=list(KINDS),
+                          help="check every file as this kind (default: told by its keys)")
     validate.set_defaults(handler=_validate)
+
+    schemas = commands.add_parser(
+        "schemas", help="write a JSON Schema of each kind of file, for editors")
+    schemas.add_argument("--out", default="schemas", help="folder (default: schemas)")
+    schemas.set_defaults(handler=_schemas)
 
     compare = commands.add_parser(
         "compare", help="run scenarios with the same seeds and compare each with the baseline")
@@ -120,12 +130,33 @@ def _outcome_table(row: dict) -> str:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from abm.model.scenarios import validate
+    """Check each file with the loader of its kind; list every problem, one line each (and
+    nothing on stdout), or each file's kind when all are valid."""
+    from abm.cli.filekinds import check
 
-    problems = validate(args.files)
+    problems, kinds = [], []
+    for name in args.files:
+        kind, found = check(name, args.kind)
+        kinds.append(kind)
+        unknown = next((k for k, p in enumerate(found) if "unknown key" in p), None)
+        if args.kind is None and kind in KINDS and unknown is not None:
+            found[unknown] += (f" (checked as a {KINDS[kind].title} file, as its keys tell; "
+                               "--kind chooses another)")
+        problems += found
     if problems:
         raise InputError(problems)
+    for name, kind in zip(args.files, kinds, strict=True):
+        print(printable(f"{name}: a valid {KINDS[kind].title} file"))
     print(f"{len(args.files)} file(s) valid")
+    return 0
+
+
+def _schemas(args: argparse.Namespace) -> int:
+    from abm.cli.filekinds import write_schemas
+    from abm.files.io import check_out_folder
+
+    for path in write_schemas(check_out_folder(args.out)):
+        print(printable(f"Wrote {path}"))
     return 0
 
 
