@@ -60,6 +60,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
     listing = commands.add_parser("parameters", help="list every parameter with its source")
     listing.add_argument("--group", help="only this group, e.g. providers")
+    listing.add_argument("--format", choices=("text", "csv", "json"), default="text",
+                         help="text wrapped to the terminal (default), or csv or json with "
+                              "one row per parameter")
     listing.set_defaults(handler=_parameters)
     commands.add_parser("places", help="list the shipped places").set_defaults(handler=_places)
     commands.add_parser("rules", help="list the commissioning rules").set_defaults(handler=_rules)
@@ -207,17 +210,65 @@ def _with(scenario, changes: dict):
     return replace(scenario, parameters={**scenario.parameters, **changes})
 
 
+#: Columns of ``abm parameters --format csv|json``, one row per parameter.
+PARAMETER_COLUMNS = ("name", "type", "default", "low", "high", "plausible_low",
+                     "plausible_high", "unit", "group", "label", "lever", "meaning", "source")
+
+
+def parameter_rows(parameters) -> list[dict]:
+    """One row per parameter for CSV and JSON: numbers as numbers (whole numbers as
+    integers), no plausible range as empty (null)."""
+    return [{"name": p.name, "type": "integer" if p.type is int else "number",
+             "default": p.default, "low": p.low, "high": p.high,
+             "plausible_low": p.plausible_low, "plausible_high": p.plausible_high,
+             "unit": p.unit, "group": p.group, "label": p.label, "lever": p.lever,
+             "meaning": p.meaning, "source": p.source} for p in parameters]
+
+
+def number_text(value: int | float) -> str:
+    """A parameter's value for people: whole numbers as such (with thousands separators),
+    others to ten significant figures without trailing zeros."""
+    return f"{value:,}" if isinstance(value, int) else f"{value:.10g}"
+
+
+def parameter_text(p, width: int) -> str:
+    """One parameter, wrapped to ``width`` columns: name, default, range and unit; its
+    meaning; its source."""
+    import textwrap
+
+    plausible = ("" if p.plausible_low is None else
+                 f"; plausible {number_text(p.plausible_low)} to {number_text(p.plausible_high)}")
+    head = (f"{p.name} = {number_text(p.default)}  ({'whole number' if p.type is int else 'number'}"
+            f" from {number_text(p.low)} to {number_text(p.high)}{plausible}; {p.unit})  "
+            f"[{p.group}{', lever' if p.lever else ''}]")
+    body = [textwrap.fill(head, width, subsequent_indent="    "),
+            textwrap.fill(p.meaning, width, initial_indent="    ", subsequent_indent="    "),
+            textwrap.fill(f"source: {p.source}", width, initial_indent="    ",
+                          subsequent_indent="        ")]
+    return "\n".join(body)
+
+
 def _parameters(args: argparse.Namespace) -> int:
+    import csv
+    import io
+    import json
+    import shutil
+
     chosen = [p for p in PARAMETERS if args.group in (None, p.group)]
     if not chosen:
         groups = sorted({p.group for p in PARAMETERS})
         raise InputError(unknown_name_message("group", clipped(args.group), groups))
-    frame = pd.DataFrame([{
-        "name": p.name, "default": p.default, "range": f"{p.low:g} to {p.high:g}",
-        "unit": p.unit, "group": p.group, "source": p.source,
-    } for p in chosen])
-    with pd.option_context("display.max_colwidth", 70, "display.width", 250):
-        print(frame.to_string(index=False))
+    if args.format == "json":
+        print(json.dumps(parameter_rows(chosen), indent=1, ensure_ascii=False))
+    elif args.format == "csv":
+        out = io.StringIO()
+        writer = csv.DictWriter(out, PARAMETER_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(parameter_rows(chosen))
+        print(out.getvalue(), end="")
+    else:
+        width = max(shutil.get_terminal_size(fallback=(100, 24)).columns - 1, 40)
+        print("\n".join(printable_text(parameter_text(p, width)) for p in chosen))
     return 0
 
 
