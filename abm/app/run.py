@@ -16,7 +16,8 @@ budget shares, targeting, grant lengths), and the same seed (same people, same l
 extra money, or longer grants, show their effect against today's money and grants. The
 twin is exactly the status-quo run a modeller would make from the command line with the
 room's world (``abm run baseline --seed S --set ...``); its burn-in is the one of those
-settings, shared with the room's run whenever the burn-in read no lever the room moved.
+settings, shared with the room's run whenever the burn-in read no lever the room moved
+(abm/analysis/levers.py says which values it keeps).
 
 The uncertainty of the headline comes from a few more seeds, each a scenario/status-quo
 pair run to the end in a background process (:class:`SeedPairs`, abm/app/background.py);
@@ -28,7 +29,6 @@ Nothing here imports Solara: the background processes and the tests use it direc
 from __future__ import annotations
 
 import copy
-import functools
 import math
 import threading
 from collections.abc import Mapping
@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from abm.analysis.compare import interval
+from abm.analysis.levers import carrying_on, status_quo_levers
 from abm.app.background import background
 from abm.app.why import Why, why
 from abm.files.errors import InputError, unknown_name_message
@@ -48,7 +49,6 @@ from abm.model.model import CommunityAssetsModel
 from abm.model.parameters import BY_NAME, Parameter, Params, levers
 from abm.model.places import place_names
 from abm.model.providers import WEEKS_PER_YEAR
-from abm.model.scenarios import load_scenario
 
 #: Run size in the workshop: small enough to play at projector speed (see benchmarks/app.py),
 #: large enough that each deprivation fifth has a few hundred simulated residents.
@@ -109,12 +109,9 @@ class Settings:
     def carrying_on(self) -> Settings:
         """What these settings are compared with: the same place, seed and world (every
         parameter that is not a policy lever), with the status quo's rules and the status
-        quo's value of every lever (:func:`status_quo_levers`)."""
-        world = {name: value for name, value in self.changes
-                 if not BY_NAME[name].lever and value != BY_NAME[name].default}
-        today = {name: value for name, value in status_quo_levers().items()
-                 if value != BY_NAME[name].default}
-        return Settings.make(self.place, ("status_quo",), {**world, **today}, self.seed)
+        quo's value of every lever (:func:`abm.analysis.levers.carrying_on`)."""
+        return Settings.make(self.place, ("status_quo",), carrying_on(dict(self.changes)),
+                             self.seed)
 
     def levers_kept(self) -> list[tuple[Parameter, Any, Any]]:
         """The levers the room moved away from the status quo: (parameter, the room's value,
@@ -123,14 +120,6 @@ class Settings:
         mine, today = self.params, status_quo_levers()
         return [(p, mine[p.name], today[p.name]) for p in levers()
                 if mine[p.name] != today[p.name]]
-
-
-@functools.cache
-def status_quo_levers() -> dict[str, Any]:
-    """The status quo's value of every policy lever: the shipped ``baseline`` scenario's (the
-    yardstick every scenario is compared with), else the declared default."""
-    baseline = load_scenario("baseline").parameters
-    return {p.name: p.type(baseline.get(p.name, p.default)) for p in levers()}
 
 
 def funded_providers(model: CommunityAssetsModel) -> float:

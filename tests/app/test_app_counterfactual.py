@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from abm.analysis.levers import status_quo_levers
 from abm.app.controls import presets
 from abm.app.run import (
     WORKSHOP_SIZE,
@@ -15,7 +16,6 @@ from abm.app.run import (
     WorkshopRun,
     _burned_in,
     compared_with,
-    status_quo_levers,
     wellbeing_years,
 )
 from abm.cli import main as abm_main
