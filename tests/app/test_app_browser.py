@@ -9,6 +9,8 @@ test-artefacts/app/ (git-ignored).
 from __future__ import annotations
 
 import io
+import os
+from pathlib import Path
 
 import PIL.Image
 import pytest
@@ -16,7 +18,14 @@ import yaml
 from playwright.sync_api import sync_playwright
 
 from abm.cli import main as abm_main
-from tests.app.app_browser import LOCAL, WAIT_MS, Visit, app_server, launch_chromium
+from tests.app.app_browser import (
+    CHROMIUM,
+    LOCAL,
+    WAIT_MS,
+    Visit,
+    app_server,
+    launch_chromium,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -32,6 +41,11 @@ def server(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is missing: `make test` installs it (apt-get install chromium)")
+        pytest.skip("Chromium is not installed here (`make test` says why; "
+                    "apt-get install chromium)")
     with sync_playwright() as playwright:
         browser = launch_chromium(playwright)
         yield browser
