@@ -107,8 +107,20 @@ def slider_moves() -> list[tuple[str, str, str]]:
     return [move for moves in kinds.values() for three in moves[:PER_KIND] for move in three]
 
 
-def in_browser() -> tuple[float, dict[str, list[float]]]:
-    """Weeks per second on screen while playing; slider-to-screen seconds by kind of move."""
+def played_rate(v: Visit) -> float:
+    """Weeks per second the page shows over PLAY_SECONDS of playing (then paused)."""
+    v.page.locator(".abm-play").first.click()
+    time.sleep(2)  # past the first frames
+    year, start = v.policy_year(), time.perf_counter()
+    time.sleep(PLAY_SECONDS)
+    shown = (v.policy_year() - year) * WEEKS_PER_YEAR / (time.perf_counter() - start)
+    v.page.locator(".abm-play").first.click()
+    return shown
+
+
+def in_browser() -> tuple[float, float, dict[str, list[float]]]:
+    """Weeks per second on screen while playing, alone and comparing with another choice
+    (a third model runs); slider-to-screen seconds by kind of move."""
     times: dict[str, list[float]] = {"new burn-in": [], "shared burn-in": [], "seen before": []}
     with tempfile.TemporaryDirectory() as folder, \
             app_server(Path(folder), Path(folder) / "server.log") as url, \
@@ -124,15 +136,13 @@ def in_browser() -> tuple[float, dict[str, list[float]]]:
             time.sleep(1)
             times[kind].append(v.seconds_to_new_picture(
                 ".abm-charts", lambda n=name, k=key: v.move_slider(n, k)))
-        v.page.locator(".abm-play").first.click()
-        time.sleep(2)  # past the first frames
-        year, start = v.policy_year(), time.perf_counter()
-        time.sleep(PLAY_SECONDS)
-        shown = (v.policy_year() - year) * WEEKS_PER_YEAR / (time.perf_counter() - start)
-        v.page.locator(".abm-play").first.click()
+        shown = played_rate(v)
+        v.choose(".abm-compare-with", "Preset: Sustain (same money)")
+        v.wait_text(".abm-compare", "Compared with: sustain")
+        comparing = played_rate(v)
         v.close()
         browser.close()
-    return shown, times
+    return shown, comparing, times
 
 
 def main() -> None:
@@ -140,7 +150,7 @@ def main() -> None:
     one_week = play_loop_rate(1)
     batched = play_loop_rate(13)
     server_slider = slider_server_work()
-    shown, times = in_browser()
+    shown, comparing, times = in_browser()
     print("Workshop app speed (same run, same machine)")
     print(f"  bare model, both twins, nothing drawn:   {bare:7.1f} weeks/s  (reference)")
     print(f"  play loop drawing every week:             {one_week[0]:7.1f} weeks/s "
@@ -149,6 +159,7 @@ def main() -> None:
           f"({batched[1]:.1f} frames/s; {batched[0] / bare:.3f} x reference)")
     print(f"  in Chromium while playing (app paces at 26 weeks/s at most): {shown:.1f} weeks/s "
           "(target >= 10)")
+    print(f"  the same, comparing with another choice (three models): {comparing:.1f} weeks/s")
     print(f"  slider move with a new burn-in, server work only (reference): {server_slider:.2f} s")
     print("  slider to screen in Chromium (key press to painted charts; target <= 1 s):")
     for label, seconds in times.items():

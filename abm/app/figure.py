@@ -24,6 +24,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from abm.app.run import Frame
+from abm.app.why import GAP_PARTS, STAIRCASE, TOUCHABLE, Why
 from abm.model.model import rank_among_equals
 from abm.model.providers import WEEKS_PER_YEAR
 
@@ -81,12 +82,7 @@ class _Blit:
                 self.backgrounds.popitem(last=False)
         for artist in self.changing:
             self.figure.draw_artist(artist)
-        width, height = self.canvas.get_width_height()
-        image = PIL.Image.frombuffer("RGBA", (width, height), self.canvas.buffer_rgba(), "raw",
-                                     "RGBA", 0, 1).convert("RGB")
-        out = io.BytesIO()
-        image.save(out, format="PNG", compress_level=1)
-        return out.getvalue()
+        return _png(self.canvas)
 
 
 def _limits(current: tuple[float, float], values: np.ndarray, pad: float,
@@ -146,6 +142,9 @@ class Charts:
                                       label="carrying on as today")[0]
         self.gap = self.ax_gap.plot([], [], color=OKABE_ITO["black"], lw=4,
                                     label="this scenario")[0]
+        self.other = self.ax_gap.plot([], [], color=OKABE_ITO["reddish purple"], lw=3, ls=":",
+                                      label="compared choice")[0]
+        self.comparing = False  # whether the gap's legend names the compared choice
         self.closures = self.ax_closures.stairs([0], [0, 1], color=OKABE_ITO["vermillion"],
                                                 fill=True, alpha=0.45, label="closures")
         self.open = self.ax_providers.plot([], [], color=OKABE_ITO["black"], lw=4,
@@ -165,19 +164,28 @@ class Charts:
                           fontsize=FONT - 1)
         self.figure.legend(handles=self.wellbeing, loc="upper center", ncol=5, frameon=False,
                            fontsize=FONT - 1, bbox_to_anchor=(0.5, 1.0))
-        self.ax_gap.legend(fontsize=FONT - 2, loc="lower left", frameon=False)
+        self._gap_legend()
         handles = [self.open, self.funded, self.closures]
         legend = self.ax_providers.legend(handles=handles, fontsize=FONT - 3, loc="lower left",
                                           frameon=False, ncol=3)
         self.axes = (self.ax_wellbeing, self.ax_gap, self.ax_uptake, self.ax_providers,
                      self.ax_closures)
         self.blit = _Blit(self.figure, [self.closures, *self.wellbeing, *self.uptake,
-                                        self.ghost, self.gap, self.funded, self.open,
+                                        self.ghost, self.gap, self.other, self.funded, self.open,
                                         legend])  # the legend over the closures' bars
+
+    def _gap_legend(self) -> None:
+        handles = [self.ghost, self.gap, *([self.other] if self.comparing else [])]
+        self.ax_gap.legend(handles=handles, fontsize=FONT - 2, loc="lower left", frameon=False,
+                           ncol=1 + self.comparing)
 
     def png(self, frame: Frame) -> bytes:
         """The charts at ``frame``, as PNG bytes."""
         with self.lock:
+            comparing = frame.gap_other is not None
+            if comparing != self.comparing:
+                self.comparing = comparing
+                self._gap_legend()
             x = frame.years
             for line, values in zip(self.wellbeing, frame.wellbeing, strict=True):
                 line.set_data(x, values)
@@ -185,14 +193,15 @@ class Charts:
                 line.set_data(x, 100 * values)
             self.gap.set_data(x, frame.gap)
             self.ghost.set_data(x, frame.gap_status_quo)
+            self.other.set_data(*((x, frame.gap_other) if comparing else ([], [])))
+            gaps = [frame.gap, frame.gap_status_quo, *([frame.gap_other] if comparing else [])]
             self.open.set_data(x, frame.open_providers)
             self.funded.set_data(x, frame.funded_providers)
             edges, counts = _bins(x, frame.closures)
             self.closures.set_data(counts, edges)
             for ax, values, pad, floor, grow_only in (
                 (self.ax_wellbeing, frame.wellbeing, 0.05, None, False),
-                (self.ax_gap, np.concatenate([frame.gap, frame.gap_status_quo]), 0.02, None,
-                 False),
+                (self.ax_gap, np.concatenate(gaps), 0.02, None, False),
                 (self.ax_uptake, 100 * frame.attending, 0.5, 0.0, False),
                 (self.ax_providers, np.concatenate([[0.0], frame.open_providers]), 1.0, 0.0,
                  False),
@@ -203,7 +212,7 @@ class Charts:
                 limits = _limits(ax.get_ylim(), np.ravel(values), pad, floor, grow_only)
                 if limits != ax.get_ylim():
                     ax.set_ylim(*limits)
-            return self.blit.png(tuple(ax.get_ylim() for ax in self.axes))
+            return self.blit.png((comparing, *(ax.get_ylim() for ax in self.axes)))
 
 
 def _bins(years: np.ndarray, per_week: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -286,3 +295,161 @@ def _slot_positions(frame: Frame) -> np.ndarray:
     x = frame.hood_x[hood] + radius * np.cos(angle)
     y = frame.hood_y[hood] + radius * np.sin(angle)
     return np.column_stack([x, y]).reshape(-1, 2)
+
+
+class WhyFigure:
+    """The "why" views (abm/app/why.py) side by side: where the ICS money goes by fifth, the
+    staircase of the most deprived fifth, and the parts of the gap; each for the room's
+    choice (coloured) beside carrying on as today (grey). Drawn in full each time: the page
+    redraws it a few times a second at most (every quarter of a year while playing)."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.figure = Figure(figsize=(16, 5.2), dpi=DPI)
+        # Left edges leave room for the staircase's and the parts' words on the y axis.
+        self.axes = [self.figure.add_axes(rect) for rect in (
+            (0.035, 0.2, 0.24, 0.6), (0.45, 0.2, 0.17, 0.6), (0.8, 0.2, 0.19, 0.6))]
+        self.canvas = FigureCanvasAgg(self.figure)
+
+    def png(self, why: Why) -> bytes:
+        """The three views as PNG bytes."""
+        with self.lock:
+            for ax in self.axes:
+                ax.clear()
+            self._money(self.axes[0], why)
+            self._staircase(self.axes[1], why)
+            self._parts(self.axes[2], why)
+            self.canvas.draw()
+            return _png(self.canvas)
+
+    @staticmethod
+    def _money(ax, why: Why) -> None:
+        _style(ax, "", "")
+        ax.set_title("Where the ICS money goes\nGBP a year per resident of each fifth",
+                     fontsize=FONT, loc="left")
+        x = np.arange(5)
+        today = np.nan_to_num(why.money[1])
+        ax.bar(x - 0.2, np.nan_to_num(why.money[0]), 0.4, color=FIFTH_COLOURS,
+               label="this choice")
+        ax.bar(x + 0.2, today, 0.4, color=GHOST, label="carrying on as today")
+        ax.set_xticks(x, ["most\ndeprived", "2nd", "middle", "4th", "least\ndeprived"],
+                      fontsize=FONT - 2)
+        for k in np.flatnonzero(np.isnan(why.money[0])):
+            ax.text(k, 0, "none\nhere", ha="center", va="bottom", fontsize=FONT - 4)
+        ax.legend(fontsize=FONT - 3, frameon=False, loc="upper left", ncol=2)
+        top = np.nanmax(why.money) if np.isfinite(why.money).any() else 0
+        ax.set_ylim(0, max(top, 0.01) * 1.4)
+
+    @staticmethod
+    def _staircase(ax, why: Why) -> None:
+        if why.staircase is None:
+            _waiting(ax, "Most deprived fifth: from need to a group")
+            return
+        need = why.staircase[:, 0]
+        _style(ax, "Most deprived fifth (Core20)", "")
+        ax.set_title(f"Most deprived fifth (Core20)\n{need[0]:,.0f} people in need "
+                     f"({need[1]:,.0f} today)", fontsize=FONT, loc="left")
+        steps = [words for _, words in STAIRCASE[1:]]
+        y = np.arange(len(steps))[::-1]
+        ax.barh(y + 0.2, why.staircase[0, 1:], 0.4, color=FIFTH_COLOURS[0], label="this choice")
+        ax.barh(y - 0.2, why.staircase[1, 1:], 0.4, color=GHOST, label="carrying on as today")
+        ax.set_yticks(y, steps, fontsize=FONT - 3)
+        ax.set_xlabel("people a year, whole place", fontsize=FONT - 2)
+        ax.grid(axis="x", color="#dddddd", linewidth=0.8)
+        ax.grid(axis="y", visible=False)
+        for value, at in zip(why.staircase[0, 1:], y + 0.2, strict=True):
+            ax.text(value, at, f" {value:,.0f}", va="center", fontsize=FONT - 4)
+        if why.weeks == 0:
+            ax.text(0.5, 0.5, "counted from the first policy week", transform=ax.transAxes,
+                    ha="center", fontsize=FONT - 2, color="#555555")
+        top = float(np.nanmax(why.staircase[:, 1:])) if why.staircase[:, 1:].size else 0
+        ax.set_xlim(0, max(top, 1) * 1.3)
+
+    @staticmethod
+    def _parts(ax, why: Why) -> None:
+        if why.parts is None:
+            _waiting(ax, "What makes up the gap")
+            return
+        _style(ax, "", "")
+        ax.set_title(f"What makes up the gap\n{why.gap[0]:.2f} points ({why.gap[1]:.2f} today)",
+                     fontsize=FONT, loc="left")
+        names = [words for _, words in GAP_PARTS]
+        y = np.arange(len(names))[::-1]
+        mine = [why.parts[name][0] for name, _ in GAP_PARTS]
+        today = [why.parts[name][1] for name, _ in GAP_PARTS]
+        touch = [name in TOUCHABLE for name, _ in GAP_PARTS]
+        ax.barh(y + 0.2, mine, 0.4, color=[OKABE_ITO["bluish green"] if t else "#666666"
+                                           for t in touch], label="this choice")
+        ax.barh(y - 0.2, today, 0.4, color=GHOST, label="carrying on as today")
+        ax.set_yticks(y, names, fontsize=FONT - 3)
+        ax.axvline(0, color="black", lw=1)
+        ax.set_xlabel("points (green: groups can touch)", fontsize=FONT - 3)
+        ax.grid(axis="x", color="#dddddd", linewidth=0.8)
+        ax.grid(axis="y", visible=False)
+        for value, at in zip(mine, y + 0.2, strict=True):
+            ax.text(value, at, f" {value:+.3f} ", va="center", fontsize=FONT - 4,
+                    ha="left" if value >= 0 else "right")
+        low, high = min(0.0, *mine, *today), max(0.0, *mine, *today)
+        pad = 0.35 * (high - low or 1)
+        ax.set_xlim(low - (pad if low < 0 else 0), high + pad)
+
+
+def _waiting(ax, title: str) -> None:
+    """An empty view that says what it waits for."""
+    ax.set_axis_off()
+    ax.set_title(title, fontsize=TITLE, loc="left")
+    ax.text(0.0, 0.5, "waits for a model that reports it\n(Model v3)", transform=ax.transAxes,
+            fontsize=FONT, color="#555555")
+
+
+def _png(canvas: FigureCanvasAgg) -> bytes:
+    """The canvas as PNG bytes (RGB, fast compression)."""
+    width, height = canvas.get_width_height()
+    image = PIL.Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA",
+                                 0, 1).convert("RGB")
+    out = io.BytesIO()
+    image.save(out, format="PNG", compress_level=1)
+    return out.getvalue()
+
+
+#: Height of the caption band of a saved picture, pixels per line.
+CAPTION_LINE_PX = 30
+
+
+def picture(charts_png: bytes, map_png: bytes, why_png: bytes | None,
+            caption: list[str]) -> bytes:
+    """The picture "Save picture" gives: the caption (place, scenario, seed, date: first line
+    larger), the map beside the charts, and the "why" views below, as one PNG whose text
+    chunks repeat the caption (``Title`` and ``Description``) for the workshop write-up."""
+    from matplotlib import font_manager
+    from PIL import ImageDraw, ImageFont, PngImagePlugin
+
+    charts = PIL.Image.open(io.BytesIO(charts_png)).convert("RGB")
+    map_ = PIL.Image.open(io.BytesIO(map_png)).convert("RGB")
+    top = [map_.resize((round(map_.width * charts.height / map_.height), charts.height)),
+           charts]
+    width = sum(image.width for image in top)
+    why = None
+    if why_png is not None:
+        why = PIL.Image.open(io.BytesIO(why_png)).convert("RGB")
+        why = why.resize((width, round(why.height * width / why.width)))
+    band = CAPTION_LINE_PX * len(caption) + 20
+    height = band + charts.height + (why.height if why is not None else 0)
+    out = PIL.Image.new("RGB", (width, height), "white")
+    font_file = font_manager.findfont("DejaVu Sans")
+    draw = ImageDraw.Draw(out)
+    for k, line in enumerate(caption):
+        font = ImageFont.truetype(font_file, 24 if k == 0 else 18)
+        draw.text((12, 10 + CAPTION_LINE_PX * k), line, fill="black", font=font)
+    x = 0
+    for image in top:
+        out.paste(image, (x, band))
+        x += image.width
+    if why is not None:
+        out.paste(why, (0, band + charts.height))
+    info = PngImagePlugin.PngInfo()
+    info.add_itxt("Title", caption[0])
+    info.add_itxt("Description", "\n".join(caption[1:]))
+    buffer = io.BytesIO()
+    out.save(buffer, format="PNG", pnginfo=info)
+    return buffer.getvalue()

@@ -1,13 +1,23 @@
-"""The workshop app's simulation: a scenario run beside its same-seed status-quo twin.
+"""The workshop app's simulation: a scenario run beside its same-seed "carrying on as today" twin.
 
 The room should watch the policy years, not the warm-up, so a run starts where the burn-in
-ends. The burn-in runs under the status quo whatever the scenario's rules are, so one
-burned-in model serves both the scenario and its status-quo twin (the "ghost" line). It is
+ends. The burn-in runs under the status quo's rules whatever the scenario's rules are; it is
 cached per place and seed together with the parameter values it read: settings that agree
 on those get the same burn-in, so changing the strategies, or a parameter that only a
 strategy reads (how much of the budget embed takes, say), reuses it, and going back to an
-earlier slider position costs nothing. Both twins are copies of it with their rules set;
-the two then differ only by the policy (common random numbers).
+earlier slider position costs nothing. Runs are copies of a cached burn-in with their rules
+set (:func:`fork`).
+
+The twin (the grey "carrying on as today" line) is what the room's choice is compared with:
+the room's *world* (the place, and every parameter that is not a policy lever: how people
+and providers behave, the evidence) with the status quo's *levers* (its rules, and its
+value of every parameter marked ``lever`` in abm/model/parameters.py: money, the rules'
+budget shares, targeting, grant lengths), and the same seed (same people, same luck). So
+extra money, or longer grants, show their effect against today's money and grants. The
+twin is exactly the status-quo run a modeller would make from the command line with the
+room's world (``abm run baseline --seed S --set ...``); its burn-in is the one of those
+settings, shared with the room's run whenever the burn-in read no lever the room moved
+(abm/analysis/levers.py says which values it keeps).
 
 The uncertainty of the headline comes from a few more seeds, each a scenario/status-quo
 pair run to the end in a background process (:class:`SeedPairs`, abm/app/background.py);
@@ -29,12 +39,14 @@ from typing import Any
 import numpy as np
 
 from abm.analysis.compare import interval
+from abm.analysis.levers import carrying_on, status_quo_levers
 from abm.app.background import background
+from abm.app.why import Why, why
 from abm.files.errors import InputError, unknown_name_message
-from abm.model.commissioning import make_plan, parse_rules
+from abm.model.commissioning import RULES, make_plan, parse_rules
 from abm.model.metrics import QUINTILES
 from abm.model.model import CommunityAssetsModel
-from abm.model.parameters import BY_NAME, Params
+from abm.model.parameters import BY_NAME, Parameter, Params, levers
 from abm.model.places import place_names
 from abm.model.providers import WEEKS_PER_YEAR
 
@@ -94,6 +106,21 @@ class Settings:
         """Weeks of policy the app runs (``policy_years`` of the declaration)."""
         return round(self.params.policy_years * WEEKS_PER_YEAR)
 
+    def carrying_on(self) -> Settings:
+        """What these settings are compared with: the same place, seed and world (every
+        parameter that is not a policy lever), with the status quo's rules and the status
+        quo's value of every lever (:func:`abm.analysis.levers.carrying_on`)."""
+        return Settings.make(self.place, ("status_quo",), carrying_on(dict(self.changes)),
+                             self.seed)
+
+    def levers_kept(self) -> list[tuple[Parameter, Any, Any]]:
+        """The levers the room moved away from the status quo: (parameter, the room's value,
+        the status quo's value), in declaration order. Carrying on as today keeps the
+        latter."""
+        mine, today = self.params, status_quo_levers()
+        return [(p, mine[p.name], today[p.name]) for p in levers()
+                if mine[p.name] != today[p.name]]
+
 
 def funded_providers(model: CommunityAssetsModel) -> float:
     """Providers open with an ICS grant now, scaled to the place (like ``n_open_providers``)."""
@@ -147,17 +174,24 @@ def _burned_in(settings: Settings) -> _BurnedIn:
     return start
 
 
-def fork(model: CommunityAssetsModel, rules: tuple[str, ...]) -> CommunityAssetsModel:
-    """An independent copy of ``model`` that runs ``rules`` once its policy starts.
+def fork(model: CommunityAssetsModel, rules: tuple[str, ...],
+         params: Params | None = None) -> CommunityAssetsModel:
+    """An independent copy of ``model`` that runs ``rules``, and ``params`` (default: the
+    model's own), once its policy starts.
 
     Valid only before the policy starts: the model reads ``rules`` at each funding round
     and uses the status quo until then (tests/app/test_app_run.py checks that a fork gives the
-    same weekly results as a model built with those rules). The parameters and the place
-    are immutable, so the copy shares them.
+    same weekly results as a model built with those rules). ``params`` must agree with the
+    model's on every parameter the burn-in read (:meth:`_BurnedIn.serves`): a burn-in cached
+    for one set of settings serves others that differ only in parameters it did not read,
+    and each fork must then run on its own settings' values (every reference to the burned-in
+    model's parameters in the copy is replaced). The parameters and the place are immutable,
+    so the copy shares them.
     """
     if model.week > model.burn_in_weeks:
         raise ValueError("a model can only be forked before its policy has run")
-    copied = copy.deepcopy(model, {id(model.params): model.params, id(model.place): model.place})
+    copied = copy.deepcopy(model, {id(model.params): model.params if params is None else params,
+                                   id(model.place): model.place})
     copied.rules = parse_rules(rules)
     return copied
 
@@ -174,7 +208,7 @@ class Frame:
     years: np.ndarray
     wellbeing: np.ndarray  # (5, weeks), q1 (most deprived) .. q5
     gap: np.ndarray  # q5 - q1 wellbeing, points
-    gap_status_quo: np.ndarray  # the same-seed status-quo twin's gap
+    gap_status_quo: np.ndarray  # the same-seed "carrying on as today" twin's gap
     attending: np.ndarray  # (5, weeks) share attending
     attending_status_quo_q1: np.ndarray
     open_providers: np.ndarray
@@ -188,6 +222,7 @@ class Frame:
     provider_attenders: np.ndarray  # simulated residents attending each slot
     policy_weeks: int  # weeks of policy run so far
     horizon_weeks: int
+    gap_other: np.ndarray | None = None  # the compared choice's gap (None: no comparison)
 
     @property
     def policy_year(self) -> float:
@@ -195,20 +230,41 @@ class Frame:
 
 
 class WorkshopRun:
-    """A scenario and its same-seed status-quo twin, started at the end of a cached burn-in.
+    """The room's choice and its same-seed "carrying on as today" twin (see the module
+    docstring), started at the end of cached burn-ins; optionally a second choice to
+    compare with (``compare``: run with the same seed, and its own twin, shared when the
+    two choices' worlds agree).
 
     ``advance`` and ``frame`` may be called from different threads (the play loop and the
     page): both hold the run's lock.
     """
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, compare: Settings | None = None):
         self.settings = settings
+        self.today = settings.carrying_on()
         start = _burned_in(settings)
-        self.model = fork(start.model, settings.rules)
-        self.status_quo = fork(start.model, ("status_quo",))
+        self.model = fork(start.model, settings.rules, settings.params)
+        self.status_quo = fork(_burned_in(self.today).model, self.today.rules, self.today.params)
         self.funded = list(start.funded)
         self.horizon_weeks = settings.policy_weeks
         self.lock = threading.Lock()
+        self.compared: Settings | None = None
+        self.other = self.other_status_quo = None
+        if compare is not None:
+            self.compared = compare.changed(seed=settings.seed)  # same seed: same people, luck
+            self.other = fork(_burned_in(self.compared).model, self.compared.rules,
+                              self.compared.params)
+            other_today = self.compared.carrying_on()
+            self.other_status_quo = (self.status_quo if other_today == self.today else
+                                     fork(_burned_in(other_today).model, other_today.rules,
+                                          other_today.params))
+
+    @property
+    def models(self) -> list[CommunityAssetsModel]:
+        """Every model this run steps, each once."""
+        found = [self.model, self.status_quo, self.other, self.other_status_quo]
+        return [m for k, m in enumerate(found)
+                if m is not None and all(m is not n for n in found[:k])]
 
     @property
     def policy_weeks(self) -> int:
@@ -220,12 +276,13 @@ class WorkshopRun:
         return self.policy_weeks >= self.horizon_weeks
 
     def advance(self, weeks: int) -> int:
-        """Run both twins ``weeks`` more weeks (less at the end); return the weeks run."""
+        """Run every model ``weeks`` more weeks (less at the end); return the weeks run."""
         with self.lock:
             weeks = max(0, min(weeks, self.horizon_weeks - self.policy_weeks))
+            models = self.models
             for _ in range(weeks):
-                self.model.step()
-                self.status_quo.step()
+                for model in models:
+                    model.step()
                 self.funded.append(funded_providers(self.model))
             return weeks
 
@@ -259,6 +316,8 @@ class WorkshopRun:
                 provider_attenders=ps.attendees(model.resident_state.provider),
                 policy_weeks=self.policy_weeks,
                 horizon_weeks=self.horizon_weeks,
+                gap_other=(None if self.other is None
+                           else self.series("gap_q5_q1", self.other)),
             )
 
     def _closures_before(self, start: int) -> float:
@@ -266,9 +325,42 @@ class WorkshopRun:
         return float(values[start - 1]) if start > 0 else 0.0
 
     def gap_difference(self) -> np.ndarray:
-        """Scenario minus status-quo gap (points) in each policy week so far."""
+        """Scenario minus carrying-on-as-today gap (points) in each policy week so far."""
         with self.lock:
             return _policy_gap_difference(self.model, self.status_quo)
+
+    def other_gap_difference(self) -> np.ndarray | None:
+        """The compared choice's gap minus its own twin's, each policy week (None: none)."""
+        if self.other is None:
+            return None
+        with self.lock:
+            return _policy_gap_difference(self.other, self.other_status_quo)
+
+    def why(self) -> Why:
+        """The numbers of the "why" views for this choice and carrying on as today."""
+        with self.lock:
+            return why(self.model, self.status_quo)
+
+    def wellbys(self) -> float:
+        """WELLBYs gained so far against carrying on as today: wellbeing-years, undiscounted,
+        scaled to the place (:func:`wellbeing_years`)."""
+        with self.lock:
+            return wellbeing_years(self.model) - wellbeing_years(self.status_quo)
+
+    def other_wellbys(self) -> float | None:
+        """The compared choice's WELLBYs so far against its own twin (None: no comparison)."""
+        if self.other is None:
+            return None
+        with self.lock:
+            return wellbeing_years(self.other) - wellbeing_years(self.other_status_quo)
+
+
+def wellbeing_years(model: CommunityAssetsModel) -> float:
+    """Life-satisfaction point-years lived in the policy period so far, undiscounted, scaled
+    to the place (the run summary's ``wellbeing_years`` once the run has ended): two
+    same-seed runs differ by WELLBYs."""
+    per_resident = model.place.population / model.resident_state.n
+    return float(sum(year["wellbeing"].sum() for year in model.accounts.years) * per_resident)
 
 
 def _policy_gap_difference(model: CommunityAssetsModel, twin: CommunityAssetsModel) -> np.ndarray:
@@ -323,6 +415,14 @@ class Readout:
     range: str
     method: str
     uptake: str
+    wellbys: str = ""
+
+
+def points(value: float) -> str:
+    """A number of life-satisfaction points, unsigned, to two decimals, or to three when
+    smaller than 0.01 (so a small change does not read as 0.00)."""
+    value = abs(value)
+    return f"{value:.2f}" if value >= 0.01 or value == 0 else f"{value:.3f}"
 
 
 def change_in_words(change: float) -> str:
@@ -338,19 +438,57 @@ def change_in_words(change: float) -> str:
 def range_in_words(lo: float, hi: float) -> str:
     """A 95% range of changes in the gap (points, ``lo`` <= ``hi``) in words."""
     if hi < 0:
-        return f"narrower by {abs(hi):.2f} to {abs(lo):.2f} points"
+        return f"narrower by {points(hi)} to {points(lo)} points"
     if lo > 0:
-        return f"wider by {lo:.2f} to {hi:.2f} points"
-    return (f"from {abs(lo):.2f} points narrower to {hi:.2f} points wider: "
+        return f"wider by {points(lo)} to {points(hi)} points"
+    return (f"from {points(lo)} points narrower to {points(hi)} points wider: "
             "too uncertain to say which way")
 
 
+def rounded(value: float, digits: int = 2) -> float:
+    """``value`` to ``digits`` significant figures (0 stays 0)."""
+    if value == 0 or not math.isfinite(value):
+        return value
+    return round(value, digits - 1 - math.floor(math.log10(abs(value))))
+
+
+def wellbys_in_words(wellbys: float) -> str:
+    """WELLBYs gained against carrying on as today, in words, with their basis."""
+    if math.isnan(wellbys):
+        return ""
+    amount = rounded(abs(wellbys))
+    if amount == 0:
+        return ("So far as many wellbeing-years (WELLBYs, undiscounted, whole place) as "
+                "carrying on as today.")
+    word = "more" if wellbys > 0 else "fewer"
+    return (f"So far about {amount:,.0f} {word} wellbeing-years (WELLBYs, undiscounted, whole "
+            "place) than carrying on as today.")
+
+
+def compared_with(settings: Settings) -> str:
+    """What the grey line and every "compared with carrying on as today" mean, in words."""
+    kept = settings.levers_kept()
+    today = RULES["status_quo"].summary
+    text = (f"Compared with carrying on as today: the same place, people and luck (seed "
+            f"{settings.seed}) and the same assumptions, with today's commissioning ({today})")
+    if not kept:
+        return text + " and today's money and grants."
+    shown = "; ".join(f"{p.label.lower()} {_value(p, sq)} instead of {_value(p, mine)} "
+                      f"{p.unit}" for p, mine, sq in kept)
+    return f"{text} and today's money and grants where this choice differs: {shown}."
+
+
+def _value(parameter: Parameter, value: Any) -> str:
+    return f"{value:,}" if parameter.type is int else f"{value:g}"
+
+
 def readout(frame: Frame, this_run: np.ndarray, others: list[np.ndarray],
-            extra_seeds: int) -> Readout:
+            extra_seeds: int, wellbys: float = math.nan) -> Readout:
     """What the room should take away, in words, at the frame's policy week.
 
-    ``this_run`` and ``others`` are weekly scenario-minus-status-quo gap differences (this
-    run's seed and the extra seeds finished so far).
+    ``this_run`` and ``others`` are weekly scenario-minus-twin gap differences (this run's
+    seed and the extra seeds finished so far); ``wellbys`` the WELLBYs gained so far against
+    the twin (undiscounted).
     """
     weeks = frame.policy_weeks
     if weeks == 0:
@@ -368,11 +506,11 @@ def readout(frame: Frame, this_run: np.ndarray, others: list[np.ndarray],
     else:
         span = (f"95% range over {len(values)} seeds: {range_in_words(lo, hi)} "
                 f"({len(others)} of {extra_seeds} extra seeds done).")
-    method = ("How: the change is the past year's average gap minus that of the status quo "
-              "run with the same seed; the range is a 95% t-interval of that change over this "
-              "run's seed and the extra seeds run in the background. Gap = life satisfaction "
-              "(0-10) of the least minus the most deprived fifth.")
-    return Readout(headline, span, method, _uptake_in_words(frame))
+    method = ("How: the change is the past year's average gap minus that of carrying on as "
+              "today with the same seed; the range is a 95% t-interval of that change over "
+              "this run's seed and the extra seeds run in the background. Gap = life "
+              "satisfaction (0-10) of the least minus the most deprived fifth.")
+    return Readout(headline, span, method, _uptake_in_words(frame), wellbys_in_words(wellbys))
 
 
 def _uptake_in_words(frame: Frame) -> str:

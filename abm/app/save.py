@@ -9,10 +9,16 @@ is not saved: the sweep's runs use the model's default size.
 
 Both files are checked by the same loaders that ``abm validate`` and ``abm sweep`` use; if
 either fails, neither is left behind.
+
+Several browser sessions may save at once (one server serves the room). Each file is created
+with exclusive create (``open(path, "x")``): of two saves of one name, the one that creates
+the scenario file first goes on and the other is refused, whatever the timing, and a save
+that fails removes only the files it created itself.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +27,6 @@ import yaml
 
 from abm.app.run import Settings
 from abm.files.errors import InputError
-from abm.files.io import write_text
 from abm.model.places import load_place
 from abm.model.providers import WEEKS_PER_YEAR
 from abm.model.scenarios import load_scenario, scenario_names
@@ -94,22 +99,44 @@ def sweep_text(settings: Settings, name: str) -> str:
 def save(settings: Settings, folder: str | Path, name: str, note: Note) -> tuple[Path, Path]:
     """Write ``<folder>/<name>.yaml`` and ``<folder>/<name>_sweep.yaml``, both checked.
 
-    Raises :class:`InputError` (and leaves no file) when the name is refused or a file
-    does not load back.
+    Raises :class:`InputError` (and leaves none of its own files) when the name is refused,
+    either file exists already (another session may have saved that name a moment ago), or
+    a file does not load back.
     """
     from experiments.spec import load_sweep  # the sweep loader imports the runner's specs
 
     folder = Path(folder)
     name = name.strip()
     check_name(name, folder)
-    scenario = write_text(scenario_text(settings, name, note), folder / f"{name}.yaml")
-    sweep = folder / f"{name}_sweep.yaml"
+    scenario, sweep = folder / f"{name}.yaml", folder / f"{name}_sweep.yaml"
+    created: list[Path] = []
     try:
+        _create(scenario, scenario_text(settings, name, note), created)
+        _create(sweep, sweep_text(settings, name), created)
         load_scenario(scenario)
-        write_text(sweep_text(settings, name), sweep)
         load_sweep(sweep)
-    except InputError:
-        scenario.unlink(missing_ok=True)
-        sweep.unlink(missing_ok=True)
+    except BaseException:
+        for path in created:  # only what this save made: never another session's files
+            with contextlib.suppress(OSError):
+                path.unlink()
         raise
     return scenario, sweep
+
+
+def _create(path: Path, text: str, created: list[Path]) -> None:
+    """Create ``path`` holding ``text`` with exclusive create, noting it in ``created``;
+    a file that exists already is refused, in one line."""
+    try:
+        file = open(path, "x", encoding="utf-8")  # noqa: SIM115 (noted as created first)
+    except FileExistsError:
+        raise InputError(f"{path} exists already: choose another name") from None
+    except OSError as error:
+        raise InputError(f"{path}: cannot write the file ({error.strerror or error})") from None
+    created.append(path)
+    with file:
+        try:
+            file.write(text if text.endswith("\n") else text + "\n")
+            file.flush()
+        except OSError as error:  # a full disk, say: the caller removes the file
+            raise InputError(f"{path}: cannot write the file ({error.strerror or error})"
+                             ) from None

@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from abm.cli.common import add_set, check_years, collect, parse_settings
+from abm.cli.filekinds import KINDS
 from abm.files.errors import InputError, clipped, printable, printable_text, unknown_name_message
 from abm.model.commissioning import RULES, make_plan, parse_rules
 from abm.model.parameters import PARAMETERS
@@ -32,9 +33,18 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     run.add_argument("--out", default="results/runs", help="folder for the Parquet files")
     run.set_defaults(handler=_run)
 
-    validate = commands.add_parser("validate", help="check scenario files without running them")
-    validate.add_argument("files", nargs="+", help="scenario names or files")
+    validate = commands.add_parser(
+        "validate", help="check files users write (scenarios, places, experiments, "
+                         "calibration and sensitivity specs, targets) without running them")
+    validate.add_argument("files", nargs="+", help="files, or shipped scenarios' names")
+    validate.add_argument("--kind", choices=list(KINDS),
+                          help="check every file as this kind (default: told by its keys)")
     validate.set_defaults(handler=_validate)
+
+    schemas = commands.add_parser(
+        "schemas", help="write a JSON Schema of each kind of file, for editors")
+    schemas.add_argument("--out", default="schemas", help="folder (default: schemas)")
+    schemas.set_defaults(handler=_schemas)
 
     compare = commands.add_parser(
         "compare", help="run scenarios with the same seeds and compare each with the baseline")
@@ -50,6 +60,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
 
     listing = commands.add_parser("parameters", help="list every parameter with its source")
     listing.add_argument("--group", help="only this group, e.g. providers")
+    listing.add_argument("--format", choices=("text", "csv", "json"), default="text",
+                         help="text wrapped to the terminal (default), or csv or json with "
+                              "one row per parameter")
     listing.set_defaults(handler=_parameters)
     commands.add_parser("places", help="list the shipped places").set_defaults(handler=_places)
     commands.add_parser("rules", help="list the commissioning rules").set_defaults(handler=_rules)
@@ -122,12 +135,33 @@ def _outcome_table(row: dict) -> str:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from abm.model.scenarios import validate
+    """Check each file with the loader of its kind; list every problem, one line each (and
+    nothing on stdout), or each file's kind when all are valid."""
+    from abm.cli.filekinds import check
 
-    problems = validate(args.files)
+    problems, kinds = [], []
+    for name in args.files:
+        kind, found = check(name, args.kind)
+        kinds.append(kind)
+        unknown = next((k for k, p in enumerate(found) if "unknown key" in p), None)
+        if args.kind is None and kind in KINDS and unknown is not None:
+            found[unknown] += (f" (checked as a {KINDS[kind].title} file, as its keys tell; "
+                               "--kind chooses another)")
+        problems += found
     if problems:
         raise InputError(problems)
+    for name, kind in zip(args.files, kinds, strict=True):
+        print(printable(f"{name}: a valid {KINDS[kind].title} file"))
     print(f"{len(args.files)} file(s) valid")
+    return 0
+
+
+def _schemas(args: argparse.Namespace) -> int:
+    from abm.cli.filekinds import write_schemas
+    from abm.files.io import check_out_folder
+
+    for path in write_schemas(check_out_folder(args.out)):
+        print(printable(f"Wrote {path}"))
     return 0
 
 
@@ -179,17 +213,65 @@ def _with(scenario, changes: dict):
     return replace(scenario, parameters={**scenario.parameters, **changes})
 
 
+#: Columns of ``abm parameters --format csv|json``, one row per parameter.
+PARAMETER_COLUMNS = ("name", "type", "default", "low", "high", "plausible_low",
+                     "plausible_high", "unit", "group", "label", "lever", "meaning", "source")
+
+
+def parameter_rows(parameters) -> list[dict]:
+    """One row per parameter for CSV and JSON: numbers as numbers (whole numbers as
+    integers), no plausible range as empty (null)."""
+    return [{"name": p.name, "type": "integer" if p.type is int else "number",
+             "default": p.default, "low": p.low, "high": p.high,
+             "plausible_low": p.plausible_low, "plausible_high": p.plausible_high,
+             "unit": p.unit, "group": p.group, "label": p.label, "lever": p.lever,
+             "meaning": p.meaning, "source": p.source} for p in parameters]
+
+
+def number_text(value: int | float) -> str:
+    """A parameter's value for people: whole numbers as such (with thousands separators),
+    others to ten significant figures without trailing zeros."""
+    return f"{value:,}" if isinstance(value, int) else f"{value:.10g}"
+
+
+def parameter_text(p, width: int) -> str:
+    """One parameter, wrapped to ``width`` columns: name, default, range and unit; its
+    meaning; its source."""
+    import textwrap
+
+    plausible = ("" if p.plausible_low is None else
+                 f"; plausible {number_text(p.plausible_low)} to {number_text(p.plausible_high)}")
+    head = (f"{p.name} = {number_text(p.default)}  ({'whole number' if p.type is int else 'number'}"
+            f" from {number_text(p.low)} to {number_text(p.high)}{plausible}; {p.unit})  "
+            f"[{p.group}{', lever' if p.lever else ''}]")
+    body = [textwrap.fill(head, width, subsequent_indent="    "),
+            textwrap.fill(p.meaning, width, initial_indent="    ", subsequent_indent="    "),
+            textwrap.fill(f"source: {p.source}", width, initial_indent="    ",
+                          subsequent_indent="        ")]
+    return "\n".join(body)
+
+
 def _parameters(args: argparse.Namespace) -> int:
+    import csv
+    import io
+    import json
+    import shutil
+
     chosen = [p for p in PARAMETERS if args.group in (None, p.group)]
     if not chosen:
         groups = sorted({p.group for p in PARAMETERS})
         raise InputError(unknown_name_message("group", clipped(args.group), groups))
-    frame = pd.DataFrame([{
-        "name": p.name, "default": p.default, "range": f"{p.low:g} to {p.high:g}",
-        "unit": p.unit, "group": p.group, "source": p.source,
-    } for p in chosen])
-    with pd.option_context("display.max_colwidth", 70, "display.width", 250):
-        print(frame.to_string(index=False))
+    if args.format == "json":
+        print(json.dumps(parameter_rows(chosen), indent=1, ensure_ascii=False))
+    elif args.format == "csv":
+        out = io.StringIO()
+        writer = csv.DictWriter(out, PARAMETER_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(parameter_rows(chosen))
+        print(out.getvalue(), end="")
+    else:
+        width = max(shutil.get_terminal_size(fallback=(100, 24)).columns - 1, 40)
+        print("\n".join(printable_text(parameter_text(p, width)) for p in chosen))
     return 0
 
 

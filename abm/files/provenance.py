@@ -4,6 +4,11 @@ The git commit comes from the checkout when the package runs from one (an editab
 or a source tree). A non-editable install (``pip install .``, a wheel) has no ``.git`` beside
 it, so the build writes the commit into ``abm/files/_build_info.py`` (see ``setup.py``) and it is
 read from there. Where neither is available the commit is ``None``: never guessed.
+
+Git is only read: every command runs with ``--no-optional-locks``, so ``git status`` does
+not refresh the index and takes no ``.git/index.lock`` (a sweep, a report or the workshop
+app recording provenance never blocks, or is blocked by, someone committing in the same
+checkout).
 """
 
 from __future__ import annotations
@@ -23,11 +28,13 @@ PACKAGES = ("mesa", "numpy", "scipy", "pandas", "pyarrow", "ray", "pyyaml", "mat
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 
 
-def git(*args: str, cwd: Path = PACKAGE_ROOT) -> str | None:
-    """Output of ``git ARGS`` run in ``cwd``, or None where git or a checkout is missing."""
+def git(*args: str, cwd: Path | None = None) -> str | None:
+    """Output of ``git --no-optional-locks ARGS`` run in ``cwd`` (default: the package's
+    checkout), or None where git or a checkout is missing."""
     try:
-        return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True,
-                              check=True, timeout=10).stdout.strip()
+        return subprocess.run(["git", "--no-optional-locks", *args],
+                              cwd=PACKAGE_ROOT if cwd is None else cwd, capture_output=True,
+                              text=True, check=True, timeout=10).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return None
 

@@ -8,12 +8,23 @@ test-artefacts/app/ (git-ignored).
 
 from __future__ import annotations
 
+import io
+import os
+
+import PIL.Image
 import pytest
 import yaml
 from playwright.sync_api import sync_playwright
 
 from abm.cli import main as abm_main
-from tests.app.app_browser import LOCAL, WAIT_MS, Visit, app_server, launch_chromium
+from tests.app.app_browser import (
+    CHROMIUM,
+    LOCAL,
+    WAIT_MS,
+    Visit,
+    app_server,
+    launch_chromium,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -29,6 +40,11 @@ def server(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
+    if CHROMIUM is None:
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is missing: `make test` installs it (apt-get install chromium)")
+        pytest.skip("Chromium is not installed here (`make test` says why; "
+                    "apt-get install chromium)")
     with sync_playwright() as playwright:
         browser = launch_chromium(playwright)
         yield browser
@@ -131,3 +147,77 @@ def test_two_sessions_do_not_share_state(visit):
         second.wait_text(".abm-status", f"policy year {year}.0")
     assert "policy year 1.0" in first.text(".abm-status"), "a step leaked into the first"
     assert "2 years" in first.text(".abm-changes")
+
+
+def test_extra_money_shows_its_effect_against_carrying_on_as_today(visit):
+    """Issue 25, item 2: the twin keeps today's money, so the extra money shows."""
+    v = visit()
+    v.choose_preset("Status quo (extra money)")
+    v.wait_text(".abm-compared-with", "extra money 0 instead of 0.25 share of the budget")
+    for year in (1, 2):
+        v.page.locator(".abm-step").first.click()
+        v.wait_text(".abm-status", f"policy year {year}.0")
+    v.wait_text(".abm-wellbys", "more wellbeing-years (WELLBYs, undiscounted")
+    v.screenshot("extra_money.png")
+    assert v.errors == [], f"console errors: {v.errors}"
+
+
+def test_the_why_views_show_money_staircase_and_the_gaps_parts(visit):
+    v = visit()
+    v.wait_text(".abm-why-sentence", "community groups can touch about")
+    before = v.image(".abm-why")
+    v.page.locator(".abm-step").first.click()
+    v.wait_text(".abm-status", "policy year 1.0")
+    assert v.wait_new_image(".abm-why", before), "a step redraws the why views"
+    v.wait_text(".abm-why-sentence", "This choice moved it by")
+    v.screenshot_at(".abm-why-sentence", "why.png")
+    assert v.errors == [], f"console errors: {v.errors}"
+
+
+def test_compare_with_puts_two_choices_side_by_side(visit):
+    v = visit()
+    v.choose_preset("Scale + embed + sustain (same money)")
+    v.wait_text(".abm-status", "scale + embed + sustain")
+    v.choose(".abm-compare-with", "Preset: Sustain (same money)")
+    v.wait_text(".abm-compare", "Compared with: sustain")
+    v.wait_text(".abm-compare", "This choice:")
+    for year in (1, 2):
+        v.page.locator(".abm-step").first.click()
+        v.wait_text(".abm-status", f"policy year {year}.0")
+    v.wait_text(".abm-compare", "than carrying on as today (past year)")
+    v.screenshot_at(".abm-compare", "compare_with.png")
+    v.choose(".abm-compare-with", "nothing (this choice alone)")
+    v.page.locator(".abm-compare").first.wait_for(state="detached", timeout=WAIT_MS)
+    assert v.errors == [], f"console errors: {v.errors}"
+
+
+def test_presentation_mode_hides_the_controls_and_comes_back(visit):
+    v = visit()
+    assert v.page.locator(".abm-controls").count() == 1
+    v.page.locator(".abm-present").first.click()
+    v.page.locator(".abm-presenting").first.wait_for(timeout=WAIT_MS)
+    v.page.locator(".abm-controls").first.wait_for(state="detached", timeout=WAIT_MS)
+    v.page.locator(".abm-step").first.click()
+    v.wait_text(".abm-status", "policy year 1.0")
+    v.screenshot("presentation_mode.png")
+    v.page.locator(".abm-leave-present").first.click()
+    v.page.locator(".abm-controls").first.wait_for(timeout=WAIT_MS)
+    assert "policy year 1.0" in v.text(".abm-status"), "the run goes on"
+    assert v.errors == [], f"console errors: {v.errors}"
+
+
+def test_save_picture_downloads_the_charts_with_place_scenario_seed_and_date(visit):
+    v = visit()
+    v.page.locator(".abm-step").first.click()
+    v.wait_text(".abm-status", "policy year 1.0")
+    v.wait_text(".abm-why-sentence", "This choice moved it by")
+    with v.page.expect_download(timeout=WAIT_MS) as download:
+        v.page.locator(".abm-save-picture").get_by_text("Save picture").click()
+    assert download.value.suggested_filename.startswith("devon_ics_status_quo_seed1_")
+    data = download.value.path().read_bytes()
+    image = PIL.Image.open(io.BytesIO(data))
+    assert image.format == "PNG" and image.width > 1200
+    assert image.text["Title"].endswith("Devon ICS: Devon County, Plymouth and Torbay")
+    assert "Seed 1; policy year 1.0 of 10" in image.text["Description"]
+    (v.screenshot("start.png").parent / "saved_picture.png").write_bytes(data)
+    assert v.errors == [], f"console errors: {v.errors}"

@@ -91,6 +91,9 @@ def test_a_burn_in_serves_settings_that_differ_only_in_parameters_it_did_not_rea
     assert levers <= {p.name for p in unread}, "strategy levers act only once the policy starts"
     changed = settings.changed(**{p.name: _another_value(p) for p in unread})
     assert _burned_in(changed) is cached
+    served = WorkshopRun(changed)
+    assert dict(served.model.params) == dict(changed.params), \
+        "a shared burn-in runs on the settings it serves, not those it was made for"
     fresh = CommunityAssetsModel("bradford", "status_quo", 4, changed.params)
     while fresh.week < fresh.burn_in_weeks:
         fresh.step()
@@ -125,10 +128,10 @@ def test_charts_drawn_over_a_saved_background_equal_a_full_drawing():
     earlier = [ax.get_ylim() for ax in charts.axes]
     for ax in charts.axes:  # other limits, then back to the earlier ones: a saved background
         ax.set_ylim(ax.get_ylim()[0] - 1, ax.get_ylim()[1] + 1)
-    charts.blit.png(tuple(ax.get_ylim() for ax in charts.axes))
+    charts.blit.png((False, *(ax.get_ylim() for ax in charts.axes)))
     for ax, (low, high) in zip(charts.axes, earlier, strict=True):
         ax.set_ylim(low, high)
-    drawn = charts.blit.png(tuple(earlier))
+    drawn = charts.blit.png((False, *earlier))
     np.testing.assert_array_equal(_pixels(drawn), _pixels(_full_drawing(frames[-1], earlier)))
 
 
@@ -261,3 +264,65 @@ def test_background_work_serves_the_newest_request_first():
 
 def test_the_browser_files_are_installed_for_offline_use():
     assert missing() == [], "run `python -m abm.app.assets` (make does) to fetch them"
+
+
+def test_two_sessions_saving_one_name_at_once_never_both_succeed(tmp_path):
+    """Issue 22, item 3: of two saves of one name, exactly one is told "Saved" and its files
+    are the ones left; the other is refused and removes nothing of the first's (two threads,
+    100 times)."""
+    import sys
+
+    settings = Settings.make("bradford", "embed", {"grant_years": 2})
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # the threads take turns every few bytecodes: a real race
+    try:
+        _race(settings, tmp_path)
+    finally:
+        sys.setswitchinterval(before)
+    assert len(list(tmp_path.iterdir())) == 200
+
+
+def _race(settings, tmp_path) -> None:
+    import threading
+
+    for attempt in range(100):
+        name = f"race_{attempt}"
+        barrier = threading.Barrier(2)
+        outcomes: dict[int, str] = {}
+
+        def one(session: int, name=name, barrier=barrier, outcomes=outcomes) -> None:
+            barrier.wait()
+            try:
+                save(settings, tmp_path, name, Note(f"session {session}", "now", "race"))
+                outcomes[session] = "saved"
+            except InputError as problem:
+                outcomes[session] = str(problem)
+
+        threads = [threading.Thread(target=one, args=(k,)) for k in (0, 1)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        winners = [k for k, outcome in outcomes.items() if outcome == "saved"]
+        assert len(winners) == 1, f"attempt {attempt}: {outcomes}"
+        loser = outcomes[1 - winners[0]]
+        assert "exists already" in loser, loser
+        text = (tmp_path / f"{name}.yaml").read_text()
+        assert f"# Who: session {winners[0]}" in text, "the files are the winner's"
+        assert abm_main(["validate", str(tmp_path / f"{name}.yaml")]) == 0
+        load_sweep(tmp_path / f"{name}_sweep.yaml")
+
+
+def test_a_failed_save_removes_only_its_own_files(tmp_path, monkeypatch):
+    """Another session's sweep file appears after this save checked the name (the race the
+    check cannot close): this save is refused, removes the scenario file it made, and
+    leaves the other session's file as it was."""
+    import abm.app.save as saving
+
+    theirs = tmp_path / "late_sweep.yaml"
+    theirs.write_text("# another session's sweep\n")
+    monkeypatch.setattr(saving, "check_name", lambda name, folder: None)
+    with pytest.raises(InputError, match=r"late_sweep\.yaml exists already"):
+        save(Settings.make("bradford", "embed"), tmp_path, "late", Note("a", "b", "c"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["late_sweep.yaml"]
+    assert theirs.read_text() == "# another session's sweep\n"
