@@ -30,12 +30,12 @@ import numpy as np
 
 from abm.analysis.compare import interval
 from abm.app.background import background
-from abm.files.errors import InputError, unknown_name_message
+from abm.files.errors import InputError
 from abm.model.commissioning import make_plan, parse_rules
 from abm.model.metrics import QUINTILES
 from abm.model.model import CommunityAssetsModel
 from abm.model.parameters import BY_NAME, Params
-from abm.model.places import place_names
+from abm.model.places import place_names, unknown_place
 from abm.model.providers import WEEKS_PER_YEAR
 
 #: Run size in the workshop: small enough to play at projector speed (see benchmarks/app.py),
@@ -63,7 +63,7 @@ class Settings:
              seed: int = 1) -> Settings:
         """Checked settings; raise :class:`InputError` saying what is wrong in plain words."""
         if place not in place_names():
-            raise InputError(unknown_name_message("place", place, place_names()))
+            raise InputError(unknown_place(place))
         changes = {name: value for name, value in (changes or {}).items()
                    if name not in WORKSHOP_SIZE}
         for name, value in changes.items():  # the declared type, so equal settings are equal

@@ -1,6 +1,6 @@
-"""``abm run``, ``validate``, ``compare`` and the listings (``parameters``, ``places``,
-``rules``, ``scenarios``): one run, file checks, a comparison on this machine, and what is
-shipped."""
+"""``abm run``, ``validate``, ``compare`` and the listings (``parameters``, ``rules``,
+``scenarios``; places are listed by :mod:`abm.cli.places`): one run, file checks, a comparison
+on this machine, and what is shipped."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from abm.model.parameters import PARAMETERS
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
-    """Add run, validate, compare, parameters, places, rules and scenarios."""
+    """Add run, validate, compare, parameters, rules and scenarios."""
     run = commands.add_parser("run", help="run one scenario and print its outcomes")
     run.add_argument("scenario", nargs="?", default="baseline",
                      help="scenario name or file (default: baseline, the status quo)")
@@ -51,7 +51,6 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     listing = commands.add_parser("parameters", help="list every parameter with its source")
     listing.add_argument("--group", help="only this group, e.g. providers")
     listing.set_defaults(handler=_parameters)
-    commands.add_parser("places", help="list the shipped places").set_defaults(handler=_places)
     commands.add_parser("rules", help="list the commissioning rules").set_defaults(handler=_rules)
     commands.add_parser("scenarios", help="list the shipped scenarios").set_defaults(
         handler=_scenarios)
@@ -187,16 +186,6 @@ def _parameters(args: argparse.Namespace) -> int:
     } for p in chosen])
     with pd.option_context("display.max_colwidth", 70, "display.width", 250):
         print(frame.to_string(index=False))
-    return 0
-
-
-def _places(args: argparse.Namespace) -> int:
-    from abm.model.places import load_place, place_names
-
-    for name in place_names():
-        place = load_place(name)
-        print(printable(f"{name:<18} {place.title} ({place.lsoas:,} LSOAs, "
-                        f"{place.population:,} people)"))
     return 0
 
 
