@@ -44,6 +44,7 @@ from abm.files.errors import InputError
 from abm.files.io import write_csv, write_json, write_parquet, write_text
 from abm.files.provenance import provenance
 from abm.model.parameters import BY_NAME
+from abm.report import national
 from abm.version import __version__
 
 
@@ -135,8 +136,11 @@ def make_report(folder: str | Path, out: str | Path | None = None,
         written[record.id] = write_csv(record.frame, path)
     command = _command(folder, out, baseline)
     ids = _ids(sweep, report_tables, figures, folder, out, command)
+    extra = national.section(sweep.data, folder, out, command)  # None below three places
+    ids["ids"] |= extra.ids if extra else {}
+    written |= extra.files if extra else {}
     written["ids"] = write_json(ids, out / "ids.json")
-    context = _Context(sweep, report_tables, figures, ids, command)
+    context = _Context(sweep, report_tables, figures, ids, command, extra)
     written["html"] = write_text(_html(context), out / "report.html")
     written["markdown"] = write_text(_markdown(context, out), out / "report.md")
     return written
@@ -249,6 +253,7 @@ class _Context:
     figures: list[FigureRecord]
     ids: dict
     command: str
+    national: national.Section | None = None
 
 
 def summary_sentences(sweep: Sweep, changes: pd.DataFrame) -> list[str]:
@@ -411,6 +416,7 @@ def _html(c: _Context) -> str:
                   f'src="data:image/svg+xml;base64,{svg}">',
                   f"<figcaption><b>{f.id}. {_e(f.title)}.</b> {_e(f.caption)}</figcaption>"
                   "</figure>", _html_cite(c, f.id)]
+    parts += national.html(c.national, c.ids)
     parts += ['<h2 id="methods">Methods in brief</h2><ul>',
               *[f"<li>{_e(n)}</li>" for n in _method_notes(c.sweep)], "</ul>",
               '<h2 id="provenance">Provenance</h2><table>',
@@ -486,6 +492,7 @@ def _markdown(c: _Context, out: Path) -> str:
         relative = f.files["png"].relative_to(out)
         lines += [f"### {f.id}. {f.title}", "", f"![{f.id}: {f.title}]({relative.as_posix()})",
                   "", f.caption, "", _md_cite(c, f.id), ""]
+    lines += national.markdown(c.national, c.ids, out)
     lines += ["## Methods in brief", "", *[f"- {n}" for n in _method_notes(c.sweep)], "",
               "## Provenance", "", "| | |", "|---|---|",
               *[f"| {k} | `{v}` |" for k, v in _provenance_rows(c.sweep, c.command)], "",
