@@ -65,9 +65,10 @@ def national_frame(results: pd.DataFrame, table: pd.DataFrame, baseline: str) ->
            for s in ("", "_lo", "_hi")},
     })
     out = out.merge(features, left_on="place", right_index=True, how="left")
-    out["gap_rank"] = out.groupby("strategy").delta_gap.rank(method="min").astype(int)
+    # A place with no simulated Core20 neighbourhood has no gap (NaN): it gets no gap rank.
+    out["gap_rank"] = out.groupby("strategy").delta_gap.rank(method="min").astype("Int64")
     out["wellby_rank"] = out.groupby("strategy").wellbys_per_1000.rank(
-        method="min", ascending=False).astype(int)
+        method="min", ascending=False).astype("Int64")
     order = {name: i for i, name in enumerate(dict.fromkeys(rows.scenario))}  # the sweep's
     out = out.sort_values(["gap_rank"], kind="stable")
     return out.sort_values("strategy", key=lambda s: s.map(order), kind="stable").reset_index(
@@ -117,7 +118,7 @@ def display_table(frame: pd.DataFrame) -> pd.DataFrame:
     widening of the gap, numbers rounded to what their intervals allow."""
     return pd.DataFrame({
         "Strategy": frame.strategy.str.replace("_", " "),
-        "Rank (gap)": frame.gap_rank,
+        "Rank (gap)": frame.gap_rank.astype(object).where(frame.gap_rank.notna(), "n/a"),
         "Place": frame.title,
         "Region": frame.region,
         "Core20 share (% of LSOAs)": (100 * frame.core20_share).round(1),
@@ -127,7 +128,8 @@ def display_table(frame: pd.DataFrame) -> pd.DataFrame:
         "WELLBYs per 1,000 residents": [estimate(v, lo, hi, signed=True) for v, lo, hi in zip(
             frame.wellbys_per_1000, frame.wellbys_per_1000_lo, frame.wellbys_per_1000_hi,
             strict=True)],
-        "Rank (WELLBYs)": frame.wellby_rank,
+        "Rank (WELLBYs)": frame.wellby_rank.astype(object).where(frame.wellby_rank.notna(),
+                                                                 "n/a"),
         "Providers per 1,000 (status quo)": frame.providers_per_1000.round(2),
         "Seeds": frame.n_seeds,
     })
@@ -137,29 +139,25 @@ def sentences(frame: pd.DataFrame, links: pd.DataFrame) -> list[str]:
     """Plain sentences: per strategy, where it does most for the gap and for WELLBYs, whether
     the ranking is clear, and which features of the places go with a larger effect."""
     out = []
-    n = frame.place.nunique()
-    for strategy, rows in frame.groupby("strategy", sort=False):
+    no_gap = frame[frame.delta_gap.isna()].drop_duplicates("place")
+    n = frame.place.nunique() - len(no_gap)
+    for strategy, every in frame.groupby("strategy", sort=False):
         name = strategy.replace("_", " ").capitalize()
-        best, worst = rows.nsmallest(3, "delta_gap"), rows.nlargest(1, "delta_gap").iloc[0]
-        narrowed = int((rows.delta_gap_hi < 0).sum())
-        widened = int((rows.delta_gap_lo > 0).sum())
-        top = rows.nsmallest(1, "delta_gap").iloc[0]
-        clear = top.delta_gap_hi < worst.delta_gap_lo
-        out.append(
-            f"{name} does most for the gap in {_list_places(best)}: the gap between the most "
-            f"and least deprived fifths changed by {_points(top)} points in {top.title}, against "
-            f"{_points(worst)} in {worst.title}, where it does least. It clearly narrowed the "
-            f"gap in {narrowed} of {n} places and clearly widened it in {widened}; "
-            + ("the best and worst places' intervals do not overlap." if clear else
-               "the best and worst places' intervals overlap, so the ranking is not clear."))
-        wellbys = rows.nlargest(3, "wellbys_per_1000")
+        rows = every[every.delta_gap.notna()]
+        if len(rows):
+            out.append(_gap_sentence(name, rows, n))
+        wellbys = every.nlargest(3, "wellbys_per_1000")
         first = wellbys.iloc[0]
         out.append(f"{name} gains most WELLBYs per 1,000 residents in {_list_places(wellbys)} "
                    f"({estimate(first.wellbys_per_1000, first.wellbys_per_1000_lo,
                                 first.wellbys_per_1000_hi, signed=True)} in {first.title}).")
         out.append(_why(name, links[links.strategy == strategy]))
+    if len(no_gap):
+        out.append(f"{_list_places(no_gap)} had no simulated neighbourhood in Core20 at this "
+                   "model size, so no gap to change: they are left out of the gap's ranks; "
+                   "run more neighbourhoods (n_neighbourhoods) to include them.")
     few = frame.drop_duplicates("place")
-    few = few[few.core20_simulated < FEW_CORE20_RESIDENTS]
+    few = few[(few.core20_simulated < FEW_CORE20_RESIDENTS) & ~few.place.isin(no_gap.place)]
     if len(few):
         out.append(f"Caution: in {_list_places(few)} the most deprived fifth (Core20) held "
                    f"fewer than {FEW_CORE20_RESIDENTS} simulated residents, so their gap "
@@ -168,8 +166,27 @@ def sentences(frame: pd.DataFrame, links: pd.DataFrame) -> list[str]:
     return out
 
 
+def _gap_sentence(name: str, rows: pd.DataFrame, n: int) -> str:
+    """Where a strategy does most and least for the gap, and whether that is clear."""
+    best, worst = rows.nsmallest(3, "delta_gap"), rows.nlargest(1, "delta_gap").iloc[0]
+    top = best.iloc[0]
+    narrowed = int((rows.delta_gap_hi < 0).sum())
+    widened = int((rows.delta_gap_lo > 0).sum())
+    clear = top.delta_gap_hi < worst.delta_gap_lo
+    return (f"{name} does most for the gap in {_list_places(best)}: the gap between the most "
+            f"and least deprived fifths changed by {_points(top)} points in {top.title}, "
+            f"against {_points(worst)} in {worst.title}, where it does least. It clearly "
+            f"narrowed the gap in {narrowed} of {n} places and clearly widened it in "
+            f"{widened}; " + ("the best and worst places' intervals do not overlap." if clear
+                              else "the best and worst places' intervals overlap, so the "
+                                   "ranking is not clear."))
+
+
 def _why(name: str, links: pd.DataFrame) -> str:
     """Which features go with a larger narrowing of the gap (a more negative change)."""
+    if links.empty:
+        return (f"Too few places have a gap under {name.lower()} to relate its effect to their "
+                f"features (at least {MIN_PLACES} are needed).")
     clear = links[links.p < CLEAR_P]
     if clear.empty:
         tested = ", ".join(FEATURES[f] for f in links.feature)
@@ -184,6 +201,11 @@ def _why(name: str, links: pd.DataFrame) -> str:
             + "; and where ".join(parts) + ".")
 
 
+def _percent(share: float) -> str:
+    """A share as a percentage: whole numbers, one decimal below 10%."""
+    return f"{100 * share:.0f}%" if share >= 0.1 else f"{100 * share:.1f}%"
+
+
 def _points(row: pd.Series) -> str:
     return estimate(row.delta_gap, row.delta_gap_lo, row.delta_gap_hi, signed=True)
 
@@ -193,8 +215,8 @@ def _p(p: float) -> str:
 
 
 def _list_places(rows: pd.DataFrame) -> str:
-    names = [f"{t} (Core20 {100 * c:.0f}%)" for t, c in zip(rows.title, rows.core20_share,
-                                                            strict=True)]
+    names = [f"{t} (Core20 {_percent(c)})" for t, c in zip(rows.title, rows.core20_share,
+                                                           strict=True)]
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
@@ -224,8 +246,8 @@ def figure(frame: pd.DataFrame, stem) -> dict:
                             label=strategy.replace("_", " "))
             ax.axvline(0, color="0.3", lw=0.8)
             ax.set_xlabel(label)
-        labels = [f"{t} ({100 * c:.0f}%)" for t, c in zip(places.title, places.core20_share,
-                                                           strict=True)]
+        labels = [f"{t} ({_percent(c)})" for t, c in zip(places.title, places.core20_share,
+                                                          strict=True)]
         axes[0].set_yticks(range(len(places)), labels, fontsize=7)
         axes[0].invert_yaxis()
         axes[0].set_ylabel("place (Core20 share of LSOAs), most deprived first")

@@ -122,3 +122,19 @@ def test_a_sweep_is_ranked_from_three_places():
     runs = _runs()
     assert national.is_many_places(runs)
     assert not national.is_many_places(runs[runs.place.isin(PLACES[:2])])
+
+
+def test_a_place_without_core20_neighbourhoods_has_no_gap_rank():
+    """A small model may give a place with few Core20 LSOAs no Core20 neighbourhood: its gap
+    is NaN, it is left out of the gap's ranks and the sentences say why."""
+    gaps = {p: _narrows_with_deprivation(p) for p in PLACES}
+    gaps["nhs_surrey_heartlands_icb"] = float("nan")
+    frame = national.national_frame(_runs(), _table(gaps.get), "baseline")
+    ranks = frame.set_index("place").gap_rank
+    assert pd.isna(ranks["nhs_surrey_heartlands_icb"])
+    assert sorted(ranks.dropna()) == [1, 2, 3, 4]
+    shown = national.display_table(frame)
+    assert shown.loc[frame.place == "nhs_surrey_heartlands_icb", "Rank (gap)"].item() == "n/a"
+    text = " ".join(national.sentences(frame, national.associations(frame)))
+    assert "NHS Surrey Heartlands ICB (Core20 0.8%) had no simulated neighbourhood" in text
+    assert "clearly narrowed the gap in 4 of 4 places" in text

@@ -46,25 +46,34 @@ def test_the_section_shows_every_place_and_strategy(reported):
     _, report = reported
     html = (report / "report.html").read_text()
     assert '<h2 id="national">Where each strategy does most: 3 places ranked</h2>' in html
-    shown = pd.read_csv(report / "tables" / "TN_national.csv", dtype=str)
+    shown = pd.read_csv(report / "tables" / "TN_national.csv", dtype=str, keep_default_na=False)
     assert len(shown) == 6 and set(shown.Strategy) == {"sustain", "embed"}
     assert set(shown.Place) == {"NHS Devon ICB", "NHS Black Country ICB",
                                 "NHS Surrey Heartlands ICB"}
-    for strategy, rows in shown.groupby("Strategy"):
-        assert sorted(rows["Rank (gap)"].astype(int)) == [1, 2, 3], strategy
+    # At 30 neighbourhoods Surrey Heartlands (Core20 0.8% of LSOAs) has none in Core20: no gap.
+    surrey = shown[shown.Place == "NHS Surrey Heartlands ICB"]
+    assert (surrey["Rank (gap)"] == "n/a").all()
+    assert (surrey["Change in q5-q1 gap (points)"] == "n/a").all()
+    assert "NHS Surrey Heartlands ICB (Core20 0.8%) had no simulated neighbourhood" in html
+    for strategy, rows in shown[shown.Place != "NHS Surrey Heartlands ICB"].groupby("Strategy"):
+        assert sorted(rows["Rank (gap)"].astype(int)) == [1, 2], strategy
         assert f"{strategy.capitalize()} does most for the gap in" in html
+        assert f"{strategy.capitalize()} gains most WELLBYs per 1,000 residents in" in html
     assert "Across places," in html
 
 
 def test_every_number_equals_the_raw_table_at_the_precision_shown(reported):
     results, report = reported
     raw = pd.read_csv(results / "national.csv")
-    shown = pd.read_csv(report / "tables" / "TN_national.csv", dtype=str)
+    shown = pd.read_csv(report / "tables" / "TN_national.csv", dtype=str, keep_default_na=False)
     assert list(raw.title) == list(shown.Place)
     columns = {"Change in q5-q1 gap (points)": "delta_gap",
                "WELLBYs per 1,000 residents": "wellbys_per_1000"}
     for label, name in columns.items():
         for cell, (_, row) in zip(shown[label], raw.iterrows(), strict=True):
+            if pd.isna(row[name]):
+                assert cell == "n/a"
+                continue
             got = tables.parse_numbers(cell)
             want = [row[name], row[f"{name}_lo"], row[f"{name}_hi"]]
             places = tables.decimals(*want)
