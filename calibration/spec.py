@@ -46,7 +46,7 @@ from abm.files import yamlfile
 from abm.files.checks import is_number, is_whole
 from abm.files.errors import InputError, unknown_name_message
 from abm.model.parameters import BY_NAME, parameter_values
-from abm.model.places import place_names
+from abm.model.places import place_names, unknown_place
 from abm.model.scenarios import Scenario, load_scenario
 from calibration.problem import Space
 from calibration.targets import TARGETS_FILE, Target, load_targets
@@ -288,7 +288,7 @@ def load_sensitivity_spec(path: str | Path) -> SensitivitySpec:
     r = _Reader(path, SENSITIVITY_KEYS)
     place = r.data.get("place", "devon_ics")
     if place not in place_names():
-        r.found.append(f"{r.at('place')}: {unknown_name_message('place', place, place_names())}")
+        r.found.append(f"{r.at('place')}: {unknown_place(place)}")
     raw = r.data.get("scenarios", ["baseline"])
     scenarios = []
     if not isinstance(raw, list) or not raw:

@@ -13,7 +13,7 @@ from pathlib import Path
 from abm.files import yamlfile
 from abm.files.checks import is_number
 from abm.files.errors import InputError, unknown_name_message
-from abm.model.places import place_names
+from abm.model.places import place_names, unknown_place
 from calibration.outputs import OUTPUTS
 
 TARGETS_FILE = Path(__file__).with_name("targets.yaml")
@@ -108,8 +108,7 @@ def _target(path: Path, name: str, entry: yamlfile.LineDict, found: list[str]) -
         else:
             for place in places:
                 if place not in place_names():
-                    found.append(f"{at('places')}: "
-                                 f"{unknown_name_message('place', place, place_names())}")
+                    found.append(f"{at('places')}: {unknown_place(place)}")
             places = tuple(places)
     for key in ("source", "unit", "note"):
         text = entry.get(key, "")

@@ -42,7 +42,7 @@ from abm.files.checks import is_number, is_whole
 from abm.files.errors import InputError, clipped, shown, unknown_name_message
 from abm.model.commissioning import make_plan
 from abm.model.parameters import BY_NAME, Params, parameter_problem, parameter_values
-from abm.model.places import place_names
+from abm.model.places import place_names, unknown_place
 from abm.model.runs import RunSpec, seed_problem
 from abm.model.scenarios import Scenario, load_scenario
 
@@ -243,7 +243,7 @@ def _places(data, found, path) -> tuple[str, ...] | None:
     known = place_names()
     for place in places:
         if place not in known:
-            found.append(f"{where}: {unknown_name_message('place', clipped(place), known)}")
+            found.append(f"{where}: {unknown_place(clipped(place))}")
     repeated = sorted(place for place, n in Counter(places).items() if n > 1)
     if repeated:
         found.append(f"{where}: 'places' lists {clipped(', '.join(repeated))} more than once: "

@@ -42,12 +42,12 @@ from abm.analysis.compare import interval
 from abm.analysis.levers import carrying_on, status_quo_levers
 from abm.app.background import background
 from abm.app.why import Why, why
-from abm.files.errors import InputError, unknown_name_message
+from abm.files.errors import InputError
 from abm.model.commissioning import RULES, make_plan, parse_rules
 from abm.model.metrics import QUINTILES
 from abm.model.model import CommunityAssetsModel
 from abm.model.parameters import BY_NAME, Parameter, Params, levers
-from abm.model.places import place_names
+from abm.model.places import place_names, unknown_place
 from abm.model.providers import WEEKS_PER_YEAR
 
 #: Run size in the workshop: small enough to play at projector speed (see benchmarks/app.py),
@@ -75,7 +75,7 @@ class Settings:
              seed: int = 1) -> Settings:
         """Checked settings; raise :class:`InputError` saying what is wrong in plain words."""
         if place not in place_names():
-            raise InputError(unknown_name_message("place", place, place_names()))
+            raise InputError(unknown_place(place))
         changes = {name: value for name, value in (changes or {}).items()
                    if name not in WORKSHOP_SIZE}
         for name, value in changes.items():  # the declared type, so equal settings are equal

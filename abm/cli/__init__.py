@@ -16,7 +16,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from abm.cli import calibration, decision, reports, runs, sweeps, viz
+from abm.cli import calibration, decision, places, reports, runs, sweeps, viz
 from abm.cli.common import EXIT_BAD_INPUT, report_problem
 from abm.files.errors import InputError
 from abm.files.provenance import version_text
@@ -56,6 +56,6 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=version_text())
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (runs, sweeps, viz, reports, calibration, decision):
+    for module in (runs, places, sweeps, viz, reports, calibration, decision):
         module.add_parser(commands)
     return parser

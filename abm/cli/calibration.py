@@ -70,7 +70,7 @@ def add_parser(commands) -> None:
     diagnose = commands.add_parser(
         "diagnose", help="the status quo in each place beside its targets and their sources")
     diagnose.add_argument("--place", action="append",
-                          help="place (repeat; default: every shipped place)")
+                          help="place (repeat; default: the six consortium places)")
     diagnose.add_argument("--seeds", type=int, default=3, help="seeds per place (default 3)")
     diagnose.add_argument("--years", type=float, default=5.0, help="policy years (default 5)")
     diagnose.add_argument("--experiments", action="store_true",
@@ -156,14 +156,14 @@ def _checked_run_size(args: argparse.Namespace) -> dict:
 
 
 def _diagnose(args: argparse.Namespace) -> int:
-    from abm.model.places import load_place, place_names
+    from abm.model.places import CONSORTIUM_PLACES, load_place
     from calibration.diagnose import format_diagnosis, run_diagnosis
 
     fixed = _checked_run_size(args)
     if args.experiments and args.years < 1.5:
         raise InputError(f"--years = {args.years:g}: allowed is at least 1.5 with --experiments "
                          "(the 18-month start/stop experiment)")
-    places = args.place or place_names()
+    places = args.place or list(CONSORTIUM_PLACES)
     for place in places:
         load_place(place)
     with _working(args) as executor:

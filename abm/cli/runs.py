@@ -1,6 +1,6 @@
-"""``abm run``, ``validate``, ``compare`` and the listings (``parameters``, ``places``,
-``rules``, ``scenarios``): one run, file checks, a comparison on this machine, and what is
-shipped."""
+"""``abm run``, ``validate``, ``compare`` and the listings (``parameters``, ``rules``,
+``scenarios``; places are listed by :mod:`abm.cli.places`): one run, file checks, a comparison
+on this machine, and what is shipped."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from abm.model.parameters import PARAMETERS
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
-    """Add run, validate, compare, parameters, places, rules and scenarios."""
+    """Add run, validate, compare, parameters, rules and scenarios."""
     run = commands.add_parser("run", help="run one scenario and print its outcomes")
     run.add_argument("scenario", nargs="?", default="baseline",
                      help="scenario name or file (default: baseline, the status quo)")
@@ -64,7 +64,6 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
                          help="text wrapped to the terminal (default), or csv or json with "
                               "one row per parameter")
     listing.set_defaults(handler=_parameters)
-    commands.add_parser("places", help="list the shipped places").set_defaults(handler=_places)
     commands.add_parser("rules", help="list the commissioning rules").set_defaults(handler=_rules)
     commands.add_parser("scenarios", help="list the shipped scenarios").set_defaults(
         handler=_scenarios)
@@ -272,16 +271,6 @@ def _parameters(args: argparse.Namespace) -> int:
     else:
         width = max(shutil.get_terminal_size(fallback=(100, 24)).columns - 1, 40)
         print("\n".join(printable_text(parameter_text(p, width)) for p in chosen))
-    return 0
-
-
-def _places(args: argparse.Namespace) -> int:
-    from abm.model.places import load_place, place_names
-
-    for name in place_names():
-        place = load_place(name)
-        print(printable(f"{name:<18} {place.title} ({place.lsoas:,} LSOAs, "
-                        f"{place.population:,} people)"))
     return 0
 
 

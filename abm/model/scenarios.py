@@ -30,7 +30,7 @@ from abm.files import yamlfile
 from abm.files.errors import InputError, clipped, shown, unknown_name_message
 from abm.model.commissioning import RULES, make_plan, parse_rules
 from abm.model.parameters import Params, parameter_values, problems
-from abm.model.places import place_names
+from abm.model.places import place_names, unknown_place
 
 SCENARIO_KEYS = ("description", "extends", "place", "rules", "parameters")
 DEFAULT_PLACE = "devon_ics"
@@ -165,8 +165,7 @@ def _resolve(path: Path, seen: tuple[Path, ...]) -> tuple[Scenario, list[str]]:
 
     place = data.get("place", parent.place)
     if "place" in data and place not in place_names():
-        found.append(
-            f"{at('place')}: {unknown_name_message('place', clipped(place), place_names())}")
+        found.append(f"{at('place')}: {unknown_place(clipped(place))}")
 
     rules = parent.rules
     if "rules" in data:

@@ -71,7 +71,7 @@ from abm.files.errors import printable
 from abm.files.io import check_out_folder, write_bytes
 from abm.files.provenance import provenance
 from abm.model.parameters import BY_NAME
-from abm.report import office
+from abm.report import national, office
 from abm.report.frontier import frontier_section
 from abm.report.uncertainty import (
     Uncertainty,
@@ -334,6 +334,7 @@ class _Context:
     left_out: dict[str, str]
     ids: dict
     command: str
+    national: national.Section | None = None  # many places: abm/report/national.py
 
     def table(self, item: str) -> TableRecord | None:
         return next((t for t in self.tables if t.id == item), None)
@@ -376,7 +377,9 @@ def _render(sweep: Sweep, folder: Path, out: Path, baseline: str | None,
     command = _command(folder, out, baseline, uncertainty, sweep.incomplete, docx, xlsx,
                        frontier)
     ids = _ids(sweep, report_tables, figures, folder, out, command)
-    context = _Context(sweep, report_tables, figures, left_out, ids, command)
+    extra = national.section(sweep.data, folder, out, command)  # None below three places
+    ids["ids"] |= extra.ids if extra else {}
+    context = _Context(sweep, report_tables, figures, left_out, ids, command, extra)
     files: dict[Path, bytes] = {}
     named: dict[str, Path] = {}
 
@@ -391,6 +394,8 @@ def _render(sweep: Sweep, folder: Path, out: Path, baseline: str | None,
     for figure in figures:
         for fmt, content in figure.content.items():
             add(f"{figure.record.id}_{fmt}", figure.record.files[fmt], content)
+    for path, content in (extra.files if extra else {}).items():
+        add(path.stem, path, content)
     add("ids", out / "ids.json", json.dumps(ids, indent=2, default=str) + "\n")
     page, text = _html(context), _markdown(context, out)
     best = frontier_section(frontier) if frontier is not None else None  # abm/report/frontier.py
@@ -807,6 +812,7 @@ def _html(c: _Context) -> str:
             elif item in c.left_out:
                 parts.append(f'<p class="note">{_e(item)} is left out: '
                              f"{_e(c.left_out[item])}.</p>")
+    parts += _national_html(c)
     parts += ['<h2 id="methods">Methods in brief</h2><ul>',
               *[f"<li>{_e(n)}</li>" for n in _method_notes(c.sweep)], "</ul>",
               '<h2 id="provenance">Provenance</h2><table>',
@@ -819,6 +825,39 @@ def _html(c: _Context) -> str:
               _html_table(_codebook_frame(c.sweep)), "</details>",
               "</body></html>"]
     return "\n".join(parts)
+
+
+def _national_html(c: _Context) -> list[str]:
+    """The national section's HTML (nothing for fewer than three places)."""
+    part = c.national
+    if part is None:
+        return []
+    svg = base64.b64encode(part.files[part.figure["svg"]]).decode()
+    fid, tid = national.FIGURE_ID, national.TABLE_ID
+    return [f'<h2 id="national">{_e(national.TITLE.format(n=part.n_places))}</h2>',
+            '<ul class="summary">', *[f"<li>{_e(s)}</li>" for s in part.sentences], "</ul>",
+            f'<h3 id="{tid}">{tid}. {_e(national.TABLE_TITLE)}</h3>',
+            f"<p>{_e(national.TABLE_CAPTION)}</p>", _html_table(part.table), _html_cite(c, tid),
+            f'<figure id="{fid}"><img alt="{fid}: {_e(national.FIGURE_TITLE)}" '
+            f'src="data:image/svg+xml;base64,{svg}"><figcaption><b>{fid}. '
+            f"{_e(national.FIGURE_TITLE)}.</b> {_e(national.FIGURE_CAPTION)}</figcaption>"
+            "</figure>", _html_cite(c, fid)]
+
+
+def _national_markdown(c: _Context, out: Path) -> list[str]:
+    """The national section's Markdown lines (nothing for fewer than three places)."""
+    part = c.national
+    if part is None:
+        return []
+    fid, tid = national.FIGURE_ID, national.TABLE_ID
+    figure = part.figure["png"].relative_to(out).as_posix()
+    return [f"## {md_text(national.TITLE.format(n=part.n_places))}", "",
+            *[f"- {md_text(s)}" for s in part.sentences], "",
+            f"### {tid}. {md_text(national.TABLE_TITLE)}", "", md_text(national.TABLE_CAPTION),
+            "", _md_table(part.table), "", _md_cite(c, tid), "",
+            f"### {fid}. {md_text(national.FIGURE_TITLE)}", "",
+            f"![{fid}: {md_text(national.FIGURE_TITLE)}]({figure})", "",
+            md_text(national.FIGURE_CAPTION), "", _md_cite(c, fid), ""]
 
 
 def _html_table(frame: pd.DataFrame) -> str:
@@ -940,6 +979,7 @@ def _markdown(c: _Context, out: Path) -> str:
                           md_text(r.caption), "", _md_cite(c, r.id), ""]
             elif item in c.left_out:
                 lines += [f"*{item} is left out: {md_text(c.left_out[item])}.*", ""]
+    lines += _national_markdown(c, out)
     lines += ["## Methods in brief", "", *[f"- {md_text(n)}" for n in _method_notes(c.sweep)],
               "", "## Provenance", "",
               *[f"- **{md_text(k)}**: {md_code(v)}"

@@ -31,7 +31,7 @@ def test_run_prints_outcomes_and_writes_parquet(tmp_path, capsys):
         (["run", "--set", "uptake_rate=3"], "'uptake_rate' = 3.0 is out of range: allowed is"),
         (["run", "--set", "n_neighbourhoods=ten"], "allowed is a whole number from 10"),
         (["run", "--set", "uptake_rate"], "allowed is NAME=VALUE"),
-        (["run", "--place", "atlantis"], "unknown place 'atlantis': allowed are"),
+        (["run", "--place", "atlantis"], "unknown place 'atlantis': see `abm places`"),
         (["run", "--rule", "scale+sustian"], "unknown rule 'sustian': did you mean 'sustain'"),
         (["run", "no_such_scenario"], "unknown scenario 'no_such_scenario'"),
         (["run", "--years", "0"], "--years = 0: allowed is a number above 0"),
