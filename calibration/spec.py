@@ -261,9 +261,9 @@ def load_calibration_spec(path: str | Path) -> CalibrationSpec:
     try:
         known = load_targets(path.parent / targets_file if "targets_file" in r.data
                              else targets_file)
-    except InputError as error:
+    except InputError as error:  # its own problems, not every target named as unknown
         r.found += error.problems
-        known = {}
+        r.done()
     fitted = r.names("targets", known, "target")
     held = r.names("held_out", known, "target", required=False)
     for name in sorted(set(fitted) & set(held)):

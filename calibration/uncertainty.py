@@ -170,7 +170,7 @@ def _table(path: Path, names: list[str], bounds: dict, weights: bool = False) ->
             row = int(np.argmax(bad))
             allowed = ("a number >= 0" if name == "weight"
                        else f"a number from {low:g} to {high:g} (the calibrated range)")
-            raise InputError(f"{path}: row {row}, '{name}' = {values[row]!r}: allowed is "
+            raise InputError(f"{path}: row {row}, '{name}' = {float(values[row])!r}: allowed is "
                              f"{allowed}")
     return frame[expected].reset_index(drop=True)
 
