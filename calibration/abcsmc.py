@@ -194,12 +194,14 @@ def _stop_record(history, sampler: SeededSampler, cfg: dict, where: str) -> dict
     if sampler.stopped_by is not None:
         t, proposed, accepted = sampler.stopped_at
         reason = sampler.stopped_by
-        why = {"budget": f"the total of abc.max_simulations = {cfg['max_simulations']:,} "
-                         "simulations was reached",
-               "rate": f"it would accept fewer than abc.min_acceptance_rate = "
-                       f"{cfg['min_acceptance_rate']:g} of its proposals",
-               "time": f"the time limit abc.max_minutes = {cfg['max_minutes']:g} was reached"
-               }[reason]
+        if reason == "budget":
+            why = (f"the total of abc.max_simulations = {cfg['max_simulations']:,} "
+                   "simulations was reached")
+        elif reason == "rate":
+            why = (f"it would accept fewer than abc.min_acceptance_rate = "
+                   f"{cfg['min_acceptance_rate']:g} of its proposals")
+        else:
+            why = f"the time limit abc.max_minutes = {cfg['max_minutes']:g} was reached"
         line = (f"ABC stopped during generation {t + 1}: {why} ({accepted:,} of "
                 f"{cfg['population']:,} particles accepted in {proposed:,} proposals)")
         if done:

@@ -145,3 +145,33 @@ def test_a_folder_in_use_is_refused_before_any_work(tmp_path, capsys, command):
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and "in use" in err[0], err
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [".lock"]
+
+
+def test_an_unreachable_epsilon_stops_in_one_line_naming_the_field(tmp_path, capsys):
+    """The issue's hang: abc.initial_epsilon at its allowed minimum ran forever. Now the
+    first generation gives up after population / min_acceptance_rate proposals."""
+    from abm.cli import main
+
+    path = write_spec(tmp_path, hm="{waves: 1, points: 6, seeds: 1, candidates: 500}",
+                      abc="{population: 10, generations: 2, initial_epsilon: 0.01, "
+                          "min_acceptance_rate: 0.05, simulator: emulator}")
+    assert main(["calibrate", str(path), "--out", str(tmp_path / "out"), "--serial"]) == 2
+    errors = [line for line in capsys.readouterr().err.splitlines()
+              if line.startswith("abm: error:")]
+    assert len(errors) == 1, errors
+    assert (f"{path}: ABC stopped during generation 1: it would accept fewer than "
+            "abc.min_acceptance_rate = 0.05 of its proposals (") in errors[0]
+    assert "in 200 proposals); no generation was completed, so there is no posterior: raise " \
+           "'abc.initial_epsilon'" in errors[0]
+
+
+def test_the_simulation_budget_stops_abc_and_says_so(tmp_path):
+    path = write_spec(tmp_path, hm="{waves: 1, points: 6, seeds: 1, candidates: 500}",
+                      abc="{population: 10, generations: 6, max_simulations: 40, "
+                          "simulator: emulator}",
+                      checks="{ppc_seeds: 1, coverage_truths: 0}")
+    summary = run_calibration(load_calibration_spec(path), tmp_path / "out", SerialExecutor())
+    generations = pd.read_csv(tmp_path / "out/abc_generations.csv")
+    assert generations["samples"].sum() <= 40 and len(generations) < 6
+    assert "abc.max_simulations = 40" in summary["abc_stop"], summary["abc_stop"]
+    assert summary["abc_stop"].startswith("ABC stopped ")
