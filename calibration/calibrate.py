@@ -287,7 +287,6 @@ def run_calibration(spec: CalibrationSpec, out: Path, executor,
     emulators, _ = history_match(spec, sim, store, executor, out)
     emulator = emulators[-1] if emulators else None
     particles, stop_line = abc_smc(spec, sim, store, executor, emulator, out, cal_id)
-    print(stop_line, flush=True)
     write_parquet(particles, out / "posterior_particles.parquet")
     draws = posterior_draws(particles, spec.space.names, spec.draws,
                             point_seed(spec.master_seed, "draws"))
