@@ -49,6 +49,7 @@ plus a ``weight`` column), with a fixed seed.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -279,9 +280,17 @@ def _verdict(r: dict) -> str:
     return words
 
 
-def uncertainty_id(specs: list[RunSpec], baseline: str) -> str:
-    """The comparison's id: a hash of its runs' ids and its baseline."""
-    return analysis_id("unc", {"runs": [s.run_id for s in specs], "baseline": baseline})
+def uncertainty_id(sweep: Sweep, draws: pd.DataFrame, posterior: Path | None = None) -> str:
+    """The comparison's id: the sweep file, the posterior (the file's SHA-256, or the first
+    draw's values) and the model (the first run's id, which hashes the model version, the
+    defaults and the place). Not the numbers of draws and seeds: asking for more reuses the
+    runs already made (more draws extend the same sequence of draws, more seeds the same
+    sequence of seeds)."""
+    first = draw_specs(dataclasses.replace(sweep, seeds=1), draws.head(1))[0]
+    source = (_sha256(posterior) if posterior is not None
+              else json.dumps(draws.head(1).to_dict("records")))
+    return analysis_id("unc", {"sweep": sweep.text, "baseline": sweep.baseline,
+                               "posterior": source, "model": first.run_id})
 
 
 def _sha256(path: Path) -> str:
@@ -298,7 +307,7 @@ def run_uncertainty(sweep: Sweep, draws: pd.DataFrame, out: Path, executor,
     posterior_info = {"path": str(posterior) if posterior else None,
                       "sha256": _sha256(posterior) if posterior else None,
                       "calibration_id": _calibration_id(posterior)}
-    identity = uncertainty_id(specs, sweep.baseline)
+    identity = uncertainty_id(sweep, draws, posterior)
     claim(out, "uncertainty", identity,
           f"abm uncertainty {sweep.path} --posterior {posterior}: {len(draws)} draws x "
           f"{sweep.seeds} seeds")

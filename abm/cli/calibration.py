@@ -350,7 +350,6 @@ def _uncertainty(args: argparse.Namespace) -> int:
     from calibration.uncertainty import (
         MAX_DRAWS,
         count_runs,
-        draw_specs,
         read_draws,
         run_uncertainty,
         uncertainty_id,
@@ -366,7 +365,7 @@ def _uncertainty(args: argparse.Namespace) -> int:
     count_runs(sweep, args.draws, args.seeds, "--draws/--seeds", _limit(args))
     draws = read_draws(args.posterior, args.draws)
     sweep = dataclasses.replace(sweep, seeds=args.seeds)
-    _check_folder(args, "uncertainty", uncertainty_id(draw_specs(sweep, draws), sweep.baseline))
+    _check_folder(args, "uncertainty", uncertainty_id(sweep, draws, Path(args.posterior)))
     with _working(args) as executor:
         _, text = run_uncertainty(sweep, draws, Path(args.out), executor,
                                   Path(args.posterior))

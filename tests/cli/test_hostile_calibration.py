@@ -116,13 +116,15 @@ def recovery(folder: Path) -> list[str]:
 
 CASES = [
     # --- SDs whose squares underflow (or overflow): ABC could never accept a particle ------
-    Case("target_sd_1e_300", lambda f: ["targets", write(f, "t.yaml", TARGET.format(sd="1.0e-300"))],
+    Case("target_sd_1e_300",
+         lambda f: ["targets", write(f, "t.yaml", TARGET.format(sd="1.0e-300"))],
          ("t.yaml:4: target 't': 'sampling_sd' = 1e-300: allowed is 0 or a number from "
           "1.5e-154 to 1e+150",)),
     Case("target_sd_1e_200_in_a_spec",
          calibrate(SPEC + "targets_file: targets.yaml\n", targets=TARGET.format(sd="1.0e-200")),
          ("targets.yaml:4: target 't'", "'sampling_sd' = 1e-200", "must neither underflow")),
-    Case("target_sd_overflows", lambda f: ["targets", write(f, "t.yaml", TARGET.format(sd="1.0e+200"))],
+    Case("target_sd_overflows",
+         lambda f: ["targets", write(f, "t.yaml", TARGET.format(sd="1.0e+200"))],
          ("'sampling_sd' = 1e+200: allowed is 0 or a number",)),
     # --- the stopping rule and run counts ---------------------------------------------------
     Case("abc_max_simulations_below_population",
@@ -210,8 +212,8 @@ CASES = [
     Case("posterior_of_no_rows", posterior({"uptake_rate": pd.Series([], dtype=float)}),
          ("holds 0 rows: allowed is 1 to 100,000 draws",)),
     Case("posterior_more_draws_than_held",
-         lambda f: posterior({"uptake_rate": [0.01]})(f)[:-2] + ["--draws", "5", "--out",
-                                                                out(f)],
+         lambda f: [*posterior({"uptake_rate": [0.01]})(f)[:-2], "--draws", "5", "--out",
+                    out(f)],
          ("holds 1 draws and --draws asks for 5, and there is no posterior_particles.parquet",)),
     Case("patterns_posterior_with_extra_column", posterior(
         {"uptake_rate": [0.01], "wellby_value_gbp": [0.0]}, command="patterns"),
