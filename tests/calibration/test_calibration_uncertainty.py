@@ -141,3 +141,24 @@ def test_the_pattern_table_has_a_verdict_for_each_pattern_and_place(tmp_path):
     measured = table[table.verdict != "not measurable"]
     assert (measured["lo"] <= measured["mean"]).all() and (measured["mean"] <= measured["hi"]).all()
     assert (tmp_path / "out/patterns.csv").exists()
+
+
+def test_more_draws_into_the_same_folder_reuse_the_runs_made(tmp_path, monkeypatch):
+    from abm.model import runs as model_runs
+    from calibration import uncertainty
+
+    sweep_path = tmp_path / "sweep.yaml"
+    sweep_path.write_text("scenarios: [baseline, sustain]\nplaces: [bradford]\nseeds: 1\n"
+                          f"master_seed: 3\nyears: 1\nparameters: {SMALL}\n")
+    sweep = load_sweep(sweep_path)
+    posterior = draws_file(tmp_path, [0.005, 0.015, 0.04])
+    run_uncertainty(sweep, read_draws(posterior, 2), tmp_path / "out", SerialExecutor(),
+                    posterior)
+    calls = []
+    real = model_runs.execute
+    monkeypatch.setattr(uncertainty, "execute",
+                        lambda s, w=False: (calls.append(s.point), real(s, w))[1])
+    table, _ = run_uncertainty(sweep, read_draws(posterior, 3), tmp_path / "out",
+                               SerialExecutor(), posterior)
+    assert calls == [2, 2], "only the new draw's two runs"
+    assert table.iloc[0].draws == 3
