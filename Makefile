@@ -18,6 +18,12 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 POSTERIOR := calibration/calibrated/main/posterior.parquet
+# Posterior draws x seeds of the comparison under uncertainty. 50 x 2 (2,000 runs) is what
+# settles each probability to a Monte Carlo error of 0.07 or less; on 2 cores it takes about
+# 2 h with Model 0.3.0, so make main keeps 12 x 1 (240 runs, about a quarter of an hour) and
+# prints each probability's error: `make main UNCERTAINTY_DRAWS=50 UNCERTAINTY_SEEDS=2`.
+UNCERTAINTY_DRAWS ?= 12
+UNCERTAINTY_SEEDS ?= 1
 
 # Every step says what it does; a step that prints nothing for minutes (abm uncertainty
 # prints its table at the end) gets a line every HEARTBEAT seconds.
@@ -27,10 +33,11 @@ main: $(STAMP)
 	@echo "== make main 1/2: abm sweep experiments/main.yaml -> results/main (strategies x 2 places x 10 seeds, 10 years each, on a local Ray: a few minutes on 2 cores; it resumes if stopped)"
 	$(VENV)/bin/abm sweep experiments/main.yaml --out results/main
 	@if [ -f $(POSTERIOR) ]; then \
-	  echo "== make main 2/2: abm uncertainty -> results/uncertainty (the same comparison at each of the shipped calibration's posterior draws, one seed each: about 4 min on 2 cores; its table comes at the end, a line every $(HEARTBEAT) s until then)"; \
+	  echo "== make main 2/2: abm uncertainty -> results/uncertainty (the same comparison at each of the shipped calibration's posterior draws, $(UNCERTAINTY_DRAWS) draws x $(UNCERTAINTY_SEEDS) seed(s): about a quarter of an hour on 2 cores; its table comes at the end, a line every $(HEARTBEAT) s until then)"; \
 	  start=$$(date +%s); \
 	  ( n=0; while sleep 1; do n=$$((n + 1)); [ $$((n % $(HEARTBEAT))) -eq 0 ] && echo "   abm uncertainty is running ($$(( $$(date +%s) - start )) s so far)"; done ) & beat=$$!; \
-	  $(VENV)/bin/abm uncertainty experiments/main.yaml --posterior $(POSTERIOR) --seeds 1 \
+	  $(VENV)/bin/abm uncertainty experiments/main.yaml --posterior $(POSTERIOR) \
+	    --draws $(UNCERTAINTY_DRAWS) --seeds $(UNCERTAINTY_SEEDS) \
 	    --out results/uncertainty; status=$$?; kill $$beat 2>/dev/null; exit $$status; \
 	else \
 	  echo "No calibration shipped ($(POSTERIOR)): intervals above are over seeds only."; \

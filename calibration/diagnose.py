@@ -23,6 +23,7 @@ from abm.files.io import write_csv
 from abm.model.runs import RunSpec
 from abm.model.scenarios import load_scenario
 from calibration.evaluate import RunStore, evaluate
+from calibration.folder import analysis_id, claim
 from calibration.outputs import MUNFORD_TAG, RETURN_TAG, output_value
 from calibration.problem import point_seed
 from calibration.targets import Target, load_targets
@@ -103,10 +104,17 @@ def format_diagnosis(table: pd.DataFrame) -> str:
               "calibration/targets.yaml (`abm targets`); diagnosis.csv has each source.")
 
 
+def diagnosis_id(specs: list[RunSpec]) -> str:
+    """The diagnosis's id: a hash of its runs' ids."""
+    return analysis_id("dia", [s.run_id for s in specs])
+
+
 def run_diagnosis(places: Sequence[str], seeds: int, years: float, fixed: dict,
                   experiments: bool, out: Path, executor: Executor) -> pd.DataFrame:
     """Run (or resume) the diagnosis into ``out``; write and return its table."""
     specs = diagnose_specs(places, seeds, years, fixed, experiments)
+    claim(out, "diagnosis", diagnosis_id(specs),
+          f"abm diagnose: {', '.join(places)}, {seeds} seeds, {years:g} years")
     rows = evaluate(specs, RunStore(out), executor, desc="diagnose")
     table = diagnose_table(rows, load_targets())
     write_csv(table, out / "diagnosis.csv")

@@ -17,13 +17,13 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
-from tqdm import tqdm
 
 from abm.files.errors import printable_text
 from abm.files.io import DamagedFile, read_part, write_part
 from abm.model.runs import RunSpec
 from calibration import outputs
 from experiments.executors import RayExecutor, SerialExecutor
+from experiments.progress import Progress
 from experiments.results import batch_key
 from experiments.runner import plan_batches, run_batch
 
@@ -61,8 +61,12 @@ class RunStore:
         if not rows:
             return
         write_part(rows, self.parts, batch_key(r["run_id"] for r in rows))
-        self._cache = pd.concat([self.rows(), pd.DataFrame(rows)], ignore_index=True
-                                ).drop_duplicates("run_id")
+        stored = self.rows()
+        new = pd.DataFrame(rows)
+        # (an empty store has no columns but run_id: concatenating it would turn every
+        # whole-number column, 63-bit seeds included, into floats)
+        self._cache = (pd.concat([stored, new], ignore_index=True) if len(stored) else new
+                       ).drop_duplicates("run_id")
 
     def get(self, ids: Sequence[str]) -> pd.DataFrame:
         """Rows of ``ids`` in that order (each id must be stored)."""
@@ -99,7 +103,9 @@ def evaluate(specs: Sequence[RunSpec], store: RunStore, executor: Executor,
         batch_size = 1 if isinstance(executor, SerialExecutor) else None
         batches = iter(plan_batches(todo, workers, batch_size))
         pending: set[Future] = set()
-        bar = tqdm(total=len(todo), unit="run", desc=desc, disable=None, dynamic_ncols=True)
+        print(f"abm: {desc}: {len(specs):,} runs, {len(specs) - len(todo):,} already done, "
+              f"{len(todo):,} to run", file=sys.stderr, flush=True)
+        bar = Progress(len(todo))
         try:
             while True:
                 while len(pending) < workers and (batch := next(batches, None)):
@@ -111,7 +117,7 @@ def evaluate(specs: Sequence[RunSpec], store: RunStore, executor: Executor,
                     results = future.result()
                     failed = [r for r in results if r[0] == "failed"]
                     store.add([r[1] for r in results if r[0] == "done"])
-                    bar.update(len(results))
+                    bar.update(len(results) - len(failed), len(failed))
                     if failed:
                         _, spec, error = failed[0]
                         raise RuntimeError(f"run {spec.run_id} ({spec.place}, seed {spec.seed}, "

@@ -29,9 +29,12 @@ from abm.analysis.compare import compare
 from abm.files.io import write_csv
 from abm.model.runs import RunSpec
 from abm.model.scenarios import load_scenario
+from calibration.bounds import check_runs
 from calibration.evaluate import RunStore, evaluate
+from calibration.folder import analysis_id, claim
 from calibration.outputs import MUNFORD_TAG, simulate
 from calibration.problem import point_seed, typed
+from experiments.spec import DEFAULT_MAX_RUNS
 
 SCENARIOS = ("baseline", "scale", "proportionate_universalism", "embed")
 PATTERNS = {
@@ -104,10 +107,26 @@ def verdicts(values: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def count_runs(places: list[str], draws: int, limit: int = DEFAULT_MAX_RUNS) -> int:
+    """The pattern runs (scenarios x places x draws), counted before any is built."""
+    return check_runs("--place/--draws", "this check", {"scenarios": len(SCENARIOS),
+                                                        "place(s)": len(places),
+                                                        "draw(s)": draws}, limit)
+
+
+def patterns_id(specs: list[RunSpec]) -> str:
+    """The check's id: a hash of its runs' ids (which hash everything about each run)."""
+    return analysis_id("pat", [s.run_id for s in specs])
+
+
 def run_patterns(places: list[str], draws: pd.DataFrame, years: float, master_seed: int,
-                 fixed: dict, out: Path, executor) -> pd.DataFrame:
+                 fixed: dict, out: Path, executor, max_runs: int = DEFAULT_MAX_RUNS
+                 ) -> pd.DataFrame:
     """Run (or resume) the pattern runs into ``out``; write and return the verdict table."""
+    count_runs(places, len(draws), max_runs)
     specs = pattern_specs(places, draws, years, master_seed, fixed)
+    claim(out, "patterns", patterns_id(specs),
+          f"abm patterns: {', '.join(places)}, {len(draws)} draws, {years:g} years")
     rows = evaluate(specs, RunStore(out), executor, run=simulate, desc="patterns")
     table = verdicts(measures(rows))
     write_csv(table, out / "patterns.csv")

@@ -30,8 +30,11 @@ from abm.files.io import write_csv
 from abm.model.parameters import BY_NAME, sampled
 from abm.model.runs import RunSpec
 from abm.model.scenarios import load_scenario
+from calibration.bounds import check_runs
 from calibration.evaluate import RunStore, evaluate
+from calibration.folder import analysis_id, claim
 from calibration.problem import point_seed
+from experiments.spec import DEFAULT_MAX_RUNS
 
 #: The ten assumptions the Morris screening ranked highest for the strategies' effects.
 DEFAULT_PARAMETERS = (
@@ -150,13 +153,30 @@ def _number(x: float) -> str:
     return f"{x:+,.0f}" if abs(x) >= 100 else f"{x:+.3g}"
 
 
+def count_runs(parameters: Sequence[str], seeds: int, limit: int = DEFAULT_MAX_RUNS) -> int:
+    """The analysis's runs (settings x scenarios x seeds), counted before any is built."""
+    return check_runs("--parameter/--seeds", "this analysis",
+                      {"setting(s) (defaults and each end of each parameter)":
+                       1 + 2 * len(parameters), "scenarios": 1 + len(STRATEGIES),
+                       "seed(s)": seeds}, limit)
+
+
+def robustness_id(specs: list[RunSpec]) -> str:
+    """The analysis's id: a hash of its runs' ids."""
+    return analysis_id("rob", [s.run_id for s in specs])
+
+
 def run_robustness(place: str, parameters: Sequence[str], seeds: int, years: float,
-                   fixed: dict, out: Path, executor: Executor) -> pd.DataFrame:
+                   fixed: dict, out: Path, executor: Executor,
+                   max_runs: int = DEFAULT_MAX_RUNS) -> pd.DataFrame:
     """Run (or resume) the one-at-a-time analysis into ``out``; write and return its table."""
     unknown = [p for p in parameters if p not in BY_NAME]
     if unknown:
         sampled(unknown)  # raises the usual one-line error
+    count_runs(parameters, seeds, max_runs)
     specs = robustness_specs(place, parameters, seeds, years, fixed)
+    claim(out, "robustness", robustness_id(specs),
+          f"abm robustness: {place}, {len(parameters)} parameters, {seeds} seeds")
     rows = evaluate(specs, RunStore(out), executor, desc="robustness")
     table = robustness_table(rows, parameters)
     write_csv(table, out / "robustness.csv")

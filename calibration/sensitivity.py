@@ -32,11 +32,14 @@ from SALib.sample import sobol as sobol_sample
 from scipy.stats import qmc
 
 from abm.analysis.compare import compare
-from abm.files.io import write_csv
+from abm.files.io import write_csv, write_text
 from abm.model.runs import RunSpec, execute
+from calibration.bounds import total_runs
 from calibration.emulator import Emulator
 from calibration.evaluate import RunStore, evaluate
+from calibration.folder import analysis_id, claim
 from calibration.problem import Space
+from experiments.spec import DEFAULT_MAX_RUNS
 
 Evaluate = Callable[[np.ndarray], pd.DataFrame]
 #: Status-quo levels analysed.
@@ -85,8 +88,7 @@ def sobol_indices(space: Space, evaluate_fn: Evaluate, n: int, seed: int = 0,
         if not np.isfinite(observed[outcome]).all() or np.ptp(observed[outcome]) == 0:
             continue  # as in the direct method: undefined somewhere, or constant
         emulator = Emulator(design_unit, observed[[outcome]].to_numpy(), seed=seed)
-        mean, cov = emulator.models[0].predict(unit, return_cov=True)
-        cov[np.diag_indices_from(cov)] -= emulator.noise_sd()[0] ** 2  # the mean, not a run
+        mean, cov = emulator.mean_cov(unit)  # the mean over seeds, not one run
         draws_y = _gp_draws(mean, cov, draws, rng)
         table = _analyse(problem, space, pd.DataFrame({outcome: mean}), seed)
         if table.empty:
@@ -218,13 +220,40 @@ def save_tables(morris: pd.DataFrame | None, sobol: pd.DataFrame | None, folder:
         write_csv(sobol, folder / "sobol.csv")
 
 
-def run_sensitivity(spec, out: Path, executor) -> tuple[pd.DataFrame | None,
-                                                       pd.DataFrame | None]:
+def count_runs(spec, limit: int = DEFAULT_MAX_RUNS) -> int:
+    """The analysis's runs, from the spec's numbers before any is built: Morris trajectories
+    x (parameters + 1) points and Sobol's points (N x (parameters + 2) direct, or the
+    emulator's design), each x scenarios x seeds; refused above ``limit``."""
+    d, per_point = spec.space.dim, len(spec.scenarios) * spec.seeds
+    counts = {}
+    if spec.morris:
+        counts["Morris runs (trajectories x (parameters + 1) x scenarios x seeds)"] = (
+            spec.morris["trajectories"] * (d + 1) * per_point)
+    if spec.sobol:
+        points = (spec.sobol["n"] * (d + 2) if spec.sobol["method"] == "direct"
+                  else spec.sobol["design"])
+        counts["Sobol runs (points x scenarios x seeds)"] = points * per_point
+    return total_runs(str(spec.path), "this sensitivity analysis", counts, limit)
+
+
+def sensitivity_id(spec) -> str:
+    """The analysis's id: the spec's text and the model (the status-quo run id at the
+    spec's settings, which hashes the model version, the defaults and the place)."""
+    base = spec.scenarios[0]
+    reference = RunSpec.make(base.name, spec.place, base.rules, {**base.parameters,
+                                                                 **spec.fixed}, 0, spec.years)
+    return analysis_id("sen", {"spec": spec.text, "model": reference.run_id})
+
+
+def run_sensitivity(spec, out: Path, executor, max_runs: int = DEFAULT_MAX_RUNS
+                    ) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
     """Morris, then Sobol, as the spec asks, into ``out`` (resumable); tables and figures."""
     from calibration.problem import point_seed
 
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "spec.yaml").write_text(spec.text, encoding="utf-8")
+    count_runs(spec, max_runs)
+    claim(out, "sensitivity", sensitivity_id(spec), f"abm sensitivity {spec.path}: "
+          f"{spec.description}")
+    write_text(spec.text, out / "spec.yaml")
     store = RunStore(out)
     seeds = [point_seed(spec.master_seed, "sensitivity", k) for k in range(spec.seeds)]
 

@@ -2,7 +2,8 @@
 
     python -m calibration.ship results/calibration/main
 
-1. copies its outputs (posterior, fit report and figure, parameter table, spec, summary) into
+1. copies its outputs (posterior, fit report and figure, parameter table, spec, summary, and
+   the checks: emulator validation, coverage, the ABC stopping line) into
    ``calibration/calibrated/main/``, where ``make main`` finds the posterior;
 2. copies its ``calibrated.yaml`` to ``scenarios/calibrated/main.yaml``, which the baseline, and
    so every shipped scenario, extends;
@@ -31,6 +32,9 @@ ROOT = Path(__file__).resolve().parents[1]
 OUTPUTS = ("calibration.json", "calibrated.yaml", "spec.yaml", "posterior.parquet",
            "posterior_particles.parquet", "parameters.csv", "fit_report.csv", "fit.png",
            "abc_generations.csv", "history_matching.parquet")
+#: The checks' outputs, copied when the calibration has them (a calibration without
+#: history matching has no emulator to validate; coverage_truths: 0 leaves coverage out).
+CHECKS = ("emulator_validation.csv", "coverage.csv", "abc_stop.json")
 BEFORE = "; before calibration: "
 LINE = 100  # the project's line length (ruff)
 
@@ -50,7 +54,7 @@ def ship(folder: Path, root: Path = ROOT) -> int:
     scenario = root / "scenarios" / "calibrated" / "main.yaml"
     for folder_made in (target, scenario.parent):
         folder_made.mkdir(parents=True, exist_ok=True)
-    for name in OUTPUTS:
+    for name in (*OUTPUTS, *(n for n in CHECKS if (folder / n).is_file())):
         write_bytes((folder / name).read_bytes(), target / name)
     write_bytes((folder / "calibrated.yaml").read_bytes(), scenario)
     write_text(text, declaration)

@@ -13,10 +13,19 @@ Calibration spec (``calibration/specs/devon_ics.yaml`` is a full example)::
     years: 5                              # policy years of each run
     master_seed: 1
     history_matching: {waves: 2, points: 40, seeds: 2, cut: 3.0, candidates: 20000}
-    abc: {population: 100, generations: 4, initial_epsilon: 3.0, simulator: model}
+    # seeds >= 2: the emulator learns the run-to-run noise point by point (heteroscedastic)
+    abc: {population: 100, generations: 4, initial_epsilon: 3.0, simulator: model,
+          max_simulations: 10000, min_acceptance_rate: 0.01, max_minutes: 120}
     # simulator: model runs the model for every ABC particle; emulator draws from the last
-    # wave's Gaussian processes instead (no model runs; the fit report checks the result)
+    # wave's Gaussian processes instead (no model runs; the checks test the result on the
+    # model). ABC stops at the first of: the generations done, max_simulations in all
+    # (default 100 x population), a generation accepting fewer than min_acceptance_rate of
+    # its proposals (default 0.01), max_minutes (default: no time limit).
     draws: 20                             # posterior draws for the fit report and after
+    checks: {ppc_seeds: 2, validation_folds: 5, coverage_truths: 4}
+    # ppc_seeds: seeds per posterior draw in the posterior predictive check; validation_folds:
+    # the emulator's leave-out folds; coverage_truths: synthetic truths of the coverage check
+    # (0 leaves it out)
 
 Sensitivity spec (``calibration/specs/sensitivity.yaml``)::
 
@@ -53,12 +62,19 @@ from calibration.targets import TARGETS_FILE, Target, load_targets
 
 CALIBRATION_KEYS = ("description", "places", "scenario", "parameters", "ranges", "fixed",
                     "targets", "held_out", "targets_file", "years", "master_seed",
-                    "history_matching", "abc", "draws")
+                    "history_matching", "abc", "draws", "checks")
 SENSITIVITY_KEYS = ("description", "place", "scenarios", "parameters", "ranges", "fixed",
                     "years", "seeds", "master_seed", "morris", "sobol")
 HM_DEFAULTS = {"waves": 2, "points": 40, "seeds": 2, "cut": 3.0, "candidates": 20000}
 ABC_DEFAULTS = {"population": 100, "generations": 4, "initial_epsilon": 3.0,
-                "simulator": "model"}
+                "simulator": "model", "max_simulations": None, "min_acceptance_rate": 0.01,
+                "max_minutes": None}
+CHECKS_DEFAULTS = {"ppc_seeds": 2, "validation_folds": 5, "coverage_truths": 4}
+#: Most candidate points a history-matching wave screens (predicted in chunks).
+MAX_CANDIDATES = 1_000_000
+#: Most Saltelli points an emulated Sobol analysis may draw the GP at jointly (its
+#: covariance matrix is points^2 doubles: 8,192 points are 0.5 GB).
+MAX_EMULATED_POINTS = 8_192
 ABC_SIMULATORS = ("model", "emulator")
 MORRIS_DEFAULTS = {"trajectories": 10, "levels": 4}
 SOBOL_DEFAULTS = {"n": 256, "method": "emulator", "design": 200, "draws": 20}
@@ -83,6 +99,7 @@ class CalibrationSpec:
     history_matching: dict = field(default_factory=dict)
     abc: dict = field(default_factory=dict)
     draws: int = 20
+    checks: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -244,9 +261,9 @@ def load_calibration_spec(path: str | Path) -> CalibrationSpec:
     try:
         known = load_targets(path.parent / targets_file if "targets_file" in r.data
                              else targets_file)
-    except InputError as error:
+    except InputError as error:  # its own problems, not every target named as unknown
         r.found += error.problems
-        known = {}
+        r.done()
     fitted = r.names("targets", known, "target")
     held = r.names("held_out", known, "target", required=False)
     for name in sorted(set(fitted) & set(held)):
@@ -259,7 +276,7 @@ def load_calibration_spec(path: str | Path) -> CalibrationSpec:
     master_seed = r.whole("master_seed", 0, 2**63 - 1, default=0)
     hm = r.section("history_matching", HM_DEFAULTS)
     for key, low, high in (("waves", 0, 20), ("points", 4, 100_000), ("seeds", 1, 1000),
-                           ("candidates", 100, 10_000_000)):
+                           ("candidates", 100, MAX_CANDIDATES)):
         hm[key] = r.whole(key, low, high, data=hm, default=HM_DEFAULTS[key],
                           prefix="history_matching.")
     hm["cut"] = r.number("cut", 0.5, 10, data=hm, default=3.0, prefix="history_matching.")
@@ -268,6 +285,21 @@ def load_calibration_spec(path: str | Path) -> CalibrationSpec:
         abc[key] = r.whole(key, low, high, data=abc, default=ABC_DEFAULTS[key], prefix="abc.")
     abc["initial_epsilon"] = r.number("initial_epsilon", 0.01, 1000, data=abc, default=3.0,
                                       prefix="abc.")
+    if abc["max_simulations"] is None:
+        abc["max_simulations"] = 100 * (abc["population"] or ABC_DEFAULTS["population"])
+    else:
+        abc["max_simulations"] = r.whole("max_simulations", 4, 10_000_000, data=abc,
+                                         default=10_000, prefix="abc.")
+    abc["min_acceptance_rate"] = r.number("min_acceptance_rate", 1e-4, 1, data=abc,
+                                          default=0.01, prefix="abc.")
+    if abc["max_minutes"] is not None:
+        abc["max_minutes"] = r.number("max_minutes", 0.1, 10_080, data=abc, default=None,
+                                      prefix="abc.")
+    if (abc["population"] and abc["max_simulations"]
+            and abc["max_simulations"] < abc["population"]):
+        r.found.append(f"{path}:{abc.line_of('max_simulations')}: 'abc.max_simulations' = "
+                       f"{abc['max_simulations']:,}: allowed is at least abc.population "
+                       f"({abc['population']:,}), the simulations of one generation at best")
     if abc["simulator"] not in ABC_SIMULATORS:
         r.found.append(f"{path}:{abc.line_of('simulator')}: 'abc.simulator' = "
                        f"{abc['simulator']!r}: allowed are {', '.join(ABC_SIMULATORS)}")
@@ -275,11 +307,17 @@ def load_calibration_spec(path: str | Path) -> CalibrationSpec:
         r.found.append(f"{path}:{abc.line_of('simulator')}: 'abc.simulator' = 'emulator' needs "
                        "at least one history-matching wave to train the emulator")
     draws = r.whole("draws", 1, 10_000, default=20)
+    checks = r.section("checks", CHECKS_DEFAULTS)
+    for key, low, high in (("ppc_seeds", 1, 100), ("validation_folds", 2, 50),
+                           ("coverage_truths", 0, 100)):
+        checks[key] = r.whole(key, low, high, data=checks, default=CHECKS_DEFAULTS[key],
+                              prefix="checks.")
     description = r.text("description")
     r.done()
     return CalibrationSpec(path, path.read_text(encoding="utf-8"), description, tuple(places),
                            scenario, space, fixed, tuple(known[n] for n in fitted),
-                           tuple(known[n] for n in held), years, master_seed, hm, abc, draws)
+                           tuple(known[n] for n in held), years, master_seed, dict(hm),
+                           dict(abc), draws, dict(checks))
 
 
 def load_sensitivity_spec(path: str | Path) -> SensitivitySpec:
@@ -316,6 +354,12 @@ def load_sensitivity_spec(path: str | Path) -> SensitivitySpec:
         sobol["design"] = r.whole("design", 0 if sobol["method"] == "direct" else 8, 100_000,
                                   data=sobol, default=200, prefix="sobol.")
         sobol["draws"] = r.whole("draws", 1, 1000, data=sobol, default=20, prefix="sobol.")
+        points = (sobol["n"] or 0) * ((space.dim if space else 0) + 2)
+        if sobol["method"] == "emulator" and points > MAX_EMULATED_POINTS:
+            r.found.append(f"{r.at('sobol')}: 'sobol.n' = {sobol['n']:,}: the emulated Sobol "
+                           f"design would have {points:,} points (n x (parameters + 2)): "
+                           f"allowed is at most {MAX_EMULATED_POINTS:,} with method emulator "
+                           "(the GP is drawn at all of them jointly); use a smaller n")
     if morris is None and sobol is None:
         r.found.append(f"{path}: give 'morris', 'sobol' or both")
     description = r.text("description")

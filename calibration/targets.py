@@ -7,12 +7,13 @@ value and what is allowed (:class:`abm.files.errors.InputError`; the command lin
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from abm.files import yamlfile
 from abm.files.checks import is_number
-from abm.files.errors import InputError, unknown_name_message
+from abm.files.errors import InputError, shown, unknown_name_message
 from abm.model.places import place_names, unknown_place
 from calibration.outputs import OUTPUTS
 
@@ -20,6 +21,11 @@ TARGETS_FILE = Path(__file__).with_name("targets.yaml")
 TARGET_KEYS = ("value", "unit", "sampling_sd", "discrepancy_sd", "output", "places", "source",
                "note")
 REQUIRED = ("value", "sampling_sd", "discrepancy_sd", "output", "places", "source")
+#: Smallest and largest SD above 0 allowed: the square of anything below 1.5e-154 underflows
+#: (below the smallest normal double, 2.2e-308) and a distance divided by it is infinite or
+#: NaN, so ABC could never accept a particle; above 1e150 the square overflows.
+SD_LOW = math.sqrt(sys.float_info.min)
+SD_HIGH = 1e150
 
 
 @dataclass(frozen=True)
@@ -89,8 +95,10 @@ def _target(path: Path, name: str, entry: yamlfile.LineDict, found: list[str]) -
         found.append(f"{at('value')}: 'value' = {value!r}: allowed is a finite number")
     for key in ("sampling_sd", "discrepancy_sd"):
         sd = entry.get(key)
-        if key in entry and not (is_number(sd) and sd >= 0):
-            found.append(f"{at(key)}: '{key}' = {sd!r}: allowed is a number >= 0")
+        if key in entry and not (is_number(sd) and (sd == 0 or SD_LOW <= sd <= SD_HIGH)):
+            found.append(f"{at(key)}: '{key}' = {shown(sd)}: allowed is 0 or a number from "
+                         f"{SD_LOW:.1e} to {SD_HIGH:.0e} (its square, the variance the "
+                         "distances divide by, must neither underflow to 0 nor overflow)")
     sds = [entry.get("sampling_sd"), entry.get("discrepancy_sd")]
     if all(is_number(sd) and sd >= 0 for sd in sds) and sum(sds) == 0:
         found.append(f"{at('sampling_sd')}: 'sampling_sd' and 'discrepancy_sd' are both 0: "

@@ -115,6 +115,8 @@ class RayExecutor(Executor):
             except Exception as error:
                 raise ResourceError(f"could not start a local Ray: {_first_line(error)}") from None
         elif self._owns_ray:
+            if address != "auto":  # a dead port answers in a second, not after Ray's retries
+                check_reachable(check_address(address), connect_timeout)
             _connect(ray, address, connect_timeout, options)
         self.address_used = ray.get_runtime_context().gcs_address
         cluster_cpus = int(ray.cluster_resources().get("CPU", 1))

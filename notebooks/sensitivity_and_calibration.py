@@ -62,24 +62,46 @@ morris, _ = run_sensitivity(load_sensitivity_spec(folder / "sensitivity.yaml"),
 morris.pivot(index="parameter", columns="outcome", values="mu_star").round(4)
 
 # %% [markdown]
-# ## Calibration: history matching, then ABC-SMC
+# ## Calibration: history matching, then ABC-SMC, then the checks
 #
-# One history-matching wave rules out implausible values of the baseline wellbeing and the
-# willingness to start; ABC-SMC (on the wave's emulator) gives the posterior; the fit report
-# sets each target beside the model before and after.
+# One history-matching wave (two seeds per point, so the emulator learns the run-to-run noise
+# point by point) rules out implausible values of the baseline wellbeing and the willingness
+# to start; ABC-SMC on the wave's emulator gives the posterior, and stops at the first of its
+# stopping rules, saying which. Every calibration comes with its checks: the posterior
+# predictive check on the real model, the emulator's leave-out validation, and coverage over
+# synthetic truths.
 
 # %%
 (folder / "calibration.yaml").write_text(
     "places: [bradford]\nparameters: [wellbeing_least_deprived, uptake_rate]\n"
     f"fixed: {SIZE}\ntargets: [mean_life_satisfaction, past_year_participation_q1]\n"
     "held_out: [past_year_participation_q5]\nyears: 1.6\nmaster_seed: 2\n"
-    "history_matching: {waves: 1, points: 10, seeds: 1, candidates: 2000}\n"
-    "abc: {population: 50, generations: 2, simulator: emulator}\ndraws: 3\n")
+    "history_matching: {waves: 1, points: 10, seeds: 2, candidates: 2000}\n"
+    "abc: {population: 50, generations: 2, simulator: emulator}\ndraws: 3\n"
+    "checks: {ppc_seeds: 2, coverage_truths: 2, validation_folds: 5}\n")
 summary = run_calibration(load_calibration_spec(folder / "calibration.yaml"),
                           folder / "calibration", SerialExecutor())
-pd.read_csv(folder / "calibration" / "parameters.csv")
+print(summary["abc_stop"])
+
+# %% [markdown]
+# Per parameter: the prior (uniform over the plausible range) and the posterior, and how far
+# the data moved it: `width_ratio` is the posterior 90% interval's width over the prior's
+# (1: the targets say nothing about it), `shift` the move of the median in prior widths.
+
+# %%
+pd.read_csv(folder / "calibration" / "parameters.csv")[
+    ["parameter", "prior_median", "prior_lo_90", "prior_hi_90", "median", "lo_90", "hi_90",
+     "width_ratio", "shift", "identifiable"]].round(4)
+
+# %% [markdown]
+# The posterior predictive check: each target beside the model at the posterior draws
+# (draws x seeds runs) and at the defaults; `share_within_2sd` is the share of runs within two
+# target SDs.
 
 # %%
 report = pd.read_csv(folder / "calibration" / "fit_report.csv")
 report[["target", "fitted", "value", "sd", "uncalibrated", "calibrated", "calibrated_lo",
-        "calibrated_hi"]].round(4)
+        "calibrated_hi", "share_within_2sd"]].round(4)
+
+# %%
+pd.read_csv(folder / "calibration" / "emulator_validation.csv").round(3)
