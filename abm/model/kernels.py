@@ -1,0 +1,481 @@
+"""Compiled kernels (numba) for the heaviest parts of the weekly rules: a measured prototype.
+
+Each kernel does, one resident (or provider) at a time in compiled code, exactly what the
+numpy implementation in :mod:`abm.model.residents`, :mod:`abm.model.engines` and
+:mod:`abm.model.accounts` does with whole-array operations: the same floating-point
+operations in the same order, so the results are the same bit for bit
+(``tests/model/test_kernels.py`` checks each against the numpy path on real model states).
+The one exception is stated where it occurs: none so far.
+
+Why compiled loops: at workshop size (3,000 residents) a week is a few hundred numpy calls
+on small arrays, each costing a microsecond or more whatever its size; at 100,000 each rule
+makes several passes over memory with temporaries. A loop over residents does a rule in one
+pass with no temporaries and no per-call overhead. ``benchmarks/kernels.py`` measures each
+kernel against its numpy counterpart (``/work/notes/engine_profile.md`` has the figures).
+
+What is here:
+
+- :func:`pcg64_fill`: numpy's PCG64 and ``Generator.random``, exactly, for many generators at
+  once (the 128-bit step as one LLVM 128-bit multiply); with
+  :func:`abm.model.randomness.pcg64_states` it draws R replicates' keyed streams in one call.
+- :func:`decide`: resident rules 0-4 (community development's effect, need and shocks,
+  share of ties attending, awareness, referral, drop-out, starting and provider choice).
+- :func:`admit`: places at full groups, in priority order.
+- :func:`update_wellbeing`: rule 5.
+- :func:`share_of_ties_attending`: the pull of one's ties, kept up to date incrementally.
+- :func:`decile_sums`: the per-resident reductions of the weekly metrics (by decile, by
+  decile and state, by third), and :func:`pairwise_sum` (numpy's summation order) for the
+  standard deviation.
+
+The Python wrappers take the model's objects (a ``ResidentState``, a ``WeekContext``, a
+``ProviderState``, ``Params``) and read the arrays they need by name; the kernels
+themselves take arrays and numbers only, so an engine holding R replicates can call them on
+its own arrays (see ``/work/notes/engine_design.md``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple, get_type_hints
+
+import numba as nb
+import numpy as np
+from llvmlite import ir
+from numba import types
+from numba.extending import intrinsic
+
+# Engagement states and constants, as in abm.model.residents (repeated here so that the
+# kernels do not import the rules they reimplement; tests check they agree).
+NOT_ENGAGED, REFERRED, ATTENDING, DROPPED_OUT = 0, 1, 2, 3
+NATURE = 1
+GROUP_TIES = 4
+
+_JIT = {"cache": True, "nogil": True}
+
+# --- PCG64 --------------------------------------------------------------------------------
+_MULT = (2549297995355413924 << 64) | 4865540595714422341  # PCG_DEFAULT_MULTIPLIER_128
+
+
+@intrinsic
+def _pcg64_step(typingctx, s_hi, s_lo, i_hi, i_lo):
+    """state x multiplier + increment, modulo 2**128, on (high, low) uint64 words."""
+    sig = types.UniTuple(types.uint64, 2)(types.uint64, types.uint64, types.uint64,
+                                          types.uint64)
+
+    def codegen(context, builder, signature, args):
+        i128, i64 = ir.IntType(128), ir.IntType(64)
+
+        def join(high, low):
+            return builder.or_(builder.shl(builder.zext(high, i128), ir.Constant(i128, 64)),
+                               builder.zext(low, i128))
+
+        state = builder.add(builder.mul(join(args[0], args[1]), ir.Constant(i128, _MULT)),
+                            join(args[2], args[3]))
+        high = builder.trunc(builder.lshr(state, ir.Constant(i128, 64)), i64)
+        return context.make_tuple(builder, signature.return_type,
+                                  [high, builder.trunc(state, i64)])
+
+    return sig, codegen
+
+
+@nb.njit(inline="always")
+def _xsl_rr(high, low):
+    """PCG64's output function (XSL-RR) of a 128-bit state."""
+    x = high ^ low
+    rot = high >> np.uint64(58)
+    return (x >> rot) | (x << ((np.uint64(64) - rot) & np.uint64(63)))
+
+
+@nb.njit(**_JIT)
+def pcg64_fill(states, counts, out):
+    """For each generator g (a row of ``states``: state high, state low, increment high,
+    increment low), write its first ``counts[g]`` ``random()`` values into ``out``, one
+    generator after another: exactly what ``Generator(PCG64(...)).random(counts[g])`` gives
+    (``(next64 >> 11) * 2**-53`` after stepping). Returns the end of each generator's block."""
+    ends = np.empty(len(counts), dtype=np.int64)
+    k = 0
+    for g in range(len(counts)):
+        s_hi, s_lo, i_hi, i_lo = states[g, 0], states[g, 1], states[g, 2], states[g, 3]
+        for _ in range(counts[g]):
+            s_hi, s_lo = _pcg64_step(s_hi, s_lo, i_hi, i_lo)
+            out[k] = (_xsl_rr(s_hi, s_lo) >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+            k += 1
+        ends[g] = k
+    return ends
+
+
+# --- resident rules -----------------------------------------------------------------------
+class DecideParams(NamedTuple):
+    """The numbers rules 0-4 read (see :class:`abm.model.parameters.Params`)."""
+
+    cd_capacity_gain: float
+    group_shock_protection: float
+    need_recovery_rate: float
+    group_recovery_boost: float
+    shock_size: float
+    outreach_awareness_rate: float
+    social_awareness_rate: float
+    cd_awareness_rate: float
+    awareness_decay: float
+    referral_need_threshold: float
+    referral_weeks: int
+    link_worker_awareness_gain: float
+    dropout_rate: float
+    dropout_capacity_effect: float
+    dropout_memory_weeks: int
+    follow_up_capacity_boost: float
+    referral_boost_followed: float
+    referral_boost_unfollowed: float
+    reengage_factor: float
+    need_motivation: float
+    uptake_rate: float
+    social_pull: float
+
+
+class WellbeingParams(NamedTuple):
+    """The numbers rule 5 reads."""
+
+    cd_capacity_gain: float
+    benefit_build_rate: float
+    benefit_decay_rate: float
+    belonging_build_rate: float
+    belonging_decay_rate: float
+    green_visit_share: float
+    green_space_effect: float
+    need_wellbeing_penalty: float
+    wellbeing_adjust_rate: float
+
+
+def params_for(kind: type[NamedTuple], params: Any) -> NamedTuple:
+    """The named tuple ``kind`` filled from ``params`` by field name."""
+    types_ = get_type_hints(kind)
+    return kind(*(types_[name](params[name]) for name in kind._fields))
+
+
+@nb.njit(**_JIT)
+def share_of_ties_attending(attending, counted, ties_attending, indptr, indices, degree,
+                            friends, strength, pull):
+    """Per resident, the share of their ties attending (into ``pull``): set-up ties count
+    1 each (``ties_attending`` kept up to date from the residents whose attendance changed
+    since ``counted``), ties made in groups their strength. As
+    ``ResidentState.share_of_ties_attending``."""
+    n = len(attending)
+    for i in range(n):
+        if attending[i] != counted[i]:
+            sign = 1 if attending[i] else -1
+            for position in range(indptr[i], indptr[i + 1]):
+                ties_attending[indices[position]] += sign
+            counted[i] = attending[i]
+    for i in range(n):
+        group_attending = 0.0
+        group_degree = 0.0
+        for k in range(friends.shape[1]):
+            friend = friends[i, k]
+            attends = friend >= 0 and attending[friend]
+            group_attending += strength[i, k] * (1.0 if attends else 0.0)
+            group_degree += strength[i, k]
+        total = degree[i] + group_degree
+        pull[i] = (ties_attending[i] + group_attending) / total if total > 0 else 0.0
+
+
+@nb.njit(**_JIT)
+def decide(p, week, hood, capacity, p_shock, p_drop, belonging, need, need_untouched,
+           awareness, state, state_until, followed_up, provider, came_by_referral, pull,
+           cd_level, cd_any, u_shock, u_act, u_ref, outreach, access, referral_prob,
+           follow_up_share, cand_indptr, cand_indices, cand_data, row_totals):
+    """Rules 1-4 for every resident, in place (``pull`` already worked out for this week;
+    ``cd_level`` after rule 0; ``row_totals``: each neighbourhood's sum of candidates'
+    pulls, as scipy sums a row). Returns (starters, picks) as ``ResidentState.decide``."""
+    n = len(hood)
+    starters = np.empty(n, dtype=np.int64)
+    picks = np.empty(n, dtype=np.int32)
+    cumulative = np.cumsum(cand_data)
+    boost_by_state = (1.0, p.referral_boost_unfollowed, 1.0, p.reengage_factor)
+    count = 0
+    for i in range(n):
+        h = hood[i]
+        capacity_now = min(capacity[i] + p.cd_capacity_gain * cd_level[h], 1.0) if cd_any \
+            else capacity[i]
+        # 1. Needs and shocks.
+        b = belonging[i]
+        shocked = u_shock[i] < p_shock[i] * (1 - p.group_shock_protection * b)
+        recovery = min(p.need_recovery_rate * (1 + p.group_recovery_boost * b), 1.0)
+        need[i] = min(need[i] * (1 - recovery) + (p.shock_size if shocked else 0.0), 1.0)
+        shocked = u_shock[i] < p_shock[i]
+        need_untouched[i] = min(need_untouched[i] * (1 - p.need_recovery_rate)
+                                + (p.shock_size if shocked else 0.0), 1.0)
+        # 2. Awareness and trust.
+        a = awareness[i]
+        gain = p.outreach_awareness_rate * outreach[h] + p.social_awareness_rate * pull[i]
+        if cd_any:
+            gain = gain + p.cd_awareness_rate * cd_level[h]
+        awareness[i] = a + gain * (1 - a) - p.awareness_decay * a
+        # 3. Referral.
+        s = state[i]
+        if s in (REFERRED, DROPPED_OUT) and week >= state_until[i]:
+            s = NOT_ENGAGED
+        p_ref = referral_prob[h]
+        if (s in (NOT_ENGAGED, DROPPED_OUT) and need[i] > p.referral_need_threshold
+                and u_ref[i] < p_ref):
+            s = REFERRED
+            state_until[i] = week + p.referral_weeks
+            followed_up[i] = u_ref[i] / p_ref < follow_up_share
+            a = awareness[i]
+            awareness[i] = a + p.link_worker_awareness_gain * (1 - a)
+        # 4. Engagement.
+        if s == ATTENDING:
+            chance = p_drop[i] if not cd_any else p.dropout_rate * (
+                1 + p.dropout_capacity_effect * (1 - capacity_now))
+            if u_act[i] < chance:
+                s = DROPPED_OUT
+                provider[i] = -1
+                came_by_referral[i] = False
+                state_until[i] = week + p.dropout_memory_weeks
+            state[i] = s
+            continue
+        state[i] = s
+        helped = s == REFERRED and followed_up[i]
+        cap = min(capacity_now + p.follow_up_capacity_boost, 1.0) if helped else capacity_now
+        boost = p.referral_boost_followed if helped else boost_by_state[s]
+        motivation = (1 + p.need_motivation * need[i]) / (1 + p.need_motivation)
+        p_start = min(p.uptake_rate * awareness[i] * cap * motivation * access[h]
+                      * (1 + p.social_pull * pull[i]) * boost, 1.0)
+        if u_act[i] < p_start:
+            v = u_act[i] / p_start
+            start, end = cand_indptr[h], cand_indptr[h + 1]
+            before = cumulative[start - 1] if start > 0 else 0.0
+            target = before + v * row_totals[h]
+            slot = np.searchsorted(cumulative[start:end], target, side="right") + start
+            starters[count] = i
+            picks[count] = cand_indices[min(slot, end - 1)]
+            count += 1
+    return starters[:count], picks[:count]
+
+
+@nb.njit(**_JIT)
+def row_sums(indptr, data):
+    """Each row's sum of a CSR matrix as scipy's ``sum(axis=1)`` adds it: the row's first
+    value plus numpy's pairwise sum of the rest (``np.add.reduceat``)."""
+    out = np.zeros(len(indptr) - 1)
+    for row in range(len(indptr) - 1):
+        start, n = indptr[row], indptr[row + 1] - indptr[row]
+        if n > 0:
+            out[row] = data[start] + pairwise_sum(data, start + 1, n - 1)
+    return out
+
+
+@nb.njit(**_JIT)
+def admit(starters, picks, first, priority, places, provider_of_resident):
+    """Which starters get a place: at each provider, those marked ``first`` before the
+    others, each in order of ``priority`` (lowest first), until its spare places are gone
+    (``ArrayEngine.admit``'s lexsort and ranks). Returns (residents, providers) admitted, in
+    that order."""
+    spare = places.astype(np.int64)
+    for j in provider_of_resident:
+        if j >= 0:
+            spare[j] -= 1
+    # np.lexsort((priority, ~first, picks)): stable sorts by each key, the last key last.
+    order = np.argsort(priority, kind="mergesort")
+    order = order[np.argsort(~first[order], kind="mergesort")]
+    order = order[np.argsort(picks[order], kind="mergesort")]
+    residents = np.empty(len(order), dtype=np.int64)
+    chosen = np.empty(len(order), dtype=np.int32)
+    count = 0
+    for k in order:
+        j = picks[k]
+        if spare[j] > 0:
+            spare[j] -= 1
+            residents[count] = starters[k]
+            chosen[count] = j
+            count += 1
+    return residents[:count], chosen[:count]
+
+
+@nb.njit(**_JIT)
+def update_wellbeing(p, week, hood, capacity, cd_level, cd_any, green_access, baseline,
+                     state, provider, effect, kind, need, benefit, belonging, green_benefit,
+                     wellbeing, last_attended):
+    """Rule 5 for every resident, in place (``ResidentState.update_wellbeing``)."""
+    for i in range(len(hood)):
+        attending = state[i] == ATTENDING
+        h = hood[i]
+        if attending:
+            last_attended[i] = week
+        b = benefit[i]
+        j = provider[i]
+        if attending:
+            benefit[i] = b + p.benefit_build_rate * (effect[j] - b)
+        else:
+            benefit[i] = b - p.benefit_decay_rate * b
+        g = belonging[i]
+        if attending:
+            belonging[i] = g + p.belonging_build_rate * (1 - g)
+        else:
+            belonging[i] = g - p.belonging_decay_rate * g
+        if attending and kind[j] == NATURE:
+            visits = 1.0
+        else:
+            capacity_now = min(capacity[i] + p.cd_capacity_gain * cd_level[h], 1.0) if cd_any \
+                else capacity[i]
+            visits = p.green_visit_share * capacity_now
+        green = p.green_space_effect * green_access[h] * visits
+        green_benefit[i] = green_benefit[i] + p.benefit_build_rate * (green - green_benefit[i])
+        target = (baseline[i] - p.need_wellbeing_penalty * need[i] + benefit[i]
+                  + green_benefit[i])
+        w = wellbeing[i]
+        wellbeing[i] = min(max(w + p.wellbeing_adjust_rate * (target - w), 0.0), 10.0)
+
+
+# --- weekly metrics -----------------------------------------------------------------------
+@nb.njit(**_JIT)
+def _block_sum(a, start, n):
+    """numpy's pairwise summation of up to 128 values: one by one below 8, else 8 running
+    sums combined in a fixed tree, then the remainder one by one."""
+    if n < 8:
+        total = -0.0
+        for k in range(start, start + n):
+            total += a[k]
+        return total
+    r0, r1, r2, r3 = a[start], a[start + 1], a[start + 2], a[start + 3]
+    r4, r5, r6, r7 = a[start + 4], a[start + 5], a[start + 6], a[start + 7]
+    k = 8
+    while k < n - n % 8:
+        r0 += a[start + k]
+        r1 += a[start + k + 1]
+        r2 += a[start + k + 2]
+        r3 += a[start + k + 3]
+        r4 += a[start + k + 4]
+        r5 += a[start + k + 5]
+        r6 += a[start + k + 6]
+        r7 += a[start + k + 7]
+        k += 8
+    total = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while k < n:
+        total += a[start + k]
+        k += 1
+    return total
+
+
+@nb.njit(**_JIT)
+def pairwise_sum(a, start, n):
+    """numpy's pairwise summation of ``a[start:start + n]`` (``np.add.reduce`` on a
+    contiguous float64 array: blocks of up to 128 values, above that split in two halves
+    whose first is a multiple of 8), so that sums and means agree with numpy's bit for bit.
+    Written with an explicit stack: numba's cache cannot reload recursive functions (they
+    crash the process)."""
+    if n <= 128:
+        return _block_sum(a, start, n)
+    starts = np.empty(64, dtype=np.int64)
+    sizes = np.empty(64, dtype=np.int64)
+    stage = np.zeros(64, dtype=np.int8)  # 0: split; 1: left done; 2: both done
+    values = np.empty(64)
+    top, held = 0, 0
+    starts[0], sizes[0] = start, n
+    while top >= 0:
+        s, m = starts[top], sizes[top]
+        if m <= 128:
+            values[held] = _block_sum(a, s, m)
+            held += 1
+            top -= 1
+            continue
+        half = m // 2
+        half -= half % 8
+        if stage[top] == 2:  # both halves summed: left + right
+            values[held - 2] = values[held - 2] + values[held - 1]
+            held -= 1
+            top -= 1
+            continue
+        stage[top] += 1
+        if stage[top] == 1:
+            starts[top + 1], sizes[top + 1] = s, half
+        else:
+            starts[top + 1], sizes[top + 1] = s + half, m - half
+        stage[top + 1] = 0
+        top += 1
+    return values[0]
+
+
+@nb.njit(**_JIT)
+def std(a):
+    """``a.std()`` as numpy works it out (mean and squared deviations pairwise-summed)."""
+    n = len(a)
+    mean = pairwise_sum(a, 0, n) / n
+    squares = np.empty(n)
+    for k in range(n):
+        d = a[k] - mean
+        squares[k] = d * d
+    return np.sqrt(pairwise_sum(squares, 0, n) / n)
+
+
+@nb.njit(**_JIT)
+def decile_sums(decile, third, state, wellbeing, last_attended, past_year_from, pull,
+                baseline, need, need_untouched, benefit, green_benefit, penalty,
+                low_threshold, need_threshold, friends):
+    """One pass over residents for the weekly metrics' per-resident sums, each added in
+    resident order as ``np.bincount`` adds them. Returns (wellbeing by decile, residents by
+    decile and state (10 x 4), past-year attenders by decile, low life satisfaction by
+    third, connected by decile, gap terms by decile (6 x 10: baseline, untouched need,
+    need changed by assets, benefit, green benefit, lag), residents in need, group ties)."""
+    wellbeing_d = np.zeros(10)
+    state_d = np.zeros((10, 4), dtype=np.int64)
+    past_year_d = np.zeros(10)
+    low_t = np.zeros(3)
+    connected_d = np.zeros(10)
+    parts = np.zeros((6, 10))
+    in_need = 0
+    ties = 0
+    for i in range(len(decile)):
+        d = decile[i]
+        w = wellbeing[i]
+        wellbeing_d[d] += w
+        state_d[d, state[i]] += 1
+        past_year_d[d] += 1.0 if last_attended[i] > past_year_from else 0.0
+        low_t[third[i]] += 1.0 if w < low_threshold else 0.0
+        connected_d[d] += 1.0 if pull[i] > 0 else 0.0
+        parts[0, d] += baseline[i]
+        parts[1, d] += -penalty * need_untouched[i]
+        parts[2, d] += -penalty * (need[i] - need_untouched[i])
+        parts[3, d] += benefit[i]
+        parts[4, d] += green_benefit[i]
+        target = baseline[i] - penalty * need[i] + benefit[i] + green_benefit[i]
+        parts[5, d] += w - target
+        in_need += need[i] > need_threshold
+        for k in range(friends.shape[1]):
+            ties += friends[i, k] >= 0
+    return wellbeing_d, state_d, past_year_d, low_t, connected_d, parts, in_need, ties
+
+
+# --- wrappers on the model's objects --------------------------------------------------------
+def cd_update(rs: Any, ctx: Any, params: Any) -> tuple[np.ndarray, bool]:
+    """Rule 0 (per neighbourhood, numpy as in ``ResidentState.decide``): the new
+    ``cd_level`` and whether any is above zero."""
+    cd_level = rs.cd_level
+    if ctx.cd_coverage.any() or cd_level.any():
+        rate = -np.expm1(-1 / (params.cd_years_to_effect * 52))
+        cd_level = cd_level + rate * (ctx.cd_coverage - cd_level)
+    return cd_level, bool(cd_level.any())
+
+
+def decide_state(rs: Any, ctx: Any) -> tuple[np.ndarray, np.ndarray]:
+    """``ResidentState.decide`` by the kernels, on ``rs`` in place."""
+    p = rs.params
+    rs.cd_level, cd_any = cd_update(rs, ctx, p)
+    share_of_ties_attending(ctx.attending_at_start, rs._counted, rs.ties_attending,
+                            rs.ties.indptr, rs.ties.indices, rs.degree, rs.friends,
+                            rs.tie_strength, rs.pull)
+    candidates = ctx.candidates
+    totals = row_sums(candidates.indptr, candidates.data)
+    return decide(params_for(DecideParams, p), ctx.week, rs.neighbourhood, rs.capacity,
+                  rs.p_shock, rs.p_drop, rs.belonging, rs.need, rs.need_untouched,
+                  rs.awareness, rs.state, rs.state_until, rs.followed_up, rs.provider,
+                  rs.came_by_referral, rs.pull, rs.cd_level, cd_any, ctx.u_shock, ctx.u_act,
+                  ctx.u_ref, ctx.outreach, ctx.access, ctx.referral_prob,
+                  float(ctx.follow_up_share), candidates.indptr, candidates.indices,
+                  candidates.data, totals)
+
+
+def update_wellbeing_state(rs: Any, effect: np.ndarray, kind: np.ndarray, week: int) -> None:
+    """``ResidentState.update_wellbeing`` by the kernel, on ``rs`` in place."""
+    update_wellbeing(params_for(WellbeingParams, rs.params), week, rs.neighbourhood,
+                     rs.capacity, rs.cd_level, bool(rs.cd_level.any()), rs.green_access,
+                     rs.baseline, rs.state, rs.provider, effect, kind, rs.need, rs.benefit,
+                     rs.belonging, rs.green_benefit, rs.wellbeing, rs.last_attended)
