@@ -22,6 +22,7 @@ What is here:
   share of ties attending, awareness, referral, drop-out, starting and provider choice).
 - :func:`admit`: places at full groups, in priority order.
 - :func:`update_wellbeing`: rule 5.
+- :func:`update_ties`: rule 6 (ties made in groups fade or hold; attenders make new ones).
 - :func:`share_of_ties_attending`: the pull of one's ties, kept up to date incrementally.
 - :func:`decile_sums`: the per-resident reductions of the weekly metrics (by decile, by
   decile and state, by third), and :func:`pairwise_sum` (numpy's summation order) for the
@@ -48,6 +49,7 @@ from numba.extending import intrinsic
 NOT_ENGAGED, REFERRED, ATTENDING, DROPPED_OUT = 0, 1, 2, 3
 NATURE = 1
 GROUP_TIES = 4
+TIE_GONE = 0.05
 
 _JIT = {"cache": True, "nogil": True}
 
@@ -325,6 +327,71 @@ def update_wellbeing(p, week, hood, capacity, cd_level, cd_any, green_access, ba
         wellbeing[i] = min(max(w + p.wellbeing_adjust_rate * (target - w), 0.0), 10.0)
 
 
+@nb.njit(**_JIT)
+def update_ties(state, provider, friends, strength, u_tie, decay_rate, tie_rate, tie_gone,
+                n_providers):
+    """Rule 6 for every resident, in place (``ResidentState.update_ties``): ties made in
+    groups stay at full strength while both attend the same group and fade otherwise (gone
+    below ``tie_gone``); attenders with ``u_tie < tie_rate`` make a tie with another attender
+    of their group, chosen by rank among the group's attenders in resident order."""
+    n = len(state)
+    for i in range(n):
+        group = provider[i] if state[i] == ATTENDING else -1
+        for k in range(friends.shape[1]):
+            friend = friends[i, k]
+            if friend < 0:
+                strength[i, k] = 0.0
+                continue
+            friend_group = provider[friend] if state[friend] == ATTENDING else -1
+            if friend_group == group and friend_group >= 0:
+                s = 1.0
+            else:
+                s = strength[i, k] * (1 - decay_rate)
+            if s < tie_gone:
+                friends[i, k] = -1
+                s = 0.0
+            strength[i, k] = s
+    # Attenders grouped by provider, in resident order within a group (a counting sort:
+    # the engine's stable argsort).
+    size = np.zeros(n_providers, dtype=np.int64)
+    for i in range(n):
+        if state[i] == ATTENDING:
+            size[provider[i]] += 1
+    first = np.zeros(n_providers, dtype=np.int64)
+    for j in range(1, n_providers):
+        first[j] = first[j - 1] + size[j - 1]
+    filled = first.copy()
+    order = np.empty(n, dtype=np.int64)
+    rank = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        if state[i] == ATTENDING:
+            j = provider[i]
+            order[filled[j]] = i
+            rank[i] = filled[j]
+            filled[j] += 1
+    for i in range(n):
+        if state[i] != ATTENDING or not u_tie[i] < tie_rate:
+            continue
+        j = provider[i]
+        if size[j] < 2:
+            continue
+        own = rank[i] - first[j]
+        pick = min(np.int64(u_tie[i] / tie_rate * (size[j] - 1)), size[j] - 2)
+        met = order[first[j] + pick + (1 if pick >= own else 0)]
+        slot = -1
+        for k in range(friends.shape[1]):
+            if friends[i, k] == met:
+                slot = k
+                break
+        if slot < 0:
+            slot = 0
+            for k in range(1, friends.shape[1]):
+                if strength[i, k] < strength[i, slot]:
+                    slot = k
+        friends[i, slot] = met
+        strength[i, slot] = 1.0
+
+
 # --- weekly metrics -----------------------------------------------------------------------
 @nb.njit(**_JIT)
 def _block_sum(a, start, n):
@@ -471,6 +538,14 @@ def decide_state(rs: Any, ctx: Any) -> tuple[np.ndarray, np.ndarray]:
                   ctx.u_ref, ctx.outreach, ctx.access, ctx.referral_prob,
                   float(ctx.follow_up_share), candidates.indptr, candidates.indices,
                   candidates.data, totals)
+
+
+def update_ties_state(rs: Any, u_tie: np.ndarray, n_providers: int) -> None:
+    """``ResidentState.update_ties`` by the kernel, on ``rs`` in place (``n_providers``:
+    provider slots, at least one more than the highest provider attended)."""
+    p = rs.params
+    update_ties(rs.state, rs.provider, rs.friends, rs.tie_strength, u_tie,
+                float(p.group_tie_decay_rate), float(p.group_tie_rate), TIE_GONE, n_providers)
 
 
 def update_wellbeing_state(rs: Any, effect: np.ndarray, kind: np.ndarray, week: int) -> None:

@@ -49,14 +49,14 @@ def assert_same_state(a: ResidentState, b: ResidentState) -> None:
 
 def test_the_kernels_use_the_rules_constants():
     for name in ("NOT_ENGAGED", "REFERRED", "ATTENDING", "DROPPED_OUT", "NATURE",
-                 "GROUP_TIES"):
+                 "GROUP_TIES", "TIE_GONE"):
         assert getattr(kernels, name) == getattr(residents, name), name
 
 
-def test_decide_admit_and_wellbeing_agree_with_numpy_bit_for_bit(model):
-    """Three weeks in a row: rules 0-4 (with provider choice), admission and rule 5 by the
-    kernels on one copy and by numpy on another give identical states."""
-    exercised = {"starters": 0, "admitted": 0, "referred": 0, "dropped": 0}
+def test_the_weekly_rules_agree_with_numpy_bit_for_bit(model):
+    """Three weeks in a row: rules 0-4 (with provider choice), admission, rule 5 and rule 6
+    by the kernels on one copy and by numpy on another give identical states."""
+    exercised = {"starters": 0, "admitted": 0, "referred": 0, "dropped": 0, "new ties": 0}
     for _ in range(3):
         rs, ps, week = model.resident_state, model.provider_state, model.week
         ctx = model.week_context()
@@ -86,6 +86,13 @@ def test_decide_admit_and_wellbeing_agree_with_numpy_bit_for_bit(model):
         by_numpy.update_wellbeing(ps.effect, ps.kind, week)
         kernels.update_wellbeing_state(by_kernel, ps.effect, ps.kind, week)
         assert_same_state(by_numpy, by_kernel)
+        # Rule 6.
+        friends_before = by_numpy.friends.copy()
+        by_numpy.update_ties(ctx.u_tie)
+        kernels.update_ties_state(by_kernel, ctx.u_tie, len(ps))
+        assert_same_state(by_numpy, by_kernel)
+        exercised["new ties"] += int(((by_numpy.friends != friends_before)
+                                      & (by_numpy.friends >= 0)).sum())
         model.step()
     assert all(count > 0 for count in exercised.values()), exercised
     assert (model.resident_state.friends >= 0).any(), "ties made in groups must be exercised"
