@@ -1,11 +1,16 @@
-"""Throughput of the fast model against the per-agent reference, and a Devon-ICS-sized run.
+"""Throughput of the fast model against the per-agent reference and the hardware's floor,
+and a Devon-ICS-sized run.
 
-    python -m benchmarks.throughput            # 100,000 residents: fast vs reference
+    python -m benchmarks.throughput            # 100,000 residents: fast vs reference vs floor
     python -m benchmarks.throughput --devon    # also 1.2 million residents for 10 years
 
 Both engines run the same rules on the same model (same place, seed and parameters) from the
-same state; the figure that matters is their ratio, measured in the same run, because the
-machines are shared and noisy. One core: numpy's threads are limited to one.
+same state. The *floor* is the least a weekly rule can cost: a trivial rule (one uniform
+draw, a state flip and a wellbeing update per resident-week) over the same 100,000
+residents, in numpy and compiled (numba, drawing PCG64 inside the loop). The figures that
+matter are the ratios, measured in the same run, because the machines are shared and noisy
+(issue 20's target: the model at >= 0.2 of the numpy floor). One core: numpy's threads are
+limited to one.
 """
 
 from __future__ import annotations
@@ -21,8 +26,13 @@ import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 
+import numba  # noqa: E402
+import numpy as np  # noqa: E402
+
 from abm import Model  # noqa: E402
 from abm.model.engines import ENGINES, ArrayEngine  # noqa: E402
+from abm.model.kernels import pcg64_fill  # noqa: E402
+from abm.model.randomness import Streams  # noqa: E402
 
 SIZE_100K = {"n_neighbourhoods": 1000, "residents_per_neighbourhood": 100}
 DEVON = {"n_neighbourhoods": 707, "residents_per_neighbourhood": 1700, "burn_in_years": 0}
@@ -52,6 +62,52 @@ def fast_vs_reference(warm_weeks: int = 60, fast_weeks: int = 52, reference_week
     return models["fast"].resident_state.n, fast, reference
 
 
+def trivial_floor(n: int = 100_000, weeks: int = 52, repeats: int = 3) -> float:
+    """Resident-steps per second of the trivial rule in numpy (best of ``repeats``): each
+    week one uniform per resident from one generator, a state flip where it falls below
+    0.01, and wellbeing moved a tenth of the way towards 7, all in place."""
+    rng = np.random.default_rng(1)
+    u, state, wellbeing = np.empty(n), np.zeros(n, dtype=bool), np.full(n, 6.0)
+    flip = np.empty(n, dtype=bool)
+    best = np.inf
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(weeks):
+            rng.random(out=u)
+            np.less(u, 0.01, out=flip)
+            state ^= flip
+            wellbeing += 0.1 * (7.0 - wellbeing)
+        best = min(best, time.perf_counter() - start)
+    return n * weeks / best
+
+
+@numba.njit(cache=True)
+def _trivial_compiled(state_words, state, wellbeing, u, weeks):
+    for _ in range(weeks):
+        pcg64_fill(state_words, np.array([len(u)]), u)  # the week's keyed draws
+        for i in range(len(u)):
+            if u[i] < 0.01:
+                state[i] = not state[i]
+            wellbeing[i] += 0.1 * (7.0 - wellbeing[i])
+
+
+def trivial_floor_compiled(n: int = 100_000, weeks: int = 52, repeats: int = 3) -> float:
+    """The same trivial rule compiled (numba): the draws are the keyed stream's, from
+    PCG64 inside the loop; best of ``repeats`` after a first call that compiles."""
+    words = np.array([Streams(1).generator("shocks", 0).bit_generator.state["state"][k]
+                      for k in ("state", "inc")], dtype=object)
+    state_words = np.array([[int(words[0]) >> 64, int(words[0]) % 2**64,
+                             int(words[1]) >> 64, int(words[1]) % 2**64]], dtype=np.uint64)
+    u, state, wellbeing = np.empty(n), np.zeros(n, dtype=bool), np.full(n, 6.0)
+    _trivial_compiled(state_words, state, wellbeing, u, 1)
+    best = np.inf
+    for _ in range(repeats):
+        start = time.perf_counter()
+        _trivial_compiled(state_words, state, wellbeing, u, weeks)
+        best = min(best, time.perf_counter() - start)
+    return n * weeks / best
+
+
 def devon_child() -> None:
     """Run in a child process so its peak memory is measured on its own."""
     start = time.perf_counter()
@@ -71,11 +127,18 @@ def main() -> None:
     if args.child:
         devon_child()
         return
+    floor = trivial_floor()
     n, fast, reference = fast_vs_reference()
+    floor = max(floor, trivial_floor())  # before and after the model: the less disturbed
+    compiled = trivial_floor_compiled()
     print(f"residents                        {n:,}")
     print(f"fast model, resident-steps/s     {fast / 1e6:,.1f} million")
     print(f"per-agent reference, same rules  {reference / 1e6:,.3f} million")
     print(f"fast / reference                 {fast / reference:,.0f}x   (target >= 40x)")
+    print(f"trivial-rule floor, numpy        {floor / 1e6:,.0f} million")
+    print(f"trivial-rule floor, compiled     {compiled / 1e6:,.0f} million")
+    print(f"fast / numpy floor               {fast / floor:.3f}   (target >= 0.2)")
+    print(f"fast / compiled floor            {fast / compiled:.3f}")
     if args.devon:
         out = subprocess.run([sys.executable, "-m", "benchmarks.throughput", "--child"],
                              capture_output=True, text=True, check=True).stdout.split()

@@ -18,6 +18,8 @@ What is here:
 - :func:`pcg64_fill`: numpy's PCG64 and ``Generator.random``, exactly, for many generators at
   once (the 128-bit step as one LLVM 128-bit multiply); with
   :func:`abm.model.randomness.pcg64_states` it draws R replicates' keyed streams in one call.
+  :func:`pcg64_items` reads any item's value without drawing those before it (a jump table
+  shared by every stream), so a rule can draw only for the residents it concerns.
 - :func:`decide`: resident rules 0-4 (community development's effect, need and shocks,
   share of ties attending, awareness, referral, drop-out, starting and provider choice).
 - :func:`admit`: places at full groups, in priority order.
@@ -58,10 +60,10 @@ _MULT = (2549297995355413924 << 64) | 4865540595714422341  # PCG_DEFAULT_MULTIPL
 
 
 @intrinsic
-def _pcg64_step(typingctx, s_hi, s_lo, i_hi, i_lo):
-    """state x multiplier + increment, modulo 2**128, on (high, low) uint64 words."""
-    sig = types.UniTuple(types.uint64, 2)(types.uint64, types.uint64, types.uint64,
-                                          types.uint64)
+def _mul_add_128(typingctx, a_hi, a_lo, b_hi, b_lo, c_hi, c_lo):
+    """a x b + c modulo 2**128, each number given as (high, low) uint64 words: one LLVM
+    128-bit multiply (numba has no 128-bit integer type of its own)."""
+    sig = types.UniTuple(types.uint64, 2)(*[types.uint64] * 6)
 
     def codegen(context, builder, signature, args):
         i128, i64 = ir.IntType(128), ir.IntType(64)
@@ -70,13 +72,22 @@ def _pcg64_step(typingctx, s_hi, s_lo, i_hi, i_lo):
             return builder.or_(builder.shl(builder.zext(high, i128), ir.Constant(i128, 64)),
                                builder.zext(low, i128))
 
-        state = builder.add(builder.mul(join(args[0], args[1]), ir.Constant(i128, _MULT)),
-                            join(args[2], args[3]))
-        high = builder.trunc(builder.lshr(state, ir.Constant(i128, 64)), i64)
+        value = builder.add(builder.mul(join(args[0], args[1]), join(args[2], args[3])),
+                            join(args[4], args[5]))
+        high = builder.trunc(builder.lshr(value, ir.Constant(i128, 64)), i64)
         return context.make_tuple(builder, signature.return_type,
-                                  [high, builder.trunc(state, i64)])
+                                  [high, builder.trunc(value, i64)])
 
     return sig, codegen
+
+
+_MULT_HI, _MULT_LO = np.uint64(_MULT >> 64), np.uint64(_MULT & (2**64 - 1))
+
+
+@nb.njit(inline="always")
+def _pcg64_step(s_hi, s_lo, i_hi, i_lo):
+    """PCG64's step: state x multiplier + increment, modulo 2**128."""
+    return _mul_add_128(s_hi, s_lo, _MULT_HI, _MULT_LO, i_hi, i_lo)
 
 
 @nb.njit(inline="always")
@@ -103,6 +114,43 @@ def pcg64_fill(states, counts, out):
             k += 1
         ends[g] = k
     return ends
+
+
+@nb.njit(**_JIT)
+def pcg64_jumps(n):
+    """For items 0..n-1, the constants that take a PCG64 start state straight to the state
+    item k's value is read from: that state is ``A[k] x state + B[k] x increment`` (modulo
+    2**128) with ``A[k]`` = multiplier**(k+1) and ``B[k]`` = 1 + multiplier + ... +
+    multiplier**k. They do not depend on the seed, stream or week, so one table serves every
+    keyed stream of a run. Shape (n, 4): A high, A low, B high, B low."""
+    out = np.empty((n, 4), dtype=np.uint64)
+    a_hi, a_lo = np.uint64(0), np.uint64(1)
+    b_hi, b_lo = np.uint64(0), np.uint64(0)
+    zero, one = np.uint64(0), np.uint64(1)
+    for k in range(n):
+        a_hi, a_lo = _mul_add_128(a_hi, a_lo, _MULT_HI, _MULT_LO, zero, zero)
+        b_hi, b_lo = _mul_add_128(b_hi, b_lo, _MULT_HI, _MULT_LO, zero, one)
+        out[k, 0], out[k, 1], out[k, 2], out[k, 3] = a_hi, a_lo, b_hi, b_lo
+    return out
+
+
+@nb.njit(inline="always")
+def pcg64_at(state, jumps, k):
+    """Item k's ``random()`` value of the stream that starts in ``state`` (a row of
+    :func:`abm.model.randomness.pcg64_states`), without drawing items 0..k-1: two 128-bit
+    multiplies, about what one sequential step costs."""
+    s_hi, s_lo = _mul_add_128(jumps[k, 0], jumps[k, 1], state[0], state[1],
+                              np.uint64(0), np.uint64(0))
+    s_hi, s_lo = _mul_add_128(jumps[k, 2], jumps[k, 3], state[2], state[3], s_hi, s_lo)
+    return (_xsl_rr(s_hi, s_lo) >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+
+
+@nb.njit(**_JIT)
+def pcg64_items(state, jumps, items, out):
+    """The values of ``items`` (any order, any subset) of the stream starting in ``state``:
+    ``out[m]`` = item ``items[m]``'s value, as drawing all and indexing would give."""
+    for m in range(len(items)):
+        out[m] = pcg64_at(state, jumps, items[m])
 
 
 # --- resident rules -----------------------------------------------------------------------

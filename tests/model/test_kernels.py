@@ -172,3 +172,18 @@ def test_pcg64_fill_draws_each_replicates_keyed_stream_exactly():
 def test_pairwise_sum_is_numpys_sum(n):
     values = np.random.default_rng(n).random(n + 5) * 1e3
     assert kernels.pairwise_sum(values, 5, n) == values[5:].sum()
+
+
+def test_any_items_value_is_read_without_drawing_those_before_it():
+    """Random access into a keyed stream through the jump table: item k's value equals the
+    k-th value drawn in order, for any subset of items in any order."""
+    n = 5000
+    jumps = kernels.pcg64_jumps(n)
+    streams = ReplicateStreams([3, 2**62])
+    items = np.random.default_rng(0).permutation(n)[:700]
+    for r, seed in enumerate([3, 2**62]):
+        state = streams.states("admission", 120)[r]
+        everything = Streams(seed).uniforms("admission", 120, n)
+        out = np.empty(len(items))
+        kernels.pcg64_items(state, jumps, items, out)
+        assert np.array_equal(out, everything[items])
