@@ -231,14 +231,18 @@ def share_of_ties_attending(attending, counted, ties_attending, indptr, indices,
 def decide(p, week, hood, capacity, p_shock, p_drop, belonging, need, need_untouched,
            awareness, state, state_until, followed_up, provider, came_by_referral, pull,
            cd_level, cd_any, u_shock, u_act, u_ref, outreach, access, referral_prob,
-           follow_up_share, cand_indptr, cand_indices, cand_data, row_totals):
+           follow_up_share, cand_indptr, cand_indices, cumulative, row_base, row_totals):
     """Rules 1-4 for every resident, in place (``pull`` already worked out for this week;
-    ``cd_level`` after rule 0; ``row_totals``: each neighbourhood's sum of candidates'
-    pulls, as scipy sums a row). Returns (starters, picks) as ``ResidentState.decide``."""
+    ``cd_level`` after rule 0). The candidates matrix [neighbourhood, provider] comes as its
+    ``indptr`` and ``indices``, the running sum of its values (``np.cumsum`` of its data,
+    as ``pick_providers`` takes it: over the whole matrix), the running sum before each row
+    (``row_base``: 0 for the first row) and each row's sum (:func:`row_sums`). When
+    replicates are concatenated, the running sum and the base restart at each replicate's
+    block, so that every replicate picks as it does alone (see :func:`running_sums`).
+    Returns (starters, picks) as ``ResidentState.decide``."""
     n = len(hood)
     starters = np.empty(n, dtype=np.int64)
     picks = np.empty(n, dtype=np.int32)
-    cumulative = np.cumsum(cand_data)
     boost_by_state = (1.0, p.referral_boost_unfollowed, 1.0, p.reengage_factor)
     count = 0
     for i in range(n):
@@ -292,8 +296,7 @@ def decide(p, week, hood, capacity, p_shock, p_drop, belonging, need, need_untou
         if u_act[i] < p_start:
             v = u_act[i] / p_start
             start, end = cand_indptr[h], cand_indptr[h + 1]
-            before = cumulative[start - 1] if start > 0 else 0.0
-            target = before + v * row_totals[h]
+            target = row_base[h] + v * row_totals[h]
             slot = np.searchsorted(cumulative[start:end], target, side="right") + start
             starters[count] = i
             picks[count] = cand_indices[min(slot, end - 1)]
@@ -311,6 +314,14 @@ def row_sums(indptr, data):
         if n > 0:
             out[row] = data[start] + pairwise_sum(data, start + 1, n - 1)
     return out
+
+
+def running_sums(indptr: np.ndarray, data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The candidates' running sum (``np.cumsum`` of the data, as ``pick_providers`` adds
+    it) and, per row, the running sum before the row (0 for the first row)."""
+    cumulative = np.cumsum(data)
+    starts = indptr[:-1]
+    return cumulative, np.where(starts > 0, cumulative[np.maximum(starts - 1, 0)], 0.0)
 
 
 @nb.njit(**_JIT)
@@ -579,13 +590,14 @@ def decide_state(rs: Any, ctx: Any) -> tuple[np.ndarray, np.ndarray]:
                             rs.tie_strength, rs.pull)
     candidates = ctx.candidates
     totals = row_sums(candidates.indptr, candidates.data)
+    cumulative, base = running_sums(candidates.indptr, candidates.data)
     return decide(params_for(DecideParams, p), ctx.week, rs.neighbourhood, rs.capacity,
                   rs.p_shock, rs.p_drop, rs.belonging, rs.need, rs.need_untouched,
                   rs.awareness, rs.state, rs.state_until, rs.followed_up, rs.provider,
                   rs.came_by_referral, rs.pull, rs.cd_level, cd_any, ctx.u_shock, ctx.u_act,
                   ctx.u_ref, ctx.outreach, ctx.access, ctx.referral_prob,
                   float(ctx.follow_up_share), candidates.indptr, candidates.indices,
-                  candidates.data, totals)
+                  cumulative, base, totals)
 
 
 def update_ties_state(rs: Any, u_tie: np.ndarray, n_providers: int) -> None:

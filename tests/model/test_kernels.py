@@ -187,3 +187,79 @@ def test_any_items_value_is_read_without_drawing_those_before_it():
         out = np.empty(len(items))
         kernels.pcg64_items(state, jumps, items, out)
         assert np.array_equal(out, everything[items])
+
+
+RESIDENT_ARRAYS = ("capacity", "p_shock", "p_drop", "belonging", "need", "need_untouched",
+                   "awareness", "state", "state_until", "followed_up", "came_by_referral",
+                   "pull", "_counted", "ties_attending", "degree", "tie_strength")
+
+
+def test_one_call_over_concatenated_replicates_equals_each_replicate_alone():
+    """The layout of a replicate engine: the residents of R runs (different seeds)
+    concatenated, neighbourhood, resident and provider ids offset per replicate, the
+    candidates matrix block-diagonal with its running sum restarted per replicate. One call
+    of the kernels (ties' pull, then rules 1-4) over all of them gives each replicate
+    exactly what numpy gives that run alone."""
+    models = [Model("london", "develop+scale+sustain", seed, SIZE).run(years=1)
+              for seed in (4, 5, 6)]
+    contexts = [m.week_context() for m in models]
+    alone = []
+    for m, ctx in zip(models, contexts, strict=True):
+        state = clone(m.resident_state)
+        alone.append((state, *ResidentState.decide(state, ctx)))
+    n, hoods = models[0].resident_state.n, len(models[0].hoods)
+    slots = np.cumsum([0] + [len(m.provider_state) for m in models])
+    nnz = np.cumsum([0] + [c.candidates.nnz for c in contexts])
+    states = [clone(m.resident_state) for m in models]
+    for r, (m, state) in enumerate(zip(models, states, strict=True)):
+        state.cd_level, _ = kernels.cd_update(state, contexts[r], m.params)
+
+    def joined(name, ctx=False):
+        return np.concatenate([getattr(c if ctx else s, name) for s, c in
+                               zip(states, contexts, strict=True)])
+
+    big = {name: joined(name) for name in RESIDENT_ARRAYS}
+    big["hood"] = np.concatenate([s.neighbourhood + r * hoods for r, s in enumerate(states)])
+    big["provider"] = np.concatenate([np.where(s.provider >= 0, s.provider + slots[r], -1)
+                                      for r, s in enumerate(states)]).astype(np.int32)
+    big["friends"] = np.concatenate([np.where(s.friends >= 0, s.friends + r * n, -1)
+                                     for r, s in enumerate(states)]).astype(np.int32)
+    ties_indptr = np.concatenate([states[0].ties.indptr[:1]] + [
+        s.ties.indptr[1:] + sum(t.ties.nnz for t in states[:r]) for r, s in enumerate(states)])
+    ties_indices = np.concatenate([s.ties.indices + r * n for r, s in enumerate(states)])
+    attending = joined("attending_at_start", ctx=True)
+    kernels.share_of_ties_attending(attending, big["_counted"], big["ties_attending"],
+                                    ties_indptr, ties_indices, big["degree"], big["friends"],
+                                    big["tie_strength"], big["pull"])
+    candidates = [c.candidates for c in contexts]
+    cand_indptr = np.concatenate([candidates[0].indptr[:1]] + [
+        c.indptr[1:] + nnz[r] for r, c in enumerate(candidates)])
+    cand_indices = np.concatenate([c.indices + slots[r] for r, c in enumerate(candidates)])
+    sums = [kernels.running_sums(c.indptr, c.data) for c in candidates]  # per replicate
+    cumulative = np.concatenate([running for running, _ in sums])
+    base = np.concatenate([before for _, before in sums])
+    totals = np.concatenate([kernels.row_sums(c.indptr, c.data) for c in candidates])
+    cd_level = np.concatenate([s.cd_level for s in states])
+    p = kernels.params_for(kernels.DecideParams, models[0].params)
+    starters, picks = kernels.decide(
+        p, contexts[0].week, big["hood"], big["capacity"], big["p_shock"], big["p_drop"],
+        big["belonging"], big["need"], big["need_untouched"], big["awareness"], big["state"],
+        big["state_until"], big["followed_up"], big["provider"], big["came_by_referral"],
+        big["pull"], cd_level, bool(cd_level.any()), joined("u_shock", True),
+        joined("u_act", True), joined("u_ref", True), joined("outreach", True),
+        joined("access", True), joined("referral_prob", True),
+        float(contexts[0].follow_up_share), cand_indptr, cand_indices, cumulative, base, totals)
+    assert cd_level.any(), "community development must be exercised"
+    for r, (state, own_starters, own_picks) in enumerate(alone):
+        mine = slice(r * n, (r + 1) * n)
+        for name in (*RESIDENT_ARRAYS, "friends"):
+            expected = getattr(state, name)
+            got = big[name][mine] if name != "friends" else np.where(
+                big["friends"][mine] >= 0, big["friends"][mine] - r * n, -1)
+            assert np.array_equal(got, expected), (r, name)
+        assert np.array_equal(np.where(big["provider"][mine] >= 0,
+                                       big["provider"][mine] - slots[r], -1), state.provider)
+        chosen = (starters >= r * n) & (starters < (r + 1) * n)
+        assert np.array_equal(starters[chosen] - r * n, own_starters)
+        assert np.array_equal(picks[chosen] - slots[r], own_picks)
+        assert len(own_starters) > 0
