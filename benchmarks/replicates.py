@@ -21,7 +21,10 @@ Issue 20's targets, measured in one run on this machine:
   time of default-size runs (status quo and scale+embed+sustain, in each place), spread over
   2 workers with the parallel efficiency given (``benchmarks.parallel`` measures it).
 
-One core per run: numpy's threads are limited to one.
+One core per run: numpy's threads are limited to one. Times are CPU seconds of this process
+(``time.process_time``), not wall-clock time: the machines are shared (other work beside it
+can slow the wall clock several-fold), and a single-threaded run's CPU time is what two
+cores' worth of runs add up to.
 """
 
 from __future__ import annotations
@@ -60,22 +63,22 @@ def batch_entry_point() -> Callable | None:
 
 def single_runs(place: str, rules: str, seeds: list[int], size: dict,
                 years: float) -> tuple[float, pd.DataFrame]:
-    """Seconds to build, run and summarise one model per seed, one after another."""
-    start = time.perf_counter()
+    """CPU seconds to build, run and summarise one model per seed, one after another."""
+    start = time.process_time()
     rows = [Model(place, rules, seed, size).run(years=years).summary() for seed in seeds]
-    return time.perf_counter() - start, pd.concat(rows, ignore_index=True)
+    return time.process_time() - start, pd.concat(rows, ignore_index=True)
 
 
 def week_seconds(place: str, rules: str, size: dict, weeks: int = 26) -> float:
-    """Seconds per week of a model at ``size``, timed after a year's burn-in and a few
+    """CPU seconds per week of a model at ``size``, timed after a year's burn-in and a few
     policy weeks."""
     model = Model(place, rules, 1, {**size, "burn_in_years": 1})
     for _ in range(56):
         model.step()
-    start = time.perf_counter()
+    start = time.process_time()
     for _ in range(weeks):
         model.step()
-    return (time.perf_counter() - start) / weeks
+    return (time.process_time() - start) / weeks
 
 
 def replicates(count: int) -> None:
@@ -91,9 +94,9 @@ def replicates(count: int) -> None:
               f"{size['residents_per_neighbourhood']} residents)")
         print(f"  {count} single runs            {singles:8.1f} s ({singles / count:.2f} s a run)")
         if batch is not None:
-            start = time.perf_counter()
+            start = time.process_time()
             batched = batch(place, rules, seeds, size, years)
-            spent = time.perf_counter() - start
+            spent = time.process_time() - start
             same = batched.reset_index(drop=True).equals(rows)
             print(f"  one batch of {count}           {spent:8.1f} s   ratio {spent / singles:.2f}"
                   f" (target <= 0.3); rows identical to the single runs: {same}")

@@ -10,9 +10,12 @@ calls (so the rows add up to the step; "step (own lines)" is what the step spend
 named parts). The model is the throughput benchmark's (Devon ICS, scale+embed+sustain,
 warmed up a year and eight weeks so the policy is in force); each timed stretch of 52 weeks
 includes one funding round, so yearly work is spread over its weeks. Timed and untimed
-stretches alternate ``--repeats`` times and the fastest of each is kept. The timers cost about 0.2
-microseconds a call, a few hundred calls a week: negligible at 100,000 residents, about 5%
-at 3,000.
+stretches alternate ``--repeats`` times. Each part's figure is its median over the weeks
+(the mean for parts run only in some weeks), and the week's is the CPU time of the untimed
+stretches: the machines are shared, and medians and CPU time ignore the moments another
+process took the core (the median wall-clock week is printed beside it). The
+timers read the CPU clock (``time.process_time``) twice a call, a few dozen calls a week:
+their cost is printed (negligible at 100,000 residents, a few percent at 3,000).
 
 The sparse matrices of ``week_context`` are built inline in the model (not a function of
 their own), so they are timed by replaying the same lines on the same state, after the run.
@@ -28,6 +31,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import argparse  # noqa: E402
 import contextlib  # noqa: E402
 import time  # noqa: E402
+import timeit  # noqa: E402
 from collections import defaultdict  # noqa: E402
 from collections.abc import Callable, Iterator  # noqa: E402
 
@@ -73,30 +77,41 @@ SIZES = {100_000: {"n_neighbourhoods": 1000, "residents_per_neighbourhood": 100}
 
 
 class Timers:
-    """Exclusive and inclusive time and calls per label, with a stack so that a part's
-    exclusive time leaves out the named parts it calls."""
+    """Exclusive CPU time and calls per label and week, with a stack so that a part's
+    exclusive time leaves out the named parts it calls. CPU time (``time.process_time``),
+    because on a shared machine a part of tens of milliseconds is interrupted by other
+    processes in most weeks; reading that clock costs about a microsecond (printed)."""
 
     def __init__(self):
-        self.exclusive: dict[str, float] = defaultdict(float)
-        self.inclusive: dict[str, float] = defaultdict(float)
+        self.weeks: list[dict[str, float]] = []  # exclusive seconds per label, one per week
         self.calls: dict[str, int] = defaultdict(int)
         self._stack: list[float] = []  # time spent in children of each open call
+        self.new_week()
+
+    def new_week(self) -> None:
+        self.weeks.append(defaultdict(float))
 
     def wrap(self, label: str, function: Callable) -> Callable:
         def timed(*args, **kwargs):
             self._stack.append(0.0)
-            start = time.perf_counter()
+            start = time.process_time()
             try:
                 return function(*args, **kwargs)
             finally:
-                spent = time.perf_counter() - start
+                spent = time.process_time() - start
                 children = self._stack.pop()
-                self.inclusive[label] += spent
-                self.exclusive[label] += spent - children
+                self.weeks[-1][label] += spent - children
                 self.calls[label] += 1
                 if self._stack:
                     self._stack[-1] += spent
         return timed
+
+    def typical(self, label: str) -> float:
+        """CPU seconds a week: the median over weeks for a part run every week, the mean
+        for one run only in some weeks (a funding round, closures)."""
+        values = np.array([week.get(label, 0.0) for week in self.weeks if week])
+        every_week = (values > 0).all()
+        return float(np.median(values) if every_week else values.mean())
 
 
 @contextlib.contextmanager
@@ -144,49 +159,60 @@ def warmed_model(residents: int) -> Model:
     return the_model
 
 
-def profile(residents: int, weeks: int, repeats: int) -> tuple[float, Timers, float, float]:
-    """Time ``weeks`` steps without timers and ``weeks`` with them, ``repeats`` times in
-    turn on the same model (the policy is in force throughout), keeping the fastest of
-    each (the machines are shared: the fastest is the least disturbed); return ms per week
-    without timers, the timers of the fastest timed repeat, ms per week with them, and the
-    replayed sparse-matrix lines' ms per call (fastest of 20)."""
+def profile(residents: int, weeks: int, repeats: int) -> tuple[float, float, Timers, float]:
+    """Time ``repeats`` x ``weeks`` steps without timers and as many with them, in turn on
+    the same model (the policy is in force throughout). Returns the median week without
+    timers and its CPU time per week (ms), the timers, and the replayed sparse-matrix
+    lines' fastest of 20 (ms)."""
     the_model = warmed_model(residents)
-    bare, best, with_timers = np.inf, Timers(), np.inf
+    bare, cpu, timers = [], 0.0, Timers()
     for _ in range(repeats):
-        start = time.perf_counter()
+        cpu_start = time.process_time()
         for _ in range(weeks):
-            the_model.step()
-        bare = min(bare, (time.perf_counter() - start) / weeks * 1e3)
-        timers = Timers()
-        with timed_parts(timers, the_model):
             start = time.perf_counter()
+            the_model.step()
+            bare.append(time.perf_counter() - start)
+        cpu += time.process_time() - cpu_start
+        with timed_parts(timers, the_model):
             for _ in range(weeks):
+                timers.new_week()
                 the_model.step()
-            spent = (time.perf_counter() - start) / weeks * 1e3
-        if spent < with_timers:
-            best, with_timers = timers, spent
     sparse_ms = np.inf
     for _ in range(20):
         start = time.perf_counter()
         sparse_context(the_model)
         sparse_ms = min(sparse_ms, (time.perf_counter() - start) * 1e3)
-    return bare, best, with_timers, sparse_ms
+    return (float(np.median(bare)) * 1e3, cpu / (repeats * weeks) * 1e3, timers, sparse_ms)
 
 
 def report(residents: int, weeks: int, repeats: int) -> None:
-    bare, timers, with_timers, sparse_ms = profile(residents, weeks, repeats)
-    step_total = with_timers
-    named = sum(timers.exclusive.values()) / weeks * 1e3
-    print(f"\n{residents:,} residents, {weeks} weeks: {bare:.2f} ms a week without timers "
-          f"({bare / residents * 1e6:.0f} ns per resident-step), {with_timers:.2f} with")
-    print(f"{'part':36s} {'ms/week':>8s} {'share':>6s} {'calls/week':>10s}")
-    rows = [(label, timers.exclusive[label] / weeks * 1e3, timers.calls[label] / weeks)
+    bare, cpu, timers, sparse_ms = profile(residents, weeks, repeats)
+    rows = [(label, timers.typical(label) * 1e3, timers.calls[label] / (weeks * repeats))
             for label, _, _ in PARTS]
-    rows.append(("step (own lines)", step_total - named, 1.0))
+    named = sum(ms for _, ms, _ in rows)
+    print(f"\n{residents:,} residents, {repeats} x {weeks} weeks without timers: {cpu:.2f} ms of "
+          f"CPU a week ({cpu / residents * 1e6:.0f} ns per resident-step; median wall-clock "
+          f"week {bare:.2f} ms); the named parts' medians add up to {named:.2f} ms")
+    print(f"{'part (exclusive of the parts below it)':40s} {'ms/week':>8s} {'share':>6s} "
+          f"{'calls/week':>10s}")
     for label, ms, calls in rows:
-        print(f"{label:36s} {ms:8.3f} {ms / step_total:6.1%} {calls:10.1f}")
-    print(f"{'(inside week_context) sparse lines':36s} {sparse_ms:8.3f} "
-          f"{sparse_ms / step_total:6.1%}   replayed")
+        print(f"{label:40s} {ms:8.3f} {ms / cpu:6.1%} {calls:10.1f}")
+    print(f"{'the rest (CPU week less named parts)':40s} {cpu - named:8.3f} "
+          f"{(cpu - named) / cpu:6.1%}")
+    print(f"{'(inside week_context) sparse lines':40s} {sparse_ms:8.3f} "
+          f"{sparse_ms / cpu:6.1%}   replayed, fastest of 20")
+    calls = sum(timers.calls.values()) / (weeks * repeats)
+    clock = min(timeit.repeat(time.process_time, number=1000, repeat=5)) / 1000
+    print(f"(timers: {calls:.0f} calls a week, two clock readings each at "
+          f"{clock * 1e6:.1f} microseconds: {2 * calls * clock * 1e3:.3f} ms a week)")
+
+
+def numpy_route(self, stream: str, week: int) -> np.random.Generator:
+    """How the streams built each generator before the seed words were worked out in bulk
+    (the same values): ``PCG64(SeedSequence(seed, spawn_key=(stream, week)))``."""
+    key = randomness.STREAM_NAMES.index(stream)
+    return np.random.Generator(np.random.PCG64(
+        np.random.SeedSequence(self.seed, spawn_key=(key, int(week)))))
 
 
 def main() -> None:
@@ -195,7 +221,12 @@ def main() -> None:
                         default=[100_000, 3_000])
     parser.add_argument("--weeks", type=int, default=52)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--streams-before", action="store_true",
+                        help="build each week's generators as before issue 20 (numpy's "
+                             "SeedSequence every time): the profile before")
     args = parser.parse_args()
+    if args.streams_before:
+        randomness.Streams.generator = numpy_route
     for residents in args.residents:
         report(residents, args.weeks, args.repeats)
 
