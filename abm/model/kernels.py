@@ -22,7 +22,8 @@ What is here:
   shared by every stream), so a rule can draw only for the residents it concerns.
 - :func:`decide`: resident rules 0-4 (community development's effect, need and shocks,
   share of ties attending, awareness, referral, drop-out, starting and provider choice).
-- :func:`admit`: places at full groups, in priority order.
+- :func:`admit`: places at full groups, in priority order (the order by numpy, the
+  counting compiled).
 - :func:`update_wellbeing`: rule 5.
 - :func:`update_ties`: rule 6 (ties made in groups fade or hold; attenders make new ones).
 - :func:`share_of_ties_attending`: the pull of one's ties, kept up to date incrementally.
@@ -331,19 +332,15 @@ def running_sums(indptr: np.ndarray, data: np.ndarray) -> tuple[np.ndarray, np.n
 
 
 @nb.njit(**_JIT)
-def admit(starters, picks, first, priority, places, provider_of_resident):
-    """Which starters get a place: at each provider, those marked ``first`` before the
-    others, each in order of ``priority`` (lowest first), until its spare places are gone
-    (``ArrayEngine.admit``'s lexsort and ranks). Returns (residents, providers) admitted, in
-    that order."""
+def admit_in_order(starters, picks, order, places, provider_of_resident):
+    """Which starters get a place, taking them in ``order`` (by provider, those marked
+    first before the others, then by priority: ``np.lexsort`` in :func:`admit`), each
+    provider until its spare places are gone (``ArrayEngine.admit``'s ranks). Returns
+    (residents, providers) admitted, in that order."""
     spare = places.astype(np.int64)
     for j in provider_of_resident:
         if j >= 0:
             spare[j] -= 1
-    # np.lexsort((priority, ~first, picks)): stable sorts by each key, the last key last.
-    order = np.argsort(priority, kind="mergesort")
-    order = order[np.argsort(~first[order], kind="mergesort")]
-    order = order[np.argsort(picks[order], kind="mergesort")]
     residents = np.empty(len(order), dtype=np.int64)
     chosen = np.empty(len(order), dtype=np.int32)
     count = 0
@@ -355,6 +352,15 @@ def admit(starters, picks, first, priority, places, provider_of_resident):
             chosen[count] = j
             count += 1
     return residents[:count], chosen[:count]
+
+
+def admit(starters: np.ndarray, picks: np.ndarray, first: np.ndarray, priority: np.ndarray,
+          places: np.ndarray, provider_of_resident: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Places at full groups as ``ArrayEngine.admit`` gives them: the order (a few hundred
+    starters) by numpy's ``lexsort``, the counting compiled (numba's stable argsort takes
+    about 15 s to compile)."""
+    order = np.lexsort((priority, ~first, picks))
+    return admit_in_order(starters, picks, order, places, provider_of_resident)
 
 
 @nb.njit(**_JIT)
