@@ -5,13 +5,12 @@ numpy implementation in :mod:`abm.model.residents`, :mod:`abm.model.engines` and
 :mod:`abm.model.accounts` does with whole-array operations: the same floating-point
 operations in the same order, so the results are the same bit for bit
 (``tests/model/test_kernels.py`` checks each against the numpy path on real model states).
-The one exception is stated where it occurs: none so far.
 
 Why compiled loops: at workshop size (3,000 residents) a week is a few hundred numpy calls
 on small arrays, each costing a microsecond or more whatever its size; at 100,000 each rule
 makes several passes over memory with temporaries. A loop over residents does a rule in one
-pass with no temporaries and no per-call overhead. ``benchmarks/kernels.py`` measures each
-kernel against its numpy counterpart (``/work/notes/engine_profile.md`` has the figures).
+pass with no temporaries and no per-call overhead. ``python -m benchmarks.kernels`` measures
+each kernel against its numpy counterpart, and numba's compile time and cache.
 
 What is here:
 
@@ -33,8 +32,10 @@ What is here:
 
 The Python wrappers take the model's objects (a ``ResidentState``, a ``WeekContext``, a
 ``ProviderState``, ``Params``) and read the arrays they need by name; the kernels
-themselves take arrays and numbers only, so an engine holding R replicates can call them on
-its own arrays (see ``/work/notes/engine_design.md``).
+themselves take arrays and numbers only, so an engine holding R replicates (residents of all
+replicates concatenated, neighbourhood and provider ids offset per replicate) can call them
+on its own arrays; ``test_one_call_over_concatenated_replicates_equals_each_replicate_alone``
+shows it for rules 1-4.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ NOT_ENGAGED, REFERRED, ATTENDING, DROPPED_OUT = 0, 1, 2, 3
 NATURE = 1
 GROUP_TIES = 4
 TIE_GONE = 0.05
+WEEKS_PER_YEAR = 52
 
 _JIT = {"cache": True, "nogil": True}
 
@@ -588,7 +590,7 @@ def cd_update(rs: Any, ctx: Any, params: Any) -> tuple[np.ndarray, bool]:
     ``cd_level`` and whether any is above zero."""
     cd_level = rs.cd_level
     if ctx.cd_coverage.any() or cd_level.any():
-        rate = -np.expm1(-1 / (params.cd_years_to_effect * 52))
+        rate = -np.expm1(-1 / (params.cd_years_to_effect * WEEKS_PER_YEAR))
         cd_level = cd_level + rate * (ctx.cd_coverage - cd_level)
     return cd_level, bool(cd_level.any())
 

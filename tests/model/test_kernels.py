@@ -49,7 +49,7 @@ def assert_same_state(a: ResidentState, b: ResidentState) -> None:
 
 def test_the_kernels_use_the_rules_constants():
     for name in ("NOT_ENGAGED", "REFERRED", "ATTENDING", "DROPPED_OUT", "NATURE",
-                 "GROUP_TIES", "TIE_GONE"):
+                 "GROUP_TIES", "TIE_GONE", "WEEKS_PER_YEAR"):
         assert getattr(kernels, name) == getattr(residents, name), name
 
 
