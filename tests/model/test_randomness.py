@@ -1,5 +1,8 @@
 """Random streams: reproducible, independent, and common random numbers for every stream."""
 
+import copy
+import pickle
+
 import numpy as np
 import pytest
 
@@ -7,7 +10,16 @@ from abm import Model
 from abm.analysis.compare import compare
 from abm.files.errors import InputError
 from abm.model.providers import Provider
-from abm.model.randomness import STREAM_NAMES, Streams, check_seed, seed_from
+from abm.model.randomness import (
+    STREAM_NAMES,
+    WEEK_BLOCK,
+    ReplicateStreams,
+    Streams,
+    check_seed,
+    pcg64_states,
+    seed_from,
+    seed_words,
+)
 from tests.conftest import SMALL
 
 
@@ -116,3 +128,76 @@ def test_the_a_a_test_can_fail_with_streams_that_shift(monkeypatch):
     persistent.clear()
     shifted = with_phantom_slot(0).summary()
     assert compare(shifted, plain)["wellby_gain"] != 0.0
+
+
+# --- the seed words worked out in bulk are numpy's own (cheaper generators, same values) -----
+EDGE_SEEDS = [0, 1, 2**32 - 1, 2**32, 2**63 - 1, 20261123]
+
+
+def test_seed_words_are_numpys_seed_sequence_words():
+    """``seed_words`` reproduces ``SeedSequence(seed, spawn_key=(stream, week))`` for seeds of
+    one and two 32-bit words, every stream, and weeks at and around a block's edges, also
+    when worked out for many keys at once (broadcast)."""
+    seeds = EDGE_SEEDS + list(np.random.default_rng(0).integers(0, 2**63 - 1, 20))
+    weeks = [0, 1, WEEK_BLOCK - 1, WEEK_BLOCK, 5_199, 2**32 - 1]
+    table = seed_words(np.array(seeds, dtype=np.uint64)[:, None, None],
+                       np.arange(len(STREAM_NAMES))[None, :, None], np.array(weeks)[None, None])
+    for i, seed in enumerate(seeds):
+        for key in range(len(STREAM_NAMES)):
+            for j, week in enumerate(weeks):
+                expected = np.random.SeedSequence(int(seed), spawn_key=(key, week)
+                                                  ).generate_state(4, np.uint64)
+                assert np.array_equal(table[i, key, j], expected), (seed, key, week)
+    with pytest.raises(ValueError, match="week"):
+        seed_words(1, 0, 2**32)
+
+
+@pytest.mark.parametrize("seed", EDGE_SEEDS)
+def test_generators_draw_what_seed_sequence_and_pcg64_draw(seed):
+    """Every stream's generator, built from its words, gives the values of the generator
+    built the usual way (the definition of the streams), and its PCG64 state is the one
+    ``pcg64_states`` works out; weeks beyond what the words cover take numpy's route."""
+    streams = Streams(seed)
+    for key, name in enumerate(STREAM_NAMES):
+        for week in (0, 63, 64, 700, 2**32):
+            usual = np.random.Generator(np.random.PCG64(
+                np.random.SeedSequence(seed, spawn_key=(key, week))))
+            state = usual.bit_generator.state["state"]
+            ours = streams.generator(name, week)
+            assert ours.bit_generator.state == usual.bit_generator.state, (name, week)
+            assert np.array_equal(streams.uniforms(name, week, 100), usual.random(100))
+            if week < 2**32:
+                words = pcg64_states(seed_words(seed, key, week))
+                assert [int(w) for w in words] == [state["state"] >> 64, state["state"] % 2**64,
+                                                   state["inc"] >> 64, state["inc"] % 2**64]
+
+
+def test_a_keyed_generator_copies_pickles_and_spawns_like_one_built_the_usual_way():
+    """What else a model does with its generators (the app deep-copies models, Ray pickles
+    them, Mesa may spawn): the same values as a generator from a real SeedSequence."""
+    streams = Streams(11)
+    usual = np.random.Generator(np.random.PCG64(np.random.SeedSequence(
+        11, spawn_key=(STREAM_NAMES.index("mesa"), 0))))
+    for twin in (copy.deepcopy(streams.mesa), pickle.loads(pickle.dumps(streams.mesa))):
+        assert np.array_equal(twin.random(5), usual.random(5))
+        usual = np.random.Generator(np.random.PCG64(np.random.SeedSequence(
+            11, spawn_key=(STREAM_NAMES.index("mesa"), 0))))
+    child, usual_child = streams.generator("mesa", 0).spawn(1)[0], usual.spawn(1)[0]
+    assert np.array_equal(child.random(5), usual_child.random(5))
+
+
+def test_replicate_streams_are_each_seeds_streams_concatenated():
+    """R replicates drawn together: replicate r's block is exactly what the same seed's run
+    alone draws, with any count per replicate (residents or provider slots differ between
+    replicates), also with several values per item."""
+    seeds = [5, 2**40 + 1, 5, 0]
+    replicates = ReplicateStreams(seeds)
+    counts = [10, 0, 300, 1]
+    for name in ("shocks", "founding"):
+        for per_item in (1, 5):
+            got = replicates.uniforms(name, 70, counts, per_item)
+            alone = [Streams(s).uniforms(name, 70, c, per_item) for s, c in
+                     zip(seeds, counts, strict=True)]
+            assert np.array_equal(got, np.concatenate(alone))
+    with pytest.raises(ValueError, match="counts"):
+        replicates.uniforms("shocks", 1, [1, 2])

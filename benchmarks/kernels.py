@@ -1,0 +1,260 @@
+"""The compiled kernels (abm.model.kernels) against the numpy rules they reimplement.
+
+    python -m benchmarks.kernels                 # speed-ups at 3,000 and 100,000 residents
+    python -m benchmarks.kernels --compile       # compile time, the cache in a fresh process
+                                                 # and in a Ray worker
+
+Speed-ups: for each part, both implementations are applied to copies of the same state of
+the throughput benchmark's model (warmed up into the policy period), each timed alone,
+fastest of ``--repeats`` in CPU time (the machines are shared: CPU time leaves out the
+moments other processes take the core, and the fastest is the least disturbed); making the
+copies is not timed. The kernels give the same numbers bit for bit
+(``tests/model/test_kernels.py``).
+
+Compile time: in a child process with an empty numba cache (``NUMBA_CACHE_DIR``), the first
+call of each kernel less its second; then in a second child with that cache filled, and in
+a Ray worker started with the same cache folder, the first calls again, with numba's own
+count of cache hits.
+"""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import argparse  # noqa: E402
+import copy  # noqa: E402
+import json  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from abm.model.engines import ArrayEngine  # noqa: E402
+from abm.model.metrics import LOW_LIFE_SATISFACTION, PAST_YEAR_WEEKS  # noqa: E402
+from abm.model.randomness import _KEY, pcg64_states, seed_words  # noqa: E402
+from abm.model.residents import REFERRED, ResidentState  # noqa: E402
+
+#: The streams drawn for every resident each week (cuts only at a funding round).
+RESIDENT_STREAMS = ("shocks", "engagement", "referral", "admission", "ties")
+
+
+def clone(state: ResidentState) -> ResidentState:
+    """A copy whose arrays are its own."""
+    twin = copy.copy(state)
+    for name, value in vars(state).items():
+        if isinstance(value, np.ndarray):
+            setattr(twin, name, value.copy())
+    return twin
+
+
+def fastest(run: Callable, setup: Callable, repeats: int) -> float:
+    """CPU seconds of the fastest of ``repeats`` calls ``run(setup())`` (setup not timed;
+    reading the CPU clock costs about a microsecond, which the smallest parts at 3,000
+    residents feel)."""
+    best = np.inf
+    for _ in range(repeats):
+        argument = setup()
+        start = time.process_time()
+        run(argument)
+        best = min(best, time.process_time() - start)
+    return best
+
+
+def numpy_weekly_sums(model) -> tuple:
+    """The per-resident reductions of ``Accounts.weekly_metrics``, as it does them."""
+    rs, acc, p = model.resident_state, model.accounts, model.params
+    d = acc.decile_index
+    penalty = p.need_wellbeing_penalty
+    terms = [rs.baseline, -penalty * rs.need_untouched, -penalty * (rs.need - rs.need_untouched),
+             rs.benefit, rs.green_benefit, rs.wellbeing - rs.target()]
+    return (np.bincount(d, weights=rs.wellbeing, minlength=10),
+            np.bincount(d * 4 + rs.state, minlength=40).reshape(10, 4),
+            np.bincount(d, weights=rs.last_attended > model.week - 1 - PAST_YEAR_WEEKS,
+                        minlength=10),
+            np.bincount(acc.third, weights=rs.wellbeing < LOW_LIFE_SATISFACTION, minlength=3),
+            np.bincount(d, weights=rs.pull > 0, minlength=10),
+            [np.bincount(d, weights=term, minlength=10) for term in terms],
+            (rs.need > p.referral_need_threshold).mean(), (rs.friends >= 0).sum(),
+            rs.wellbeing.std())
+
+
+def kernel_weekly_sums(model) -> tuple:
+    """The same sums by :func:`abm.model.kernels.decile_sums` and ``kernels.std``."""
+    from abm.model import kernels
+
+    rs, acc, p = model.resident_state, model.accounts, model.params
+    return (kernels.decile_sums(acc.decile_index, acc.third, rs.state, rs.wellbeing,
+                                rs.last_attended, model.week - 1 - PAST_YEAR_WEEKS, rs.pull,
+                                rs.baseline, rs.need, rs.need_untouched, rs.benefit,
+                                rs.green_benefit, p.need_wellbeing_penalty,
+                                LOW_LIFE_SATISFACTION, p.referral_need_threshold, rs.friends),
+            kernels.std(rs.wellbeing))
+
+
+def parts(model) -> dict[str, tuple[Callable, Callable, Callable]]:
+    """Per part: (setup, numpy, kernel), each run on what setup returns."""
+    from abm.model import kernels
+
+    rs, ps, week = model.resident_state, model.provider_state, model.week
+    ctx = model.week_context()
+    decided = clone(rs)
+    starters, picks = ResidentState.decide(decided, ctx)
+    first = (decided.state[starters] == REFERRED) & decided.followed_up[starters]
+    priority = model.streams.uniforms("admission", week, rs.n)[starters]
+    engine = ArrayEngine(model)
+
+    def numpy_admit(state):
+        engine.rs = state
+        engine.admit(starters, picks, first, priority, week)
+
+    def kernel_admit(state):
+        admitted, chosen = kernels.admit(starters, picks, first, priority, ps.places,
+                                         state.provider)
+        state.start(admitted, chosen, week)
+
+    def numpy_draws(_):
+        return [model.streams.uniforms(name, week, rs.n) for name in RESIDENT_STREAMS]
+
+    # The streams' start states are worked out for a block of weeks at once, as Streams
+    # does with the seed words (their cost per week is printed separately).
+    keys = np.array([_KEY[name] for name in RESIDENT_STREAMS])
+    states = np.ascontiguousarray(pcg64_states(seed_words(model.seed, keys[:, None],
+                                                          week + np.arange(64)[None]))[:, 0])
+    out = np.empty(rs.n * len(keys))
+
+    def kernel_draws(_):
+        kernels.pcg64_fill(states, np.full(len(keys), rs.n), out)
+
+    attending = ctx.attending_at_start
+    return {
+        "decide (rules 0-4, provider choice)": (
+            lambda: clone(rs), lambda s: ResidentState.decide(s, ctx),
+            lambda s: kernels.decide_state(s, ctx)),
+        "  of which share of ties attending": (
+            lambda: clone(rs), lambda s: ResidentState.share_of_ties_attending(s, attending),
+            lambda s: kernels.share_of_ties_attending(
+                attending, s._counted, s.ties_attending, s.ties.indptr, s.ties.indices,
+                s.degree, s.friends, s.tie_strength, s.pull)),
+        "admit (places at full groups)": (lambda: clone(decided), numpy_admit, kernel_admit),
+        "update_wellbeing (rule 5)": (
+            lambda: clone(decided), lambda s: s.update_wellbeing(ps.effect, ps.kind, week),
+            lambda s: kernels.update_wellbeing_state(s, ps.effect, ps.kind, week)),
+        "update_ties (rule 6)": (
+            lambda: clone(decided), lambda s: s.update_ties(ctx.u_tie),
+            lambda s: kernels.update_ties_state(s, ctx.u_tie, len(ps))),
+        "weekly sums by decile and state": (
+            lambda: model, numpy_weekly_sums, kernel_weekly_sums),
+        "keyed draws, 5 streams x residents": (lambda: None, numpy_draws, kernel_draws),
+    }
+
+
+def speedups(residents: int, repeats: int) -> None:
+    from benchmarks.week_profile import warmed_model
+
+    model = warmed_model(residents)
+    for setup, _, kernel in parts(model).values():  # compile (or load) before timing
+        kernel(setup())
+    print(f"\n{residents:,} residents (fastest of {repeats})")
+    print(f"{'part':40s} {'numpy ms':>9s} {'kernel ms':>9s} {'speed-up':>8s}")
+    totals = [0.0, 0.0]
+    for label, (setup, numpy_part, kernel) in parts(model).items():
+        a, b = (fastest(f, setup, repeats) * 1e3 for f in (numpy_part, kernel))
+        if not label.startswith(" "):
+            totals[0], totals[1] = totals[0] + a, totals[1] + b
+        print(f"{label:40s} {a:9.3f} {b:9.3f} {a / b:7.1f}x")
+    print(f"{'all of the above':40s} {totals[0]:9.3f} {totals[1]:9.3f} "
+          f"{totals[0] / totals[1]:7.1f}x")
+    weekly = fastest(lambda m: m.accounts.weekly_metrics(), lambda: model, repeats) * 1e3
+    keys = np.arange(len(RESIDENT_STREAMS))[:, None]
+    block = fastest(lambda _: pcg64_states(seed_words(model.seed, keys, np.arange(64)[None])),
+                    lambda: None, repeats) * 1e3
+    print(f"(for scale: Accounts.weekly_metrics() whole, numpy: {weekly:.3f} ms; the keyed "
+          f"draws' start states for 64 weeks: {block:.3f} ms, {block / 64:.4f} a week)")
+
+
+def first_calls() -> dict:
+    """In this process: import time, and each kernel's first and second call on a small
+    model's state (CPU seconds: compiling is single-threaded), with numba's cache hits and
+    misses."""
+    start = time.process_time()
+    from abm.model import kernels
+    imported = time.process_time() - start
+    from abm import Model
+
+    model = Model("london", "develop+scale+sustain", 4,
+                  {"n_neighbourhoods": 40, "residents_per_neighbourhood": 50,
+                   "burn_in_years": 1}).run(years=1)
+    timings = {}
+    for label, (setup, _, kernel) in parts(model).items():
+        calls = []
+        for _ in range(2):
+            argument = setup()
+            begin = time.process_time()
+            kernel(argument)
+            calls.append(time.process_time() - begin)
+        timings[label.strip()] = calls
+    dispatchers = [value for value in vars(kernels).values() if hasattr(value, "stats")]
+    hits = sum(sum(d.stats.cache_hits.values()) for d in dispatchers)
+    misses = sum(sum(d.stats.cache_misses.values()) for d in dispatchers)
+    return {"import_s": imported, "calls": timings, "cache_hits": hits, "cache_misses": misses}
+
+
+def compile_report() -> None:
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "NUMBA_CACHE_DIR": cache}
+        runs = {}
+        for name in ("empty cache", "cache filled"):
+            out = subprocess.run([sys.executable, "-m", "benchmarks.kernels", "--child"],
+                                 env=env, capture_output=True, text=True, check=True).stdout
+            runs[name] = json.loads(out.strip().splitlines()[-1])
+        runs["Ray worker, cache filled"] = ray_first_calls(cache)
+    print(f"{'first call of (s)':36s}" + "".join(f"{name:>26s}" for name in runs))
+    print(f"{'import abm.model.kernels':36s}"
+          + "".join(f"{run['import_s']:26.2f}" for run in runs.values()))
+    for label in runs["empty cache"]["calls"]:
+        print(f"{label[:36]:36s}" + "".join(
+            f"{run['calls'][label][0]:26.3f}" for run in runs.values()))
+    print(f"{'sum of first calls less seconds':36s}" + "".join(
+        f"{sum(a - b for a, b in run['calls'].values()):26.2f}" for run in runs.values()))
+    print(f"{'numba cache hits / misses':36s}" + "".join(
+        f"{run['cache_hits']:>20d} / {run['cache_misses']:<3d}" for run in runs.values()))
+
+
+def ray_first_calls(cache: str) -> dict:
+    """:func:`first_calls` in a Ray worker of a new local cluster that reads ``cache``."""
+    import ray
+
+    ray.init(address="local", num_cpus=1, include_dashboard=False, log_to_driver=False,
+             runtime_env={"env_vars": {"NUMBA_CACHE_DIR": cache}})
+    try:
+        return ray.get(ray.remote(first_calls).remote())
+    finally:
+        ray.shutdown()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--residents", type=int, nargs="*", default=[3_000, 100_000])
+    parser.add_argument("--repeats", type=int, default=10)
+    parser.add_argument("--compile", action="store_true",
+                        help="compile time and the cache (fresh process, Ray worker)")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(first_calls()))
+        return
+    if args.compile:
+        compile_report()
+        return
+    for residents in args.residents:
+        speedups(residents, args.repeats)
+
+
+if __name__ == "__main__":
+    main()
