@@ -111,13 +111,14 @@ def _settings_and_out(parser: argparse.ArgumentParser) -> None:
     _executor_options(parser)
 
 
-def _executor_options(parser: argparse.ArgumentParser) -> None:
+def _executor_options(parser: argparse.ArgumentParser,
+                      max_runs_help: str = "refuse more runs than this (default 100,000, as "
+                                           "for a sweep)") -> None:
     parser.add_argument("--address", help="Ray cluster: 'auto' or ray://host:10001 (default: "
                                           "start a local Ray)")
     parser.add_argument("--num-cpus", type=int, help="CPUs for a local Ray (default: all)")
     parser.add_argument("--serial", action="store_true", help="run in this process, no Ray")
-    parser.add_argument("--max-runs", type=int,
-                        help="refuse more runs than this (default 100,000, as for a sweep)")
+    parser.add_argument("--max-runs", type=int, help=max_runs_help)
 
 
 def _limit(args: argparse.Namespace) -> int:

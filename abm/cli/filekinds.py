@@ -57,9 +57,13 @@ LIMITS: dict[str, dict[str, tuple[float, float]]] = {
                     "history_matching.waves": (0, 20),
                     "history_matching.points": (4, 100_000),
                     "history_matching.seeds": (1, 1_000),
-                    "history_matching.candidates": (100, 10_000_000),
+                    "history_matching.candidates": (100, 1_000_000),
                     "history_matching.cut": (0.5, 10), "abc.population": (4, 100_000),
-                    "abc.generations": (1, 100), "abc.initial_epsilon": (0.01, 1_000)},
+                    "abc.generations": (1, 100), "abc.initial_epsilon": (0.01, 1_000),
+                    "abc.max_simulations": (4, 10_000_000),
+                    "abc.min_acceptance_rate": (1e-4, 1.0), "abc.max_minutes": (0.1, 10_080),
+                    "checks.ppc_seeds": (1, 100), "checks.validation_folds": (2, 50),
+                    "checks.coverage_truths": (0, 100)},
     "sensitivity": {"years": (1 / 52, 100), "seeds": (1, 1_000), "master_seed": (0, MAX_SEED),
                     "morris.trajectories": (2, 10_000), "morris.levels": (2, 100),
                     "sobol.n": (2, 1_000_000), "sobol.design": (0, 100_000),
@@ -103,6 +107,12 @@ def _load_calibration(path: Path):
     from calibration.spec import load_calibration_spec
 
     return load_calibration_spec(path)
+
+
+def _load_recovery(path: Path):
+    from calibration.recovery import load_recovery_spec
+
+    return load_recovery_spec(path)
 
 
 def _load_sensitivity(path: Path):
@@ -307,6 +317,26 @@ def _section(kind: str, name: str, keys, extra: dict | None = None) -> dict:
     return {"type": "object", "additionalProperties": False, "properties": properties}
 
 
+def recovery_schema() -> dict:
+    from abm.model.parameters import BY_NAME
+    from calibration import recovery
+
+    properties = {
+        "description": _text(),
+        "calibration": _text("the calibration spec recovered (a path, relative to this file)"),
+        "pinned": _names(BY_NAME, "the calibrated parameters the targets are meant to pin", 0),
+        "truth_seeds": _whole(1, 100, "seeds of each synthetic truth's targets"),
+        "truths": {"type": "array", "minItems": 1, "maxItems": 20, "items": {
+            "type": "object", "additionalProperties": False, "required": ["name", "values"],
+            "properties": {"name": _text("a name (letters, digits, _)"),
+                           "values": {"type": "object", "minProperties": 1,
+                                      "propertyNames": {"enum": sorted(BY_NAME)}}}}},
+    }
+    assert set(properties) == set(recovery.KEYS), "every key the loader allows"
+    return {"type": "object", "additionalProperties": False,
+            "required": ["calibration", "truths"], "properties": properties}
+
+
 def calibration_schema() -> dict:
     from abm.model.parameters import BY_NAME
     from calibration import spec
@@ -329,6 +359,7 @@ def calibration_schema() -> dict:
         "abc": _section("calibration", "abc", spec.ABC_DEFAULTS,
                         {"simulator": {"enum": list(spec.ABC_SIMULATORS)}}),
         "draws": _limited("calibration", "draws", True),
+        "checks": _section("calibration", "checks", spec.CHECKS_DEFAULTS),
     }
     assert set(properties) == set(spec.CALIBRATION_KEYS), "every key the loader allows"
     return {"type": "object", "additionalProperties": False,
@@ -387,6 +418,7 @@ def targets_schema() -> dict:
 KINDS: dict[str, Kind] = {kind.name: kind for kind in (
     Kind("targets", "calibration targets", _load_targets, targets_schema),
     Kind("place", "place", _load_place, place_schema),
+    Kind("recovery", "parameter recovery spec", _load_recovery, recovery_schema),
     Kind("calibration", "calibration spec", _load_calibration, calibration_schema),
     Kind("sensitivity", "sensitivity spec", _load_sensitivity, sensitivity_schema),
     Kind("experiment", "experiment (sweep)", _load_experiment, experiment_schema),
@@ -414,10 +446,12 @@ def schema_text(kind: str) -> str:
 # --- detecting a file's kind -------------------------------------------------------------------
 def _markers() -> dict[str, set[str]]:
     """The keys that tell each kind, in :data:`KINDS` order: those no later kind uses."""
+    from calibration.recovery import KEYS as RECOVERY_KEYS
     from calibration.spec import CALIBRATION_KEYS, SENSITIVITY_KEYS
     from experiments.spec import SPEC_KEYS
 
     keys = {"place": set(place_module.PLACE_KEYS) - {"title"},
+            "recovery": set(RECOVERY_KEYS),
             "calibration": set(CALIBRATION_KEYS), "sensitivity": set(SENSITIVITY_KEYS),
             "experiment": set(SPEC_KEYS), "scenario": set(SCENARIO_KEYS)}
     order = list(keys)
