@@ -458,7 +458,8 @@ class CommunityAssetsModel(mesa.Model):
         weeks = np.stack(self._weekly)  # week x replicate x metric
         frames = [pd.DataFrame(weeks[:, r, :], columns=list(WEEKLY_METRICS)).assign(replicate=r)
                   for r in range(len(self.replicas))]
-        return pd.concat(frames, ignore_index=True)
+        # the week is a count, as in a single run's DataCollector (results folders hold both)
+        return pd.concat(frames, ignore_index=True).astype({"week": "int64"})
 
     def summary(self) -> pd.DataFrame:
         """One row per replicate (one for a single run): identity, final-year outcomes and

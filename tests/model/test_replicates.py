@@ -43,7 +43,7 @@ def assert_replicate_is_its_run(together: Model, r: int, single: Model) -> None:
     series = together.timeseries()
     mine = series[series.replicate == r].drop(columns="replicate").reset_index(drop=True)
     pd.testing.assert_frame_equal(mine, single.timeseries().reset_index(drop=True),
-                                  check_exact=True, check_dtype=False)
+                                  check_exact=True)  # same dtypes: parts merge
     n = single.resident_state.n
     for name in ("need", "wellbeing", "belonging", "awareness", "state", "tie_strength"):
         mine_state = getattr(together.resident_state, name)[r * n:(r + 1) * n]
@@ -128,4 +128,4 @@ def test_runs_executed_together_equal_runs_executed_alone():
         assert row.keys() == alone_row.keys()
         assert all(row[k] == alone_row[k] or (row[k] != row[k] and alone_row[k] != alone_row[k])
                    for k in row), spec
-        pd.testing.assert_frame_equal(series, alone_series, check_exact=True, check_dtype=False)
+        pd.testing.assert_frame_equal(series, alone_series, check_exact=True)
