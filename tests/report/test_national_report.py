@@ -18,7 +18,7 @@ from abm.cli import main
 from experiments.runner import run_sweep
 
 ROOT = Path(__file__).resolve().parents[2]
-ARTEFACTS = ROOT / "artefacts" / "screenshots"
+ARTEFACTS = ROOT / "test-artefacts" / "report"
 
 SWEEP = """\
 description: National section test - two strategies in three ICBs, tiny runs.
