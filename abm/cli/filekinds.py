@@ -64,6 +64,9 @@ LIMITS: dict[str, dict[str, tuple[float, float]]] = {
                     "abc.min_acceptance_rate": (1e-4, 1.0), "abc.max_minutes": (0.1, 10_080),
                     "checks.ppc_seeds": (1, 100), "checks.validation_folds": (2, 50),
                     "checks.coverage_truths": (0, 100)},
+    "frontier": {"draws": (1, 100_000), "seeds": (1, 1_000), "years": (1 / 52, 100),
+                 "min_share": (0.0, 0.5), "search.population": (4, 100_000),
+                 "search.generations": (1, 100_000)},
     "sensitivity": {"years": (1 / 52, 100), "seeds": (1, 1_000), "master_seed": (0, MAX_SEED),
                     "morris.trajectories": (2, 10_000), "morris.levels": (2, 100),
                     "sobol.n": (2, 1_000_000), "sobol.design": (0, 100_000),
@@ -113,6 +116,18 @@ def _load_recovery(path: Path):
     from calibration.recovery import load_recovery_spec
 
     return load_recovery_spec(path)
+
+
+def _load_frontier(path: Path):
+    from abm.decision.spec import load_decision_spec
+
+    return load_decision_spec(path)
+
+
+def _load_aim(path: Path):
+    from abm.decision.spec import load_decision_spec
+
+    return load_decision_spec(path, aim=True)
 
 
 def _load_sensitivity(path: Path):
@@ -317,6 +332,44 @@ def _section(kind: str, name: str, keys, extra: dict | None = None) -> dict:
     return {"type": "object", "additionalProperties": False, "properties": properties}
 
 
+def frontier_schema(aim: bool = False) -> dict:
+    from abm.decision import spec
+    from abm.decision.objectives import OBJECTIVES
+    from experiments.spec import MAX_RUNS_LIMIT
+
+    properties = {
+        "description": _text(),
+        "place": {"enum": place_names()},
+        "baseline": _text("the status quo scenario every mix is compared with"),
+        "levers": {"oneOf": [{"const": "all"}, {"type": "array", "minItems": 1,
+                                                 "items": {"type": "string"}}],
+                   "description": "all, or a list of levers and switch rules"},
+        "ranges": _ranges(),
+        "min_share": _limited("frontier", "min_share", False,
+                              "a budget share above this switches its rule on"),
+        "fixed": parameters_schema(),
+        "objectives": _names(OBJECTIVES, "what the search weighs"),
+        "optimise": {"enum": list(spec.OPTIMISE)},
+        "posterior": _text("'shipped' or a posterior file"),
+        "draws": _limited("frontier", "draws", True, "posterior draws per mix"),
+        "seeds": _limited("frontier", "seeds", True, "seeds per draw"),
+        "master_seed": _whole(0, 2**63 - 1),
+        "years": _limited("frontier", "years", False, "policy years of each run"),
+        "search": _section("frontier", "search", spec.SEARCH_DEFAULTS, {
+            "algorithm": {"enum": list(spec.ALGORITHMS)}, "seed": _whole(0, 2**32 - 1)}),
+        "max_runs": _whole(1, MAX_RUNS_LIMIT, "refuse a spec that could need more runs"),
+    }
+    keys = spec.FRONTIER_KEYS
+    if aim:
+        properties |= {"aim": {"type": "object", "description": "objective, change, probability"},
+                       "strategies": {"type": "array", "items": {"type": "string"}},
+                       "vary": {"type": "object", "description": "the lever varied"}}
+        keys = spec.AIM_KEYS
+    assert set(properties) == set(keys), "every key the loader allows"
+    return {"type": "object", "additionalProperties": False, "properties": properties,
+            **({"required": ["aim"]} if aim else {})}
+
+
 def recovery_schema() -> dict:
     from abm.model.parameters import BY_NAME
     from calibration import recovery
@@ -419,6 +472,8 @@ KINDS: dict[str, Kind] = {kind.name: kind for kind in (
     Kind("targets", "calibration targets", _load_targets, targets_schema),
     Kind("place", "place", _load_place, place_schema),
     Kind("recovery", "parameter recovery spec", _load_recovery, recovery_schema),
+    Kind("aim", "what-it-takes spec", _load_aim, lambda: frontier_schema(aim=True)),
+    Kind("frontier", "frontier (best mixes) spec", _load_frontier, frontier_schema),
     Kind("calibration", "calibration spec", _load_calibration, calibration_schema),
     Kind("sensitivity", "sensitivity spec", _load_sensitivity, sensitivity_schema),
     Kind("experiment", "experiment (sweep)", _load_experiment, experiment_schema),
@@ -446,12 +501,14 @@ def schema_text(kind: str) -> str:
 # --- detecting a file's kind -------------------------------------------------------------------
 def _markers() -> dict[str, set[str]]:
     """The keys that tell each kind, in :data:`KINDS` order: those no later kind uses."""
+    from abm.decision.spec import AIM_KEYS, FRONTIER_KEYS
     from calibration.recovery import KEYS as RECOVERY_KEYS
     from calibration.spec import CALIBRATION_KEYS, SENSITIVITY_KEYS
     from experiments.spec import SPEC_KEYS
 
     keys = {"place": set(place_module.PLACE_KEYS) - {"title"},
-            "recovery": set(RECOVERY_KEYS),
+            "recovery": set(RECOVERY_KEYS), "aim": set(AIM_KEYS),
+            "frontier": set(FRONTIER_KEYS),
             "calibration": set(CALIBRATION_KEYS), "sensitivity": set(SENSITIVITY_KEYS),
             "experiment": set(SPEC_KEYS), "scenario": set(SCENARIO_KEYS)}
     order = list(keys)

@@ -16,7 +16,7 @@ from abm.cli.filekinds import KINDS, LIMITS, SCHEMA_DIR, check, detect, schema, 
 from abm.files import yamlfile
 
 ROOT = Path(__file__).resolve().parents[2]
-SHIPPED = sorted(p for folder in ("scenarios", "experiments", "calibration")
+SHIPPED = sorted(p for folder in ("scenarios", "experiments", "calibration", "abm/decision/specs")
                  for p in (ROOT / folder).rglob("*.yaml"))
 #: A shipped file of each kind, mutated by the tests below.
 EXAMPLES = {
@@ -26,6 +26,7 @@ EXAMPLES = {
     "calibration": ROOT / "calibration/specs/quick/devon_ics.yaml",
     "sensitivity": ROOT / "calibration/specs/quick/sensitivity.yaml",
     "targets": ROOT / "calibration/targets.yaml",
+    "frontier": ROOT / "abm/decision/specs/quick_devon_ics.yaml",
 }
 
 
@@ -51,11 +52,13 @@ def test_the_kind_of_each_shipped_file_is_told_from_its_keys():
     expected = {"scenarios/places": "place", "scenarios": "scenario",
                 "experiments": "experiment", "calibration/calibrated/main/calibrated": "scenario",
                 "calibration/specs/quick/main_sweep": "experiment",
-                "calibration/targets": "targets"}
+                "calibration/targets": "targets", "abm/decision/specs": "frontier"}
     for path in SHIPPED:
         name = str(path.relative_to(ROOT).with_suffix(""))
         kind = detect(yamlfile.load(path))
-        exact = {"calibration/specs/quick/recovery": "recovery"}
+        exact = {"calibration/specs/quick/recovery": "recovery",
+                 "abm/decision/specs/quick_budget_for_gap": "aim",
+                 "abm/decision/specs/quick_narrow_gap": "aim"}
         by_prefix = sorted(expected.items(), key=lambda i: -len(i[0]))
         want = exact.get(name) or next((k for prefix, k in by_prefix if name.startswith(prefix)),
                                        "sensitivity" if "sensitivity" in name else "calibration")
