@@ -614,7 +614,10 @@ def _decomposition_message(c: _Context, place: str, scenario: str) -> str:
     touch = base.loc[list(compare.GAP_PARTS_ASSETS_TOUCH), "value"].sum()
     gap = base.loc["gap_q5_q1", "value"]
     moved = mine.loc["gap_q5_q1", "delta_value"]
-    biggest = mine.loc[list(compare.GAP_PARTS), "delta_value"].abs().idxmax()
+    deltas = mine.loc[list(compare.GAP_PARTS), "delta_value"].abs()
+    if pd.isna(gap) or pd.isna(moved) or deltas.isna().all():
+        return ""  # no gap to split: the place has no simulated resident in a quintile
+    biggest = deltas.idxmax()
     places = tables.decimals(abs(moved)) if moved else 3
     return (f"Of the {tables.number(gap, 2)}-point gap in {tables.place_name(place)}, the "
             f"parts community assets act on (need as assets changed it, the benefit of "

@@ -83,6 +83,11 @@ def test_shipped_specs_load():
     for path in SPECS.rglob("*.yaml"):
         if path.name == "main_sweep.yaml":
             continue  # a sweep file (experiments/spec.py checks those)
+        if path.name == "recovery.yaml":
+            from calibration.recovery import load_recovery_spec
+
+            assert load_recovery_spec(path).pinned, path  # a recovery spec names what it pins
+            continue
         loader = load_sensitivity_spec if "sensitivity" in path.name else load_calibration_spec
         spec = loader(path)
         assert spec.space.dim >= 2, path
