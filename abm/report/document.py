@@ -13,7 +13,8 @@ file is then written atomically.
 
 **What it holds.** A summary of key messages a board paper can lift, each with the ids of
 its table and figure; then sections in the ICS's own terms: the changes against the status
-quo (T1, T2, F1, F6), the most deprived 20% nationally (Core20) against the rest (T6, F4),
+quo (T1, T2, F1, F6), the most deprived 20% nationally (Core20) against the rest, with
+participation and NHS costs by quintile (T6, F4, T14),
 inequality with the SII and its intervals (T7, F2, F3), the staircase from need to benefit
 (T8, F9), what makes the gap and what moved it (T9, F10; and, for a sweep of the
 ``mechanisms/*`` scenarios, what each mechanism does to it, T13), how sure the answers are over the
@@ -238,6 +239,20 @@ def _report_tables(sweep: Sweep) -> tuple[list[TableRecord], dict[str, str]]:
             "rest's.", tables.core20_table(data.core20, labels, baseline), "runs", compared))
     else:
         left_out["T6"] = "these runs record no quintile populations (population_q1..q5)"
+    if not (by_quintile := compare.quintile_table(data.results, baseline)).empty:
+        labels = {k: (v[0], v[1]) for k, v in compare.QUINTILE_OUTCOMES.items()}
+        records.append(TableRecord(
+            "T14", "participation_nhs_by_quintile", "Participation and NHS costs by quintile",
+            "Residents attending a community asset and those who took part in the past year "
+            "(final policy year), and the NHS cost of their GP consultations and A&E "
+            "attendances (over the policy years, discounted at the costs' rate; per person and "
+            "for all residents of the quintile), by national IMD quintile and for the whole "
+            "place: levels in each strategy, and each strategy's paired change against the "
+            "baseline (mean over seeds, 95% t-intervals); a fall in NHS cost is a saving to "
+            "the ICS.",
+            tables.quintile_table(by_quintile, labels, baseline), "runs", compared))
+    else:
+        left_out["T14"] = "these runs record no participation or NHS cost by quintile"
     records.append(TableRecord(
         "T7", "inequality_indices", "Inequality: the gap, the SII and the RII",
         "The q5-q1 gap, the slope index of inequality (SII: the modelled difference between "
@@ -338,7 +353,7 @@ class SweepDataNote:
 #: The report's sections: anchor, heading, the ids in it (in order).
 SECTIONS = (
     ("changes", "Changes against the status quo", ("T1", "F1", "T2", "F6")),
-    ("core20", "The most deprived 20% (Core20)", ("T6", "F4")),
+    ("core20", "The most deprived 20% (Core20)", ("T6", "F4", "T14")),
     ("inequality", "Inequality: the gap and the SII", ("T7", "F2", "F3")),
     ("staircase", "From need to benefit: the staircase", ("T8", "F9")),
     ("gap", "What makes the gap, and what moved it", ("T9", "F10", "T13")),
@@ -641,7 +656,8 @@ def _decomposition_message(c: _Context, place: str, scenario: str) -> str:
     gap = base.loc["gap_q5_q1", "value"]
     moved = mine.loc["gap_q5_q1", "delta_value"]
     biggest = mine.loc[list(compare.GAP_PARTS), "delta_value"].abs().idxmax()
-    places = tables.decimals(abs(moved)) if moved else 3
+    places = tables.decimals(moved, mine.loc["gap_q5_q1", "delta_value_lo"],
+                             mine.loc["gap_q5_q1", "delta_value_hi"]) if moved else 3
     return (f"Of the {tables.number(gap, 2)}-point gap in {tables.place_name(place)}, the "
             f"parts community assets act on (need as assets changed it, the benefit of "
             f"attending and of green space) come to {tables.number(touch, 3, True)} points; the "

@@ -39,3 +39,4 @@ def test_a_mechanisms_sweep_reports_each_mechanism_and_its_parts_sum_to_the_gap(
     assert "### T13. What each mechanism does to the gap" in md
     assert "Switching belonging's protection against need off" in md
     assert "In Bradford district, under the status quo the q5-q1 gap is" in md, "a key message"
+    assert "### T14. Participation and NHS costs by quintile" in md
