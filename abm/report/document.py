@@ -652,10 +652,13 @@ def _decomposition_message(c: _Context, place: str, scenario: str) -> str:
     d = c.sweep.data.decomposition
     base = d[(d.place == place) & (d.scenario == c.sweep.baseline)].set_index("part")
     mine = d[(d.place == place) & (d.scenario == scenario)].set_index("part")
+    changes = mine.loc[list(compare.GAP_PARTS), "delta_value"] if not mine.empty else None
+    if base.empty or changes is None or changes.isna().all():
+        return ""  # no gap to split (a quintile with nobody in it, say): no message
     touch = base.loc[list(compare.GAP_PARTS_ASSETS_TOUCH), "value"].sum()
     gap = base.loc["gap_q5_q1", "value"]
     moved = mine.loc["gap_q5_q1", "delta_value"]
-    biggest = mine.loc[list(compare.GAP_PARTS), "delta_value"].abs().idxmax()
+    biggest = changes.abs().idxmax()
     places = tables.decimals(moved, mine.loc["gap_q5_q1", "delta_value_lo"],
                              mine.loc["gap_q5_q1", "delta_value_hi"]) if moved else 3
     return (f"Of the {tables.number(gap, 2)}-point gap in {tables.place_name(place)}, the "
