@@ -140,7 +140,7 @@ def sentence(row: pd.Series | dict) -> str:
                 "points")
     action = {"none": "Removing every community asset",
               "off": f"Switching {mechanism_words(r['mechanism'])} off",
-              "top": f"Putting {mechanism_words(r['mechanism'])} at the top of its plausible "
+              "top": f"Putting {mechanism_words(r['mechanism'])} at the top of the plausible "
                      "range"}[r["switch"]]
     delta, lo, hi = r[f"delta_{GAP}"], r[f"delta_{GAP}_lo"], r[f"delta_{GAP}_hi"]
     went = direction("delta_gap_q5_q1", lo, hi)
@@ -217,6 +217,8 @@ def display(table: pd.DataFrame) -> pd.DataFrame:
             column = part if status_quo else f"delta_{part}"
             put(out, label, r[column], r[f"{column}_lo"], r[f"{column}_hi"],
                 signed=not status_quo)
+            if not status_quo and r[column] == r[f"{column}_lo"] == r[f"{column}_hi"] == 0:
+                out[label] = "0 (unchanged in every seed)"  # the scenario cannot touch it
         out["In words"] = sentence(r)
         rows.append(out)
     return pd.DataFrame(rows)

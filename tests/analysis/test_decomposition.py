@@ -113,7 +113,7 @@ def _row(switch, mechanism, delta, lo, hi, share=math.nan, share_lo=math.nan,
      "Switching belonging's protection against need off widens the gap by 0.0123 points "
      "(2.12% of it)"),
     (_row("top", "green_space", -0.031, -0.04, -0.022, -0.053, -0.069, -0.038),
-     "Putting the benefit of green space at the top of its plausible range narrows the gap "
+     "Putting the benefit of green space at the top of the plausible range narrows the gap "
      "by 0.0310 points (5.3% of it)"),  # two significant digits of the half-width
     (_row("none", "assets", -0.05, -0.09, -0.01, -0.086, -0.15, -0.02),
      "Removing every community asset narrows the gap by 0.050 points (8.6% of it)"),
@@ -142,12 +142,15 @@ def test_the_display_shows_levels_for_the_status_quo_and_paired_changes_for_the_
     assert no_belonging["Change in the gap (points)"].endswith("(widened)")
     assert parse_numbers(no_belonging[need])[0] == pytest.approx(0.012, abs=3e-4)
     assert no_belonging[f"{need}: estimate"] == table.iloc[2]["delta_gap_part_need_assets"]
+    parts = d.mechanism_table(runs(noise=0.0), "baseline")
+    untouched = d.display(parts).iloc[2]["Baseline gradient (built in) (points)"]
+    assert untouched == "0 (unchanged in every seed)"
     assert no_belonging["In words"].startswith("Switching belonging's protection against "
                                                "need off widens the gap by 0.01")
     sentences = d.place_sentences(table)
     assert len(sentences) == 2 and sentences[0].startswith(
         "In Devon ICS, under the status quo the q5-q1 gap is ")
-    assert "moves it the most: putting belonging's protection against need at the top" \
+    assert "moves it the most: putting belonging's protection against need at the top of the" \
         in sentences[0]
     unclear = table.assign(delta_gap_q5_q1_lo=-1.0, delta_gap_q5_q1_hi=1.0)
     assert "No mechanism at the top of its plausible range clearly moves it (the largest " \
