@@ -528,3 +528,65 @@ def gap_decomposition(results: pd.DataFrame, baseline: str) -> pd.DataFrame:
         ["place", "point", "scenario", "part"], kind="stable",
         key=lambda c: c.map(order) if c.name == "scenario" else (
             c.map(rank) if c.name == "part" else c)).reset_index(drop=True)
+
+
+#: Outcomes by IMD quintile (and for the whole place) that a same-money comparison reports
+#: beside Core20 (T14): stem -> (label, unit, how, scale). ``how``: "share" is a share of
+#: residents (the quintile's ``<stem>_qk``, the place's ``<stem>``); "per_person" a total
+#: divided by the people living there; "total" the total for the people living there (GBP
+#: over the policy years, scaled to the place).
+QUINTILE_OUTCOMES: dict[str, tuple[str, str, str, float]] = {
+    "p_attending": ("Attending a community asset, final year", "% of residents", "share",
+                    100.0),
+    "p_past_year": ("Took part in the past year, final year", "% of residents", "share",
+                    100.0),
+    "nhs_cost_gbp_disc": ("NHS cost of GP and A&E use, discounted", "GBP per person",
+                          "per_person", 1.0),
+    "nhs_cost_total": ("NHS cost of GP and A&E use, discounted, all residents", "GBP",
+                       "total", 1.0),
+}
+#: The column a "total" outcome of :data:`QUINTILE_OUTCOMES` is read from.
+QUINTILE_TOTALS = {"nhs_cost_total": "nhs_cost_gbp_disc"}
+WHOLE_PLACE = "whole place"
+
+
+def quintile_table(results: pd.DataFrame, baseline: str) -> pd.DataFrame:
+    """Participation and NHS costs by IMD quintile and for the whole place
+    (:data:`QUINTILE_OUTCOMES`): levels (mean over seeds, 95% t-interval) and paired changes
+    against ``baseline`` with the same place, point and seed (``delta_<outcome>``; a
+    negative change in NHS cost is a saving). One row per place, scenario, point and
+    quintile (q1..q5, then "whole place"); outcomes whose columns the runs lack are left
+    out, and the table is empty when none is there."""
+    stems = {stem: how for stem, (_, _, how, _) in QUINTILE_OUTCOMES.items()
+             if _has_by_quintile(results, QUINTILE_TOTALS.get(stem, stem), how)}
+    if not stems:
+        return pd.DataFrame()
+    frames = []
+    for q in (*QUINTILES, WHOLE_PLACE):
+        suffix, people = (("", "population") if q == WHOLE_PLACE
+                          else (f"_{q}", f"population_{q}"))
+        values = {}
+        for stem, how in stems.items():
+            column = results[f"{QUINTILE_TOTALS.get(stem, stem)}{suffix}"].to_numpy(float)
+            scale = QUINTILE_OUTCOMES[stem][3]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                values[stem] = (column / results[people].to_numpy(float)
+                                if how == "per_person" else column) * scale
+        per_run = results[[*_KEYS, "seed"]].assign(quintile=q, **values)
+        frames.append(levels_and_changes(per_run, list(stems), baseline, keys=["quintile"]))
+    table = pd.concat(frames, ignore_index=True)
+    order = {k: i for i, k in enumerate(dict.fromkeys(results.scenario))}
+    places = {k: i for i, k in enumerate(dict.fromkeys(results.place))}
+    return table.sort_values(
+        ["place", "point", "scenario"], kind="stable",
+        key=lambda c: c.map(places) if c.name == "place" else (
+            c.map(order) if c.name == "scenario" else c)).reset_index(drop=True)
+
+
+def _has_by_quintile(results: pd.DataFrame, stem: str, how: str) -> bool:
+    """Whether the runs record ``stem`` for each quintile and the place (and, for a per-person
+    outcome, the populations it is divided by)."""
+    needed = {stem, *(f"{stem}_{q}" for q in QUINTILES)}
+    if how == "per_person":
+        needed |= {"population", *(f"population_{q}" for q in QUINTILES)}
+    return needed <= set(results.columns)

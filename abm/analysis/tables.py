@@ -428,6 +428,40 @@ def core20_table(core20: pd.DataFrame, labels: dict[str, tuple[str, str]],
     return pd.DataFrame(rows)
 
 
+def quintile_table(by_quintile: pd.DataFrame, labels: dict[str, tuple[str, str]],
+                   baseline: str) -> pd.DataFrame:
+    """T14: participation and NHS costs by IMD quintile and for the whole place: levels in
+    each strategy and each strategy's paired change against the baseline, with 95%
+    intervals and which way it went. ``labels``: outcome -> (label, unit); outcomes in per
+    cent change by percentage points."""
+    outcomes = [k for k in labels if k in by_quintile]
+    rows = []
+    for _, row in by_quintile.iterrows():
+        out = _keys(row, by_quintile) | {"Quintile": QUINTILE_WORDS.get(row["quintile"],
+                                                                         row["quintile"])}
+        for stem in outcomes:
+            _cell(out, f"{labels[stem][0]} ({labels[stem][1]})", row, stem, True)
+        for stem in outcomes:
+            label, unit = labels[stem]
+            change = unit.replace("% of residents", "percentage points")
+            if row["scenario"] == baseline:
+                put(out, f"Change: {label} ({change})", math.nan)
+                out[f"Change: {label} ({change})"] = "(the baseline)"
+                continue
+            lo, hi = row[f"delta_{stem}_lo"], row[f"delta_{stem}_hi"]
+            up, down = ("costs more", "saves") if unit.startswith("GBP") else ("rose", "fell")
+            words = up if _finite(lo) and lo > 0 else (
+                down if _finite(hi) and hi < 0 else "no clear change")
+            put(out, f"Change: {label} ({change})", row[f"delta_{stem}"], lo, hi, signed=True,
+                words=words)
+        rows.append(out)
+    return pd.DataFrame(rows)
+
+
+#: Quintiles as tables name them.
+QUINTILE_WORDS = {"q1": "q1 (most deprived, Core20)", "q5": "q5 (least deprived)"}
+
+
 def sii_table(table: pd.DataFrame, baseline: str) -> pd.DataFrame:
     """T7: inequality in each strategy: the q5-q1 gap, the slope index of inequality (SII,
     across IMD deciles) and the relative index (RII), levels with 95% intervals over seeds,

@@ -13,9 +13,11 @@ file is then written atomically.
 
 **What it holds.** A summary of key messages a board paper can lift, each with the ids of
 its table and figure; then sections in the ICS's own terms: the changes against the status
-quo (T1, T2, F1, F6), the most deprived 20% nationally (Core20) against the rest (T6, F4),
+quo (T1, T2, F1, F6), the most deprived 20% nationally (Core20) against the rest, with
+participation and NHS costs by quintile (T6, F4, T14),
 inequality with the SII and its intervals (T7, F2, F3), the staircase from need to benefit
-(T8, F9), what makes the gap and what moved it (T9, F10), how sure the answers are over the
+(T8, F9), what makes the gap and what moved it (T9, F10; and, for a sweep of the
+``mechanisms/*`` scenarios, what each mechanism does to it, T13), how sure the answers are over the
 calibration's posterior (T10, F11), distributional cost-effectiveness (T3-T5, T11, T12, F7,
 F8, F12) and provider survival (F5); then methods, provenance and a codebook. Each table and
 figure has a citable id, the ids of the runs it comes from, the manifest hash and the command
@@ -51,7 +53,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from abm.analysis import codebook, compare, tables
+from abm.analysis import codebook, compare, decomposition, tables
 from abm.analysis.dcea import (
     ENGLISH_ATKINSON,
     ENGLISH_KOLM,
@@ -237,6 +239,20 @@ def _report_tables(sweep: Sweep) -> tuple[list[TableRecord], dict[str, str]]:
             "rest's.", tables.core20_table(data.core20, labels, baseline), "runs", compared))
     else:
         left_out["T6"] = "these runs record no quintile populations (population_q1..q5)"
+    if not (by_quintile := compare.quintile_table(data.results, baseline)).empty:
+        labels = {k: (v[0], v[1]) for k, v in compare.QUINTILE_OUTCOMES.items()}
+        records.append(TableRecord(
+            "T14", "participation_nhs_by_quintile", "Participation and NHS costs by quintile",
+            "Residents attending a community asset and those who took part in the past year "
+            "(final policy year), and the NHS cost of their GP consultations and A&E "
+            "attendances (over the policy years, discounted at the costs' rate; per person and "
+            "for all residents of the quintile), by national IMD quintile and for the whole "
+            "place: levels in each strategy, and each strategy's paired change against the "
+            "baseline (mean over seeds, 95% t-intervals); a fall in NHS cost is a saving to "
+            "the ICS.",
+            tables.quintile_table(by_quintile, labels, baseline), "runs", compared))
+    else:
+        left_out["T14"] = "these runs record no participation or NHS cost by quintile"
     records.append(TableRecord(
         "T7", "inequality_indices", "Inequality: the gap, the SII and the RII",
         "The q5-q1 gap, the slope index of inequality (SII: the modelled difference between "
@@ -269,6 +285,7 @@ def _report_tables(sweep: Sweep) -> tuple[list[TableRecord], dict[str, str]]:
             compared))
     else:
         left_out["T9"] = SweepDataNote.V3.format("gap_part_*")
+    records += _mechanism_records(data.results, baseline, compared, left_out)
     if sweep.uncertainty is not None:
         u = sweep.uncertainty
         records.append(TableRecord(
@@ -304,6 +321,28 @@ def _report_tables(sweep: Sweep) -> tuple[list[TableRecord], dict[str, str]]:
     return records, left_out
 
 
+def _mechanism_records(results: pd.DataFrame, baseline: str, compared: list[str],
+                       left_out: dict[str, str]) -> list[TableRecord]:
+    """T13, for a sweep that runs ``mechanisms/*`` scenarios beside the status quo (as
+    ``experiments/mechanisms.yaml`` does): what each mechanism does to the gap
+    (:mod:`abm.analysis.decomposition`). Other sweeps have no T13 and no note about it."""
+    if not decomposition.has_mechanisms(results):
+        return []
+    table = decomposition.mechanism_table(results, baseline)
+    if table.empty:
+        left_out["T13"] = SweepDataNote.V3.format("gap_part_*")
+        return []
+    return [TableRecord(
+        "T13", "mechanisms", "What each mechanism does to the gap",
+        "The q5-q1 gap and its parts (final policy year, life-satisfaction points) under the "
+        "status quo, with every asset removed, with each mechanism switched off and with each "
+        "at the top of its plausible range (scenarios/mechanisms/). The status quo's row gives "
+        "levels; every other row the paired change against the status quo run with the same "
+        "seed (parts sum to the gap's change), and that change as a share of the status quo's "
+        "gap; mean over seeds with 95% t-intervals.",
+        decomposition.display(table), "runs", compared)]
+
+
 class SweepDataNote:
     """Notes on what an earlier model version's runs cannot show."""
 
@@ -314,10 +353,10 @@ class SweepDataNote:
 #: The report's sections: anchor, heading, the ids in it (in order).
 SECTIONS = (
     ("changes", "Changes against the status quo", ("T1", "F1", "T2", "F6")),
-    ("core20", "The most deprived 20% (Core20)", ("T6", "F4")),
+    ("core20", "The most deprived 20% (Core20)", ("T6", "F4", "T14")),
     ("inequality", "Inequality: the gap and the SII", ("T7", "F2", "F3")),
     ("staircase", "From need to benefit: the staircase", ("T8", "F9")),
-    ("gap", "What makes the gap, and what moved it", ("T9", "F10")),
+    ("gap", "What makes the gap, and what moved it", ("T9", "F10", "T13")),
     ("uncertainty", "How sure: the calibration's posterior", ("T10", "F11")),
     ("dcea", "Distributional cost-effectiveness", ("T3", "F8", "T4", "F7", "T5", "T11", "T12",
                                                     "F12")),
@@ -586,6 +625,8 @@ def key_messages(c: _Context) -> list[tuple[str, tuple[str, ...]]]:
         messages.append((gap_words, ("T1", "T7", "F2")))
         if not data.decomposition.empty:
             messages.append((_decomposition_message(c, place, best.scenario), ("T9", "F10")))
+        if c.table("T13") is not None:
+            messages += [(text, ("T13",)) for text in _mechanism_messages(c, place)]
         if not data.core20.empty:
             messages.append((_core20_message(c, place, best.scenario), ("T6",)))
         if not data.staircase.empty:
@@ -611,14 +652,17 @@ def _decomposition_message(c: _Context, place: str, scenario: str) -> str:
     d = c.sweep.data.decomposition
     base = d[(d.place == place) & (d.scenario == c.sweep.baseline)].set_index("part")
     mine = d[(d.place == place) & (d.scenario == scenario)].set_index("part")
+    changes = mine.loc[list(compare.GAP_PARTS), "delta_value"] if not mine.empty else None
+    if base.empty or changes is None or changes.isna().all():
+        return ""  # no gap to split (a quintile with nobody in it, say): no message
     touch = base.loc[list(compare.GAP_PARTS_ASSETS_TOUCH), "value"].sum()
     gap = base.loc["gap_q5_q1", "value"]
     moved = mine.loc["gap_q5_q1", "delta_value"]
-    deltas = mine.loc[list(compare.GAP_PARTS), "delta_value"].abs()
-    if pd.isna(gap) or pd.isna(moved) or deltas.isna().all():
-        return ""  # no gap to split: the place has no simulated resident in a quintile
-    biggest = deltas.idxmax()
-    places = tables.decimals(abs(moved)) if moved else 3
+    if pd.isna(gap) or pd.isna(moved):
+        return ""
+    biggest = changes.abs().idxmax()
+    places = tables.decimals(moved, mine.loc["gap_q5_q1", "delta_value_lo"],
+                             mine.loc["gap_q5_q1", "delta_value_hi"]) if moved else 3
     return (f"Of the {tables.number(gap, 2)}-point gap in {tables.place_name(place)}, the "
             f"parts community assets act on (need as assets changed it, the benefit of "
             f"attending and of green space) come to {tables.number(touch, 3, True)} points; the "
@@ -626,6 +670,14 @@ def _decomposition_message(c: _Context, place: str, scenario: str) -> str:
             f"still adjusting. {tables.strategy_name(scenario)} moved the gap by "
             f"{tables.number(moved, places, True)} points, most through "
             f"'{PART_LABELS[biggest]}'.")
+
+
+def _mechanism_messages(c: _Context, place: str) -> list[str]:
+    """What removing every asset does to the gap in ``place``, and which mechanism moves it
+    the most at the top of its plausible range (from the numbers behind T13)."""
+    table = decomposition.mechanism_table(c.sweep.data.results, c.sweep.baseline)
+    mine = table[(table.place == place) & (table.point == table.point.min())]
+    return decomposition.place_sentences(mine)
 
 
 def _core20_message(c: _Context, place: str, scenario: str) -> str:
