@@ -14,7 +14,7 @@ import scipy.sparse as sp
 from abm.files.errors import InputError
 from abm.model.accounts import Accounts
 from abm.model.commissioning import make_plan, parse_rules
-from abm.model.engines import ENGINES, rank_among_equals
+from abm.model.engines import ARRAY_ENGINES, ENGINES, engine_named, rank_among_equals
 from abm.model.metrics import WEEKLY_METRICS
 from abm.model.parameters import Params
 from abm.model.places import Place, load_place, synthesise
@@ -103,12 +103,11 @@ class CommunityAssetsModel(mesa.Model):
         *,
         rng: Any = None,
         scenario: Any = None,
-        engine: str = "fast",
+        engine: str | None = None,
         record: str = "weekly",
         **parameter_values: Any,
     ):
-        if engine not in ENGINES:
-            raise InputError(f"unknown engine '{engine}': allowed are {', '.join(ENGINES)}")
+        engine = engine_named(engine)
         if record not in RECORD:
             raise InputError(f"record = {record!r}: allowed are {', '.join(map(repr, RECORD))}")
         self.record = record
@@ -126,8 +125,9 @@ class CommunityAssetsModel(mesa.Model):
         seeds = (list(seed) if isinstance(seed, Sequence | np.ndarray)
                  else [seed if seed is not None else seed_from(rng)])
         params = _replicate_params(parameters, parameter_values, len(seeds))
-        if len(seeds) > 1 and engine != "fast":
-            raise InputError("replicates run on the fast engine only")
+        if len(seeds) > 1 and engine not in ARRAY_ENGINES:
+            raise InputError(f"replicates run on the array engines only "
+                             f"({', '.join(ARRAY_ENGINES)}), not '{engine}'")
         place = place if isinstance(place, Place) else load_place(place)
         self.rules = parse_rules(rules)
         for p in params:
