@@ -34,6 +34,7 @@ import numpy as np
 
 from abm.files.errors import InputError
 from abm.model import kernels
+from abm.model.randomness import ReplicateStreams
 from abm.model.residents import ATTENDING, WEEKS_PER_YEAR, Resident, WeekContext
 from abm.model.simulation import Simulation
 
@@ -77,6 +78,12 @@ class ArrayEngine:
     def update_ties(self, u_tie: np.ndarray) -> None:
         """Resident rule 6."""
         self.rs.update_ties(u_tie)
+
+    def uniforms(self, streams: ReplicateStreams, stream: str, week: int, count: int,
+                 per_item: int = 1) -> np.ndarray:
+        """Replicates' uniforms of ``stream`` in ``week``, ``count`` items each, replicate
+        after replicate (see :meth:`ReplicateStreams.uniforms`)."""
+        return streams.uniforms(stream, week, count, per_item)
 
     def lose_places(self, residents: np.ndarray, week: int) -> None:
         """These residents lost their group: a forced stop."""
@@ -147,6 +154,15 @@ class CompiledEngine(ArrayEngine):
             bool(rs.cd_level.any()), rs.green_access, rs.baseline, rs.state, rs.provider,
             ps.effect, ps.kind, rs.need, rs.benefit, rs.belonging, rs.green_benefit,
             rs.wellbeing, rs.last_attended)
+
+    def uniforms(self, streams: ReplicateStreams, stream: str, week: int, count: int,
+                 per_item: int = 1) -> np.ndarray:
+        """All replicates' draws in one compiled call from their PCG64 start states: the
+        same values as their generators give, without building R generators."""
+        out = np.empty(len(streams) * count * per_item)
+        kernels.pcg64_fill(streams.states(stream, week),
+                           np.full(len(streams), count * per_item), out)
+        return out if per_item == 1 else out.reshape(-1, per_item)
 
     def update_ties(self, u_tie: np.ndarray) -> None:
         rs = self.rs

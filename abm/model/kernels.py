@@ -21,7 +21,10 @@ What is here (used by :class:`abm.model.engines.CompiledEngine`):
 - :func:`admit`: places at full groups, in priority order (the order by numpy, the
   counting compiled);
 - :func:`update_wellbeing`: rule 5; :func:`update_ties`: rule 6;
-- :func:`row_sums` (with :func:`pairwise_sum`): the candidates' row sums in scipy's order.
+- :func:`row_sums` (with :func:`pairwise_sum`): the candidates' row sums in scipy's order;
+- :func:`pcg64_fill`: numpy's PCG64 and ``Generator.random``, exactly, for many generators
+  at once (the 128-bit step as one LLVM 128-bit multiply): R replicates' keyed streams
+  in one call.
 
 Replicates: residents of R replicates come one replicate after another, ``per`` each, with
 neighbourhood, resident and provider ids numbered across them (:mod:`abm.model.replicas`);
@@ -113,43 +116,6 @@ def pcg64_fill(states, counts, out):
             k += 1
         ends[g] = k
     return ends
-
-
-@nb.njit(**_JIT)
-def pcg64_jumps(n):
-    """For items 0..n-1, the constants that take a PCG64 start state straight to the state
-    item k's value is read from: that state is ``A[k] x state + B[k] x increment`` (modulo
-    2**128) with ``A[k]`` = multiplier**(k+1) and ``B[k]`` = 1 + multiplier + ... +
-    multiplier**k. They do not depend on the seed, stream or week, so one table serves every
-    keyed stream of a run. Shape (n, 4): A high, A low, B high, B low."""
-    out = np.empty((n, 4), dtype=np.uint64)
-    a_hi, a_lo = np.uint64(0), np.uint64(1)
-    b_hi, b_lo = np.uint64(0), np.uint64(0)
-    zero, one = np.uint64(0), np.uint64(1)
-    for k in range(n):
-        a_hi, a_lo = _mul_add_128(a_hi, a_lo, _MULT_HI, _MULT_LO, zero, zero)
-        b_hi, b_lo = _mul_add_128(b_hi, b_lo, _MULT_HI, _MULT_LO, zero, one)
-        out[k, 0], out[k, 1], out[k, 2], out[k, 3] = a_hi, a_lo, b_hi, b_lo
-    return out
-
-
-@nb.njit(inline="always")
-def pcg64_at(state, jumps, k):
-    """Item k's ``random()`` value of the stream that starts in ``state`` (a row of
-    :func:`abm.model.randomness.pcg64_states`), without drawing items 0..k-1: two 128-bit
-    multiplies, about what one sequential step costs."""
-    s_hi, s_lo = _mul_add_128(jumps[k, 0], jumps[k, 1], state[0], state[1],
-                              np.uint64(0), np.uint64(0))
-    s_hi, s_lo = _mul_add_128(jumps[k, 2], jumps[k, 3], state[2], state[3], s_hi, s_lo)
-    return (_xsl_rr(s_hi, s_lo) >> np.uint64(11)) * (1.0 / 9007199254740992.0)
-
-
-@nb.njit(**_JIT)
-def pcg64_items(state, jumps, items, out):
-    """The values of ``items`` (any order, any subset) of the stream starting in ``state``:
-    ``out[m]`` = item ``items[m]``'s value, as drawing all and indexing would give."""
-    for m in range(len(items)):
-        out[m] = pcg64_at(state, jumps, items[m])
 
 
 # --- resident rules -----------------------------------------------------------------------

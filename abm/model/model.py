@@ -26,7 +26,7 @@ from abm.model.providers import (
     ProviderState,
     initial_slot_neighbourhoods,
 )
-from abm.model.randomness import Streams, seed_from
+from abm.model.randomness import ReplicateStreams, Streams, seed_from
 from abm.model.replicas import Replica, per_replicate
 from abm.model.residents import (
     ATTENDING,
@@ -155,6 +155,7 @@ class CommunityAssetsModel(mesa.Model):
                    for h, p, s in zip(hoods, params, streams, strict=True)]
         self.replicas = [Replica(self, r, p, h, s)
                          for r, (p, h, s) in enumerate(zip(params, hoods, streams, strict=True))]
+        self._streams = ReplicateStreams(streams)
         self.hoods = hoods[0] if len(seeds) == 1 else self.replicas[0].stacked_hoods(hoods)
         self.resident_state = (residents[0] if len(seeds) == 1
                                else ResidentState.concatenate(residents, hoods))
@@ -356,10 +357,11 @@ class CommunityAssetsModel(mesa.Model):
 
     def _uniforms(self, stream: str, per_replicate: int, per_item: int = 1) -> np.ndarray:
         """This week's uniforms of ``stream`` for every replicate, replicate after replicate
-        (each exactly what its seed's run alone draws)."""
-        draws = [r.streams.uniforms(stream, self.week, per_replicate, per_item)
-                 for r in self.replicas]
-        return draws[0] if len(draws) == 1 else np.concatenate(draws)
+        (each exactly what its seed's run alone draws; several replicates' drawn by the
+        engine in one go)."""
+        if len(self.replicas) == 1:
+            return self.replicas[0].streams.uniforms(stream, self.week, per_replicate, per_item)
+        return self.engine.uniforms(self._streams, stream, self.week, per_replicate, per_item)
 
     def _per_resident(self, values: list) -> Any:
         """One value per replicate as the resident rules read it (see :func:`per_replicate`)."""

@@ -27,8 +27,8 @@ draws against numpy's own ``SeedSequence`` and ``PCG64``).
 **Replicates.** :class:`ReplicateStreams` draws for R runs of different seeds at once: its
 ``uniforms`` are the concatenation, replicate by replicate, of what each seed's run alone
 draws (the layout of an engine that concatenates the residents of R replicates).
-:func:`pcg64_states` gives the PCG64 state each (seed, stream, week) starts from, which a
-compiled kernel can draw from directly (``abm.model.kernels``).
+:func:`pcg64_states` gives the PCG64 state each (seed, stream, week) starts from, from which
+the compiled engine draws all replicates in one call (``abm.model.kernels.pcg64_fill``).
 """
 
 from __future__ import annotations
@@ -274,40 +274,35 @@ class Streams:
 
 
 class ReplicateStreams:
-    """The streams of R runs with their own seeds, drawn together.
+    """The streams of R runs with their own seeds (one :class:`Streams` each), drawn together.
 
-    Replicate r's draws are exactly those of ``Streams(seeds[r])``: :meth:`uniforms` returns
-    them concatenated replicate after replicate, the layout of an engine whose arrays hold
-    the residents (or provider slots) of all replicates one replicate after another.
+    Replicate r's draws are exactly those of its own :class:`Streams`: :meth:`uniforms`
+    returns them concatenated replicate after replicate, the layout of an engine whose arrays
+    hold the residents (or provider slots) of all replicates one replicate after another.
+    :meth:`states` gives every replicate's PCG64 start state, from which a compiled kernel
+    draws all of them in one call (``abm.model.kernels.pcg64_fill``).
     """
 
-    def __init__(self, seeds: Sequence[int]):
-        self.replicates = [Streams(seed) for seed in seeds]
-        self.seeds = np.array([streams.seed for streams in self.replicates], dtype=np.uint64)
+    def __init__(self, streams: Sequence[Streams]):
+        self.replicates = list(streams)
 
     def __len__(self) -> int:
         return len(self.replicates)
 
-    def uniforms(self, stream: str, week: int, counts: Sequence[int] | np.ndarray,
-                 per_item: int = 1) -> np.ndarray:
-        """``U(0, 1)`` draws for items 0..counts[r]-1 of every replicate r, concatenated:
-        shape (sum(counts),), or (sum(counts), per_item). Rows ``offsets[r]`` to
-        ``offsets[r] + counts[r]`` equal ``Streams(seeds[r]).uniforms(stream, week,
-        counts[r], per_item)``."""
-        counts = np.asarray(counts, dtype=np.int64)
-        if counts.shape != (len(self),) or (counts < 0).any():
-            raise ValueError(f"counts: one whole number >= 0 per replicate ({len(self)})")
-        out = np.empty(int(counts.sum()) * per_item)
-        end = np.cumsum(counts * per_item)
-        for streams, start, stop in zip(self.replicates, end - counts * per_item, end,
-                                        strict=True):
-            streams.generator(stream, week).random(out=out[start:stop])
+    def uniforms(self, stream: str, week: int, count: int, per_item: int = 1) -> np.ndarray:
+        """``U(0, 1)`` draws for items 0..count-1 of every replicate, concatenated: shape
+        (R x count,), or (R x count, per_item); replicate r's rows equal its
+        ``Streams.uniforms(stream, week, count, per_item)``."""
+        out = np.empty(len(self) * count * per_item)
+        for r, streams in enumerate(self.replicates):
+            block = out[r * count * per_item:(r + 1) * count * per_item]
+            streams.generator(stream, week).random(out=block)
         return out if per_item == 1 else out.reshape(-1, per_item)
 
     def states(self, stream: str, week: int) -> np.ndarray:
         """Each replicate's PCG64 start state for ``stream`` in ``week``, shape (R, 4) (see
-        :func:`pcg64_states`), worked out for all replicates at once."""
-        return pcg64_states(seed_words(self.seeds, _KEY[stream], int(week)))
+        :func:`pcg64_states`), from the words each replicate's streams keep."""
+        return pcg64_states(np.stack([s.words(stream, week) for s in self.replicates]))
 
 
 def normal(u: np.ndarray, mean: float | np.ndarray, sd: float | np.ndarray) -> np.ndarray:

@@ -188,16 +188,20 @@ def test_a_keyed_generator_copies_pickles_and_spawns_like_one_built_the_usual_wa
 
 def test_replicate_streams_are_each_seeds_streams_concatenated():
     """R replicates drawn together: replicate r's block is exactly what the same seed's run
-    alone draws, with any count per replicate (residents or provider slots differ between
-    replicates), also with several values per item."""
-    seeds = [5, 2**40 + 1, 5, 0]
-    replicates = ReplicateStreams(seeds)
-    counts = [10, 0, 300, 1]
-    for name in ("shocks", "founding"):
-        for per_item in (1, 5):
-            got = replicates.uniforms(name, 70, counts, per_item)
-            alone = [Streams(s).uniforms(name, 70, c, per_item) for s, c in
-                     zip(seeds, counts, strict=True)]
-            assert np.array_equal(got, np.concatenate(alone))
-    with pytest.raises(ValueError, match="counts"):
-        replicates.uniforms("shocks", 1, [1, 2])
+    alone draws, also with several values per item; their start states give the same values
+    in the compiled engine's one call."""
+    from abm.model.kernels import pcg64_fill
+
+    seeds = [5, 2**40 + 1, 5, 0, 2**63 - 1]
+    replicates = ReplicateStreams([Streams(s) for s in seeds])
+    for name in ("shocks", "founding", STREAM_NAMES[-1]):
+        for week in (0, 63, 64, 700):
+            for count, per_item in ((300, 1), (7, 5), (0, 1)):
+                got = replicates.uniforms(name, week, count, per_item)
+                alone = [Streams(s).uniforms(name, week, count, per_item) for s in seeds]
+                assert np.array_equal(got, np.concatenate(alone))
+                out = np.empty(len(seeds) * count * per_item)
+                ends = pcg64_fill(replicates.states(name, week),
+                                  np.full(len(seeds), count * per_item), out)
+                assert np.array_equal(ends, np.arange(1, len(seeds) + 1) * count * per_item)
+                assert np.array_equal(out, got.ravel()), (name, week)
