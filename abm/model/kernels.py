@@ -518,3 +518,129 @@ def pairwise_sum(a, start, n):
         stage[top + 1] = 0
         top += 1
     return values[0]
+
+
+@nb.njit(**_JIT)
+def std(a, start, n):
+    """``a[start:start + n].std()`` as numpy works it out, also for each row of an
+    ``(R, n)`` array's ``std(axis=1)``: the mean and the squared deviations pairwise-summed."""
+    mean = pairwise_sum(a, start, n) / n
+    squares = np.empty(n)
+    for k in range(n):
+        d = a[start + k] - mean
+        squares[k] = d * d
+    return np.sqrt(pairwise_sum(squares, 0, n) / n)
+
+
+# --- the accounts' weekly sums -------------------------------------------------------------
+class AccountParams(NamedTuple):
+    """The numbers the accounts' weekly sums read, one value per replicate."""
+
+    referral_need_threshold: np.ndarray
+    need_wellbeing_penalty: np.ndarray
+    gp_consultations_per_year: np.ndarray
+    gp_deprivation_effect: np.ndarray
+    gp_need_effect: np.ndarray
+    sp_gp_effect: np.ndarray
+    ae_attendances_least_deprived: np.ndarray
+    ae_deprivation_effect: np.ndarray
+    ae_need_effect: np.ndarray
+    sp_ae_effect: np.ndarray
+
+
+#: Columns of :func:`week_sums`, as ``Accounts.week`` names them.
+WEEK_SUMS = ("wellbeing", "gp", "ae", "attending", "dropped", "in_need", "referred",
+             "followed_up", "started", "attending_12w", "referred_attending",
+             "referred_benefit")
+
+
+@nb.njit(**_JIT)
+def week_sums(p, per, key, n_keys, week, still_weeks, state, came_by_referral, followed_up,
+              start_week, attending_before, dropped, new_referrals, deprivation, need,
+              wellbeing, benefit):
+    """One pass over residents for a policy week's accounts (``Accounts.week``): per key
+    (replicate x 10 + decile), the sums named in :data:`WEEK_SUMS`, each added in resident
+    order as the numpy path's product with the decile matrix adds them (NHS use as
+    ``Accounts.nhs_use`` works it out); and per replicate the counts of new referrals,
+    followed-up ones, and referred starters followed up and not."""
+    sums = np.zeros((n_keys, len(WEEK_SUMS)))
+    counts = np.zeros((len(key) // per if per else 0, 4), dtype=np.int64)
+    for r in range(len(key) // per if per else 0):
+        gp_rate = p.gp_consultations_per_year[r] / WEEKS_PER_YEAR
+        ae_rate = p.ae_attendances_least_deprived[r] / WEEKS_PER_YEAR
+        for i in range(r * per, (r + 1) * per):
+            k = key[i]
+            attending = state[i] == ATTENDING
+            referred_attending = attending and came_by_referral[i]
+            referred = 1.0 if referred_attending else 0.0
+            gp = (gp_rate * (1 + p.gp_deprivation_effect[r] * deprivation[i])
+                  * (1 + p.gp_need_effect[r] * need[i]) * (1 + p.sp_gp_effect[r] * referred))
+            ae = (ae_rate * (1 + p.ae_deprivation_effect[r] * deprivation[i])
+                  * (1 + p.ae_need_effect[r] * need[i]) * (1 + p.sp_ae_effect[r] * referred))
+            new = new_referrals[i]
+            started = referred_attending and not attending_before[i]
+            sums[k, 0] += wellbeing[i]
+            sums[k, 1] += gp
+            sums[k, 2] += ae
+            sums[k, 3] += 1.0 if attending else 0.0
+            sums[k, 4] += 1.0 if dropped[i] else 0.0
+            sums[k, 5] += 1.0 if need[i] > p.referral_need_threshold[r] else 0.0
+            sums[k, 6] += 1.0 if new else 0.0
+            sums[k, 7] += 1.0 if new and followed_up[i] else 0.0
+            sums[k, 8] += 1.0 if started else 0.0
+            sums[k, 9] += 1.0 if referred_attending and start_week[i] == week - still_weeks \
+                else 0.0
+            sums[k, 10] += referred
+            sums[k, 11] += benefit[i] * referred
+            if new:
+                counts[r, 0] += 1
+                counts[r, 1] += followed_up[i]
+            if started:
+                counts[r, 2 if followed_up[i] else 3] += 1
+    return sums, counts
+
+
+#: Columns of :func:`metric_sums`' sums by key, as ``Accounts.weekly_metrics`` names them.
+METRIC_SUMS = ("wellbeing", "past_year", "connected", "gap_part_baseline",
+               "gap_part_need_untouched", "gap_part_need_assets", "gap_part_benefit",
+               "gap_part_green", "gap_part_lag")
+
+
+@nb.njit(**_JIT)
+def metric_sums(p, per, key, n_keys, third_key, n_thirds, past_year_from, low_threshold,
+                state, wellbeing, last_attended, pull, baseline, need, need_untouched, benefit,
+                green_benefit, friends):
+    """One pass over residents for the weekly metrics' per-resident sums
+    (``Accounts.weekly_metrics``), each added in resident order as numpy adds it. Returns
+    (sums by key named in :data:`METRIC_SUMS`, residents by key and engagement state, low
+    life satisfaction by third key, and per replicate: the standard deviation of wellbeing,
+    residents in need, ties made in groups)."""
+    replicates = len(key) // per if per else 0
+    sums = np.zeros((n_keys, len(METRIC_SUMS)))
+    states = np.zeros((n_keys, 4), dtype=np.int64)
+    low = np.zeros(n_thirds)
+    sd = np.zeros(replicates)
+    in_need = np.zeros(replicates, dtype=np.int64)
+    ties = np.zeros(replicates, dtype=np.int64)
+    for r in range(replicates):
+        penalty, threshold = p.need_wellbeing_penalty[r], p.referral_need_threshold[r]
+        for i in range(r * per, (r + 1) * per):
+            k = key[i]
+            w = wellbeing[i]
+            sums[k, 0] += w
+            sums[k, 1] += 1.0 if last_attended[i] > past_year_from else 0.0
+            sums[k, 2] += 1.0 if pull[i] > 0 else 0.0
+            sums[k, 3] += baseline[i]
+            sums[k, 4] += -penalty * need_untouched[i]
+            sums[k, 5] += -penalty * (need[i] - need_untouched[i])
+            sums[k, 6] += benefit[i]
+            sums[k, 7] += green_benefit[i]
+            target = baseline[i] - penalty * need[i] + benefit[i] + green_benefit[i]
+            sums[k, 8] += w - target
+            states[k, state[i]] += 1
+            low[third_key[i]] += 1.0 if w < low_threshold else 0.0
+            in_need[r] += need[i] > threshold
+            for slot in range(friends.shape[1]):
+                ties[r] += friends[i, slot] >= 0
+        sd[r] = std(wellbeing, r * per, per)
+    return sums, states, low, sd, in_need, ties

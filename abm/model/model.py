@@ -164,7 +164,7 @@ class CommunityAssetsModel(mesa.Model):
                 Resident(self, index)
         self.provider_state = ProviderState(self.hoods, params, self.sample_fraction,
                                             place.asset_mix)
-        self.accounts = Accounts(self)
+        self.accounts = Accounts(self, compiled=engine == "fast")
         self.engine = ENGINES[engine](self)
         #: Residents who cannot take a place (none unless an experiment says so).
         self.barred = np.zeros(self.resident_state.n, dtype=bool)

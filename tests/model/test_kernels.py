@@ -125,3 +125,31 @@ def test_row_sums_add_as_scipy_does(model):
 def test_pairwise_sum_is_numpys_sum(n):
     values = np.random.default_rng(n).random(n + 5) * 1e3
     assert kernels.pairwise_sum(values, 5, n) == values[5:].sum()
+
+
+def test_the_accounts_weekly_sums_agree_with_numpy_bit_for_bit():
+    """The accounts' compiled sums (a policy week's, and the weekly metrics', with the
+    standard deviation per replicate) against their numpy path, on three replicates with
+    their own parameters in the policy period."""
+    varied = [SIZE, {**SIZE, "need_wellbeing_penalty": 2.5, "gp_need_effect": 0.7,
+                     "referral_need_threshold": 0.4}, {**SIZE, "sp_gp_effect": -0.1}]
+    model = Model("london", "develop+scale+embed", [4, 5, 6], varied).run(years=1)
+    rs, acc = model.resident_state, model.accounts
+    assert acc.compiled
+    attending_before = rs.state == residents.ATTENDING
+    attending_before[::7] = ~attending_before[::7]
+    dropped = np.random.default_rng(0).random(rs.n) < 0.05
+    new_referrals = (rs.state == residents.REFERRED) & (np.arange(rs.n) % 3 == 0)
+    got = acc._week_sums(attending_before, dropped, new_referrals), acc._metric_sums()
+    acc.compiled = False
+    expected = acc._week_sums(attending_before, dropped, new_referrals), acc._metric_sums()
+    acc.compiled = True
+    for (got_sums, *got_rest), (sums, *rest) in zip(got, expected, strict=True):
+        assert got_sums.keys() == sums.keys()
+        for name in sums:
+            assert np.array_equal(got_sums[name], sums[name]), name
+        for a, b in zip(got_rest, rest, strict=True):
+            assert np.array_equal(a, b)
+    week_counts, referred = got[0][1], got[0][0]["referred_attending"]
+    assert week_counts[:, 2:].sum() > 0 and referred.sum() > 0, "staircase exercised"
+    assert got[1][3].min() > 0, "wellbeing varies"
