@@ -133,7 +133,7 @@ def test_the_accounts_weekly_sums_agree_with_numpy_bit_for_bit():
     their own parameters in the policy period."""
     varied = [SIZE, {**SIZE, "need_wellbeing_penalty": 2.5, "gp_need_effect": 0.7,
                      "referral_need_threshold": 0.4}, {**SIZE, "sp_gp_effect": -0.1}]
-    model = Model("london", "develop+scale+embed", [4, 5, 6], varied).run(years=1)
+    model = Model("london", "develop+scale+embed", [4, 5, 6], varied, engine="fast").run(years=1)
     rs, acc = model.resident_state, model.accounts
     assert acc.compiled
     attending_before = rs.state == residents.ATTENDING
