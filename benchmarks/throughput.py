@@ -98,10 +98,7 @@ def _trivial_compiled(state_words, state, wellbeing, u, weeks):
 def trivial_floor_compiled(n: int = 100_000, weeks: int = 52, repeats: int = 3) -> float:
     """The same trivial rule compiled (numba): the draws are the keyed stream's, from
     PCG64 inside the loop; best of ``repeats`` after a first call that compiles."""
-    words = np.array([Streams(1).generator("shocks", 0).bit_generator.state["state"][k]
-                      for k in ("state", "inc")], dtype=object)
-    state_words = np.array([[int(words[0]) >> 64, int(words[0]) % 2**64,
-                             int(words[1]) >> 64, int(words[1]) % 2**64]], dtype=np.uint64)
+    state_words = Streams(1).words("shocks", 0)[None]
     u, state, wellbeing = np.empty(n), np.zeros(n, dtype=bool), np.full(n, 6.0)
     _trivial_compiled(state_words, state, wellbeing, u, 1)
     best = np.inf

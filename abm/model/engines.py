@@ -157,10 +157,10 @@ class CompiledEngine(ArrayEngine):
 
     def uniforms(self, streams: ReplicateStreams, stream: str, week: int, count: int,
                  per_item: int = 1) -> np.ndarray:
-        """All replicates' draws in one compiled call from their PCG64 start states: the
-        same values as their generators give, without building R generators."""
+        """All replicates' draws in one compiled call from their seed words: the same values
+        as their generators give, without building R generators."""
         out = np.empty(len(streams) * count * per_item)
-        kernels.pcg64_fill(streams.states(stream, week),
+        kernels.pcg64_fill(streams.words(stream, week),
                            np.full(len(streams), count * per_item), out)
         return out if per_item == 1 else out.reshape(-1, per_item)
 

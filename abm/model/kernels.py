@@ -101,15 +101,22 @@ def _xsl_rr(high, low):
 
 
 @nb.njit(**_JIT)
-def pcg64_fill(states, counts, out):
-    """For each generator g (a row of ``states``: state high, state low, increment high,
-    increment low), write its first ``counts[g]`` ``random()`` values into ``out``, one
-    generator after another: exactly what ``Generator(PCG64(...)).random(counts[g])`` gives
-    (``(next64 >> 11) * 2**-53`` after stepping). Returns the end of each generator's block."""
+def pcg64_fill(words, counts, out):
+    """For each generator g, seeded with ``words[g]`` (its four seed words,
+    :func:`abm.model.randomness.seed_words`), write its first ``counts[g]`` ``random()``
+    values into ``out``, one generator after another: exactly what
+    ``Generator(PCG64(...)).random(counts[g])`` gives (PCG64's seeding, then
+    ``(next64 >> 11) * 2**-53`` after each step). Returns the end of each generator's block."""
     ends = np.empty(len(counts), dtype=np.int64)
+    one = np.uint64(1)
     k = 0
     for g in range(len(counts)):
-        s_hi, s_lo, i_hi, i_lo = states[g, 0], states[g, 1], states[g, 2], states[g, 3]
+        # PCG64's seeding (numpy's pcg64_set_seed): increment from the last two words,
+        # state from the first two, stepped before and after adding them.
+        i_hi = (words[g, 2] << one) | (words[g, 3] >> np.uint64(63))
+        i_lo = (words[g, 3] << one) | one
+        s_hi, s_lo = _mul_add_128(i_hi, i_lo, np.uint64(0), one, words[g, 0], words[g, 1])
+        s_hi, s_lo = _pcg64_step(s_hi, s_lo, i_hi, i_lo)
         for _ in range(counts[g]):
             s_hi, s_lo = _pcg64_step(s_hi, s_lo, i_hi, i_lo)
             out[k] = (_xsl_rr(s_hi, s_lo) >> np.uint64(11)) * (1.0 / 9007199254740992.0)
