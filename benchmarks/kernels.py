@@ -37,7 +37,12 @@ import numpy as np  # noqa: E402
 
 from abm.model.engines import ArrayEngine, CompiledEngine  # noqa: E402
 from abm.model.randomness import ReplicateStreams  # noqa: E402
-from abm.model.residents import REFERRED, ResidentState  # noqa: E402
+from abm.model.residents import (  # noqa: E402
+    ATTENDING,
+    DROPPED_OUT,
+    REFERRED,
+    ResidentState,
+)
 
 #: The streams drawn for every resident each week (cuts only at a funding round).
 RESIDENT_STREAMS = ("shocks", "engagement", "referral", "admission", "ties")
@@ -94,6 +99,20 @@ def parts(model) -> dict[str, tuple[Callable, Callable, Callable]]:
     def kernel_draws(_):
         return [by_kernel.uniforms(streams, name, week, rs.n) for name in RESIDENT_STREAMS]
 
+    acc = model.accounts
+    before = rs.state == ATTENDING
+    dropped, referred = rs.state == DROPPED_OUT, rs.state == REFERRED
+
+    def accounts(compiled: bool, sums: str) -> Callable:
+        def run(_):
+            was, acc.compiled = acc.compiled, compiled
+            try:
+                return (acc._week_sums(before, dropped, referred) if sums == "week"
+                        else acc._metric_sums())
+            finally:
+                acc.compiled = was
+        return run
+
     attending = ctx.attending_at_start
     return {
         "decide (rules 0-4, provider choice)": (
@@ -114,7 +133,11 @@ def parts(model) -> dict[str, tuple[Callable, Callable, Callable]]:
         "update_ties (rule 6)": (
             lambda: clone(decided), on(by_numpy, lambda e: e.update_ties(ctx.u_tie)),
             on(by_kernel, lambda e: e.update_ties(ctx.u_tie))),
-        "keyed draws, 5 streams x residents": (lambda: None, numpy_draws, kernel_draws),
+        "keyed draws, 5 streams (replicates' path)": (lambda: None, numpy_draws, kernel_draws),
+        "accounts: a policy week's sums": (
+            lambda: None, accounts(False, "week"), accounts(True, "week")),
+        "weekly metrics' per-resident sums": (
+            lambda: None, accounts(False, "metrics"), accounts(True, "metrics")),
     }
 
 
@@ -134,8 +157,6 @@ def speedups(residents: int, repeats: int) -> None:
         print(f"{label:40s} {a:9.3f} {b:9.3f} {a / b:7.1f}x")
     print(f"{'all of the above':40s} {totals[0]:9.3f} {totals[1]:9.3f} "
           f"{totals[0] / totals[1]:7.1f}x")
-    weekly = fastest(lambda m: m.accounts.weekly_metrics(), lambda: model, repeats) * 1e3
-    print(f"(for scale, on numpy in both engines: Accounts.weekly_metrics() {weekly:.3f} ms)")
 
 
 def first_calls() -> dict:
