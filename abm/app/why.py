@@ -129,7 +129,7 @@ def staircase_core20(model: CommunityAssetsModel) -> np.ndarray | None:
     core20 = list(CORE20_DECILES)
     values = []
     for name, _ in STAIRCASE:
-        count = float(np.asarray(steps[name])[core20].sum()) * per_resident
+        count = float(np.asarray(steps[name])[0, core20].sum()) * per_resident  # 1 replicate
         values.append(count / weeks if name == "in_need" else count * WEEKS_PER_YEAR / weeks)
     return np.array(values)
 
