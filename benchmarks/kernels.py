@@ -1,4 +1,4 @@
-"""The compiled kernels (abm.model.kernels) against the numpy rules they reimplement.
+"""The compiled engine's rules (abm.model.kernels) against the numpy engine's.
 
     python -m benchmarks.kernels                 # speed-ups at 3,000 and 100,000 residents
     python -m benchmarks.kernels --compile       # compile time, the cache in a fresh process
@@ -35,10 +35,14 @@ from collections.abc import Callable  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from abm.model.engines import ArrayEngine  # noqa: E402
-from abm.model.metrics import LOW_LIFE_SATISFACTION, PAST_YEAR_WEEKS  # noqa: E402
-from abm.model.randomness import _KEY, pcg64_states, seed_words  # noqa: E402
-from abm.model.residents import REFERRED, ResidentState  # noqa: E402
+from abm.model.engines import ArrayEngine, CompiledEngine  # noqa: E402
+from abm.model.randomness import ReplicateStreams  # noqa: E402
+from abm.model.residents import (  # noqa: E402
+    ATTENDING,
+    DROPPED_OUT,
+    REFERRED,
+    ResidentState,
+)
 
 #: The streams drawn for every resident each week (cuts only at a funding round).
 RESIDENT_STREAMS = ("shocks", "engagement", "referral", "admission", "ties")
@@ -66,91 +70,74 @@ def fastest(run: Callable, setup: Callable, repeats: int) -> float:
     return best
 
 
-def numpy_weekly_sums(model) -> tuple:
-    """The per-resident reductions of ``Accounts.weekly_metrics``, as it does them."""
-    rs, acc, p = model.resident_state, model.accounts, model.params
-    d = acc.decile_index
-    penalty = p.need_wellbeing_penalty
-    terms = [rs.baseline, -penalty * rs.need_untouched, -penalty * (rs.need - rs.need_untouched),
-             rs.benefit, rs.green_benefit, rs.wellbeing - rs.target()]
-    return (np.bincount(d, weights=rs.wellbeing, minlength=10),
-            np.bincount(d * 4 + rs.state, minlength=40).reshape(10, 4),
-            np.bincount(d, weights=rs.last_attended > model.week - 1 - PAST_YEAR_WEEKS,
-                        minlength=10),
-            np.bincount(acc.third, weights=rs.wellbeing < LOW_LIFE_SATISFACTION, minlength=3),
-            np.bincount(d, weights=rs.pull > 0, minlength=10),
-            [np.bincount(d, weights=term, minlength=10) for term in terms],
-            (rs.need > p.referral_need_threshold).mean(), (rs.friends >= 0).sum(),
-            rs.wellbeing.std())
-
-
-def kernel_weekly_sums(model) -> tuple:
-    """The same sums by :func:`abm.model.kernels.decile_sums` and ``kernels.std``."""
-    from abm.model import kernels
-
-    rs, acc, p = model.resident_state, model.accounts, model.params
-    return (kernels.decile_sums(acc.decile_index, acc.third, rs.state, rs.wellbeing,
-                                rs.last_attended, model.week - 1 - PAST_YEAR_WEEKS, rs.pull,
-                                rs.baseline, rs.need, rs.need_untouched, rs.benefit,
-                                rs.green_benefit, p.need_wellbeing_penalty,
-                                LOW_LIFE_SATISFACTION, p.referral_need_threshold, rs.friends),
-            kernels.std(rs.wellbeing))
-
-
 def parts(model) -> dict[str, tuple[Callable, Callable, Callable]]:
-    """Per part: (setup, numpy, kernel), each run on what setup returns."""
+    """Per part: (setup, numpy, compiled), each run on what setup returns: the numpy
+    engine's rule and the compiled engine's, on copies of the same resident state."""
     from abm.model import kernels
 
-    rs, ps, week = model.resident_state, model.provider_state, model.week
+    rs, week = model.resident_state, model.week
     ctx = model.week_context()
+    by_numpy, by_kernel = ArrayEngine(model), CompiledEngine(model)
     decided = clone(rs)
-    starters, picks = ResidentState.decide(decided, ctx)
+    by_numpy.rs = decided
+    starters, picks = by_numpy.decide(ctx)
     first = (decided.state[starters] == REFERRED) & decided.followed_up[starters]
-    priority = model.streams.uniforms("admission", week, rs.n)[starters]
-    engine = ArrayEngine(model)
+    priority = model.replicas[0].streams.uniforms("admission", week, rs.n)[starters]
 
-    def numpy_admit(state):
-        engine.rs = state
-        engine.admit(starters, picks, first, priority, week)
-
-    def kernel_admit(state):
-        admitted, chosen = kernels.admit(starters, picks, first, priority, ps.places,
-                                         state.provider)
-        state.start(admitted, chosen, week)
+    def on(engine, rule):
+        def run(state):
+            engine.rs = state
+            return rule(engine)
+        return run
 
     def numpy_draws(_):
-        return [model.streams.uniforms(name, week, rs.n) for name in RESIDENT_STREAMS]
+        return [model.replicas[0].streams.uniforms(name, week, rs.n)
+                for name in RESIDENT_STREAMS]
 
-    # The streams' start states are worked out for a block of weeks at once, as Streams
-    # does with the seed words (their cost per week is printed separately).
-    keys = np.array([_KEY[name] for name in RESIDENT_STREAMS])
-    states = np.ascontiguousarray(pcg64_states(seed_words(model.seed, keys[:, None],
-                                                          week + np.arange(64)[None]))[:, 0])
-    out = np.empty(rs.n * len(keys))
+    streams = ReplicateStreams([model.replicas[0].streams])
 
     def kernel_draws(_):
-        kernels.pcg64_fill(states, np.full(len(keys), rs.n), out)
+        return [by_kernel.uniforms(streams, name, week, rs.n) for name in RESIDENT_STREAMS]
+
+    acc = model.accounts
+    before = rs.state == ATTENDING
+    dropped, referred = rs.state == DROPPED_OUT, rs.state == REFERRED
+
+    def accounts(compiled: bool, sums: str) -> Callable:
+        def run(_):
+            was, acc.compiled = acc.compiled, compiled
+            try:
+                return (acc._week_sums(before, dropped, referred) if sums == "week"
+                        else acc._metric_sums())
+            finally:
+                acc.compiled = was
+        return run
 
     attending = ctx.attending_at_start
     return {
         "decide (rules 0-4, provider choice)": (
-            lambda: clone(rs), lambda s: ResidentState.decide(s, ctx),
-            lambda s: kernels.decide_state(s, ctx)),
+            lambda: clone(rs), on(by_numpy, lambda e: e.decide(ctx)),
+            on(by_kernel, lambda e: e.decide(ctx))),
         "  of which share of ties attending": (
             lambda: clone(rs), lambda s: ResidentState.share_of_ties_attending(s, attending),
             lambda s: kernels.share_of_ties_attending(
                 attending, s._counted, s.ties_attending, s.ties.indptr, s.ties.indices,
                 s.degree, s.friends, s.tie_strength, s.pull)),
-        "admit (places at full groups)": (lambda: clone(decided), numpy_admit, kernel_admit),
+        "admit (places at full groups)": (
+            lambda: clone(decided),
+            on(by_numpy, lambda e: e.admit(starters, picks, first, priority, week)),
+            on(by_kernel, lambda e: e.admit(starters, picks, first, priority, week))),
         "update_wellbeing (rule 5)": (
-            lambda: clone(decided), lambda s: s.update_wellbeing(ps.effect, ps.kind, week),
-            lambda s: kernels.update_wellbeing_state(s, ps.effect, ps.kind, week)),
+            lambda: clone(decided), on(by_numpy, lambda e: e.update_wellbeing(week)),
+            on(by_kernel, lambda e: e.update_wellbeing(week))),
         "update_ties (rule 6)": (
-            lambda: clone(decided), lambda s: s.update_ties(ctx.u_tie),
-            lambda s: kernels.update_ties_state(s, ctx.u_tie, len(ps))),
-        "weekly sums by decile and state": (
-            lambda: model, numpy_weekly_sums, kernel_weekly_sums),
-        "keyed draws, 5 streams x residents": (lambda: None, numpy_draws, kernel_draws),
+            lambda: clone(decided), on(by_numpy, lambda e: e.update_ties(ctx.u_tie)),
+            on(by_kernel, lambda e: e.update_ties(ctx.u_tie))),
+        "keyed draws, 5 streams (replicates' path)": (lambda: None, numpy_draws, kernel_draws),
+        "accounts: a policy week's sums": (
+            lambda: None, accounts(False, "week"), accounts(True, "week")),
+        "weekly metrics' per-resident sums": (
+            lambda: None, accounts(False, "metrics"), accounts(True, "metrics")),
     }
 
 
@@ -170,17 +157,11 @@ def speedups(residents: int, repeats: int) -> None:
         print(f"{label:40s} {a:9.3f} {b:9.3f} {a / b:7.1f}x")
     print(f"{'all of the above':40s} {totals[0]:9.3f} {totals[1]:9.3f} "
           f"{totals[0] / totals[1]:7.1f}x")
-    weekly = fastest(lambda m: m.accounts.weekly_metrics(), lambda: model, repeats) * 1e3
-    keys = np.arange(len(RESIDENT_STREAMS))[:, None]
-    block = fastest(lambda _: pcg64_states(seed_words(model.seed, keys, np.arange(64)[None])),
-                    lambda: None, repeats) * 1e3
-    print(f"(for scale: Accounts.weekly_metrics() whole, numpy: {weekly:.3f} ms; the keyed "
-          f"draws' start states for 64 weeks: {block:.3f} ms, {block / 64:.4f} a week)")
 
 
 def first_calls() -> dict:
-    """In this process: import time, and each kernel's first and second call on a small
-    model's state (CPU seconds: compiling is single-threaded), with numba's cache hits and
+    """In this process: import time, and each compiled rule's first and second call on a
+    small model's state (CPU seconds: compiling is single-threaded), with numba's cache hits and
     misses."""
     start = time.process_time()
     from abm.model import kernels
@@ -189,7 +170,7 @@ def first_calls() -> dict:
 
     model = Model("london", "develop+scale+sustain", 4,
                   {"n_neighbourhoods": 40, "residents_per_neighbourhood": 50,
-                   "burn_in_years": 1}).run(years=1)
+                   "burn_in_years": 1}, engine="numpy").run(years=1)
     timings = {}
     for label, (setup, _, kernel) in parts(model).items():
         calls = []

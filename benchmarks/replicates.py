@@ -8,14 +8,11 @@ Issue 20's targets, measured in one run on this machine:
 - **R = 20 replicates** (seeds) of the same place and rules at workshop size (100
   neighbourhoods x 30 residents, the app's size) and at the calibration's run size (the
   default 200 x 100, five policy years, as ``calibration/specs/main.yaml`` runs them) should
-  cost <= 0.3 x 20 single runs. The single runs are the reference and are always measured.
-  The batch is measured when the engine has a replicate-batch entry point,
-  ``abm.model.replicates.run_replicates(place, rules, seeds, parameters, years)``
-  returning one summary row per seed in seed order; its rows are then checked equal to the
-  single runs' (the replicates' bit-identity). Until it exists, a *proxy* is measured: a
-  week of one run with R times the neighbourhoods (the array sizes a concatenated batch
-  would have) against R weeks of a single run, which shows how much of a single run's week
-  is fixed cost that batching could share.
+  cost <= 0.3 x 20 single runs. Both are measured on the same engine (``--engine``:
+  ``fast``, the compiled default, or ``numpy``), recording only the final policy year's
+  metrics as sweeps and calibration do: the single runs one after another, then one model
+  with the 20 seeds (``Model(place, rules, seeds, ...)``, abm/model/replicas.py), whose
+  rows are checked equal to the single runs' (the replicates' bit-identity).
 - **An answer** over 50 posterior draws x 2 seeds x 8 scenarios x 2 places at the default
   size (1,600 runs of 13 years) should take <= 1 h on 2 cores: projected from the measured
   time of default-size runs (status quo and scale+embed+sustain, in each place), spread over
@@ -35,9 +32,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 import argparse  # noqa: E402
-import importlib  # noqa: E402
 import time  # noqa: E402
-from collections.abc import Callable  # noqa: E402
 
 import pandas as pd  # noqa: E402
 
@@ -53,63 +48,40 @@ CASES = (
 ANSWER = {"draws": 50, "seeds": 2, "scenarios": 8, "places": 2, "years": 10.0}
 
 
-def batch_entry_point() -> Callable | None:
-    """The engine's replicate-batch entry point, if it has one yet."""
-    try:
-        return importlib.import_module("abm.model.replicates").run_replicates
-    except (ImportError, AttributeError):
-        return None
-
-
-def single_runs(place: str, rules: str, seeds: list[int], size: dict,
-                years: float) -> tuple[float, pd.DataFrame]:
+def single_runs(place: str, rules: str, seeds: list[int], size: dict, years: float,
+                engine: str) -> tuple[float, pd.DataFrame]:
     """CPU seconds to build, run and summarise one model per seed, one after another."""
     start = time.process_time()
-    rows = [Model(place, rules, seed, size).run(years=years).summary() for seed in seeds]
+    rows = [Model(place, rules, seed, size, engine=engine, record="final year")
+            .run(years=years).summary() for seed in seeds]
     return time.process_time() - start, pd.concat(rows, ignore_index=True)
 
 
-def week_seconds(place: str, rules: str, size: dict, weeks: int = 26) -> float:
-    """CPU seconds per week of a model at ``size``, timed after a year's burn-in and a few
-    policy weeks."""
-    model = Model(place, rules, 1, {**size, "burn_in_years": 1})
-    for _ in range(56):
-        model.step()
+def batch(place: str, rules: str, seeds: list[int], size: dict, years: float,
+          engine: str) -> tuple[float, pd.DataFrame]:
+    """CPU seconds to build, run and summarise one model of all ``seeds`` at once."""
     start = time.process_time()
-    for _ in range(weeks):
-        model.step()
-    return (time.process_time() - start) / weeks
+    rows = Model(place, rules, seeds, size, engine=engine, record="final year").run(
+        years=years).summary()
+    return time.process_time() - start, rows
 
 
-def replicates(count: int) -> None:
+def replicates(count: int, engine: str) -> None:
     seeds = list(range(1, count + 1))
-    batch = batch_entry_point()
-    print(f"R = {count} replicates (seeds 1..{count}) against {count} single runs")
-    print("batch entry point: " + ("abm.model.replicates.run_replicates" if batch else
-                                   "none yet (abm.model.replicates.run_replicates): the proxy "
-                                   "is measured instead"))
+    print(f"R = {count} replicates (seeds 1..{count}) against {count} single runs, "
+          f"engine {engine!r}, CPU seconds")
     for label, place, rules, size, years in CASES:
-        singles, rows = single_runs(place, rules, seeds, size, years)
+        singles, rows = single_runs(place, rules, seeds, size, years, engine)
+        spent, batched = batch(place, rules, seeds, size, years, engine)
+        same = batched.reset_index(drop=True).equals(rows)
         print(f"\n{label} ({place}, {rules}, {size['n_neighbourhoods']} x "
               f"{size['residents_per_neighbourhood']} residents)")
         print(f"  {count} single runs            {singles:8.1f} s ({singles / count:.2f} s a run)")
-        if batch is not None:
-            start = time.process_time()
-            batched = batch(place, rules, seeds, size, years)
-            spent = time.process_time() - start
-            same = batched.reset_index(drop=True).equals(rows)
-            print(f"  one batch of {count}           {spent:8.1f} s   ratio {spent / singles:.2f}"
-                  f" (target <= 0.3); rows identical to the single runs: {same}")
-        else:
-            one = week_seconds(place, rules, size)
-            wide = {**size, "n_neighbourhoods": size["n_neighbourhoods"] * count}
-            many = week_seconds(place, rules, wide, weeks=8)
-            print(f"  a week, single run         {one * 1e3:8.2f} ms")
-            print(f"  a week, {count}x the residents  {many * 1e3:8.2f} ms   proxy ratio "
-                  f"{many / (count * one):.2f} of {count} single weeks (target <= 0.3)")
+        print(f"  one model of {count} replicates {spent:8.1f} s   ratio {spent / singles:.2f}"
+              f" (target <= 0.3); rows identical to the single runs: {same}")
 
 
-def projection(efficiency: float) -> None:
+def projection(efficiency: float, engine: str) -> None:
     """Measured default-size runs, and the answer's projected time on 2 cores."""
     runs = ANSWER["draws"] * ANSWER["seeds"] * ANSWER["scenarios"] * ANSWER["places"]
     print(f"\nAn answer: {ANSWER['draws']} draws x {ANSWER['seeds']} seeds x "
@@ -118,7 +90,7 @@ def projection(efficiency: float) -> None:
     times = []
     for place in ("devon_ics", "west_yorkshire"):
         for rules in ("status_quo", "scale+embed+sustain"):
-            spent, _ = single_runs(place, rules, [1], DEFAULT, ANSWER["years"])
+            spent, _ = single_runs(place, rules, [1], DEFAULT, ANSWER["years"], engine)
             times.append(spent)
             print(f"  one run, {place}, {rules:24s} {spent:6.1f} s")
     mean = sum(times) / len(times)
@@ -131,15 +103,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--replicates", type=int, default=20)
     parser.add_argument("--no-projection", action="store_true")
+    parser.add_argument("--engine", choices=("fast", "numpy"), default="fast")
     parser.add_argument("--efficiency", type=float, default=0.9,
                         help="parallel efficiency on 2 workers (benchmarks.parallel measures "
                              "it; default 0.9)")
     args = parser.parse_args()
     if args.replicates < 1 or not 0 < args.efficiency <= 1:
         parser.error("--replicates must be at least 1 and --efficiency in (0, 1]")
-    replicates(args.replicates)
+    replicates(args.replicates, args.engine)
     if not args.no_projection:
-        projection(args.efficiency)
+        projection(args.efficiency, args.engine)
 
 
 if __name__ == "__main__":

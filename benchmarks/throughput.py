@@ -4,12 +4,13 @@ and a Devon-ICS-sized run.
     python -m benchmarks.throughput            # 100,000 residents: fast vs reference vs floor
     python -m benchmarks.throughput --devon    # also 1.2 million residents for 10 years
 
-Both engines run the same rules on the same model (same place, seed and parameters) from the
-same state. The *floor* is the least a weekly rule can cost: a trivial rule (one uniform
-draw, a state flip and a wellbeing update per resident-week) over the same 100,000
-residents, in numpy and compiled (numba, drawing PCG64 inside the loop). The figures that
-matter are the ratios, measured in the same run, because the machines are shared and noisy
-(issue 20's target: the model at >= 0.2 of the numpy floor). One core: numpy's threads are
+The three engines (fast: compiled kernels, the default; numpy; the per-agent reference) run
+the same rules on the same model (same place, seed and parameters) from the same state. The
+*floor* is the least a weekly rule can cost: a trivial rule (one uniform draw, a state flip
+and a wellbeing update per resident-week) over the same 100,000 residents, in numpy and
+compiled (numba, drawing PCG64 inside the loop). The figures that matter are the ratios,
+measured in the same run, because the machines are shared and noisy (issue 20's target:
+the model at >= 0.2 of the numpy floor). One core: numpy's threads are
 limited to one. The model's and the floor's rates are per CPU second of this process
 (``time.process_time``), so that other work on a shared machine slows neither; the Devon
 run's time is wall-clock.
@@ -49,19 +50,20 @@ def rate(model: Model, weeks: int) -> float:
 
 
 def fast_vs_reference(warm_weeks: int = 60, fast_weeks: int = 52, reference_weeks: int = 2):
-    """Both engines from the same state (after a shared warm-up), timed on the same rules."""
+    """The engines from the same state (after a shared warm-up), timed on the same rules."""
     models = {}
     for engine in ENGINES:
         model = Model("devon_ics", "scale+embed+sustain", 1, {**SIZE_100K, "burn_in_years": 1},
                       engine=engine)
-        model.engine = ArrayEngine(model)  # warm-up in the fast engine: a realistic state
+        model.engine = ArrayEngine(model)  # warm-up on an array engine: a realistic state
         for _ in range(warm_weeks):
             model.step()
         model.engine = ENGINES[engine](model)
         models[engine] = model
     fast = rate(models["fast"], fast_weeks)
+    numpy_path = rate(models["numpy"], fast_weeks)
     reference = rate(models["agents"], reference_weeks)
-    return models["fast"].resident_state.n, fast, reference
+    return models["fast"].resident_state.n, fast, numpy_path, reference
 
 
 def trivial_floor(n: int = 100_000, weeks: int = 52, repeats: int = 3) -> float:
@@ -96,10 +98,7 @@ def _trivial_compiled(state_words, state, wellbeing, u, weeks):
 def trivial_floor_compiled(n: int = 100_000, weeks: int = 52, repeats: int = 3) -> float:
     """The same trivial rule compiled (numba): the draws are the keyed stream's, from
     PCG64 inside the loop; best of ``repeats`` after a first call that compiles."""
-    words = np.array([Streams(1).generator("shocks", 0).bit_generator.state["state"][k]
-                      for k in ("state", "inc")], dtype=object)
-    state_words = np.array([[int(words[0]) >> 64, int(words[0]) % 2**64,
-                             int(words[1]) >> 64, int(words[1]) % 2**64]], dtype=np.uint64)
+    state_words = Streams(1).words("shocks", 0)[None]
     u, state, wellbeing = np.empty(n), np.zeros(n, dtype=bool), np.full(n, 6.0)
     _trivial_compiled(state_words, state, wellbeing, u, 1)
     best = np.inf
@@ -131,11 +130,13 @@ def main() -> None:
         devon_child()
         return
     floor = trivial_floor()
-    n, fast, reference = fast_vs_reference()
+    n, fast, numpy_path, reference = fast_vs_reference()
     floor = max(floor, trivial_floor())  # before and after the model: the less disturbed
     compiled = trivial_floor_compiled()
     print(f"residents                        {n:,}")
-    print(f"fast model, resident-steps/s     {fast / 1e6:,.1f} million")
+    print(f"fast model, resident-steps/s     {fast / 1e6:,.1f} million (compiled kernels)")
+    print(f"numpy engine, same rules         {numpy_path / 1e6:,.1f} million "
+          f"(fast / numpy {fast / numpy_path:.2f}x)")
     print(f"per-agent reference, same rules  {reference / 1e6:,.3f} million")
     print(f"fast / reference                 {fast / reference:,.0f}x   (target >= 40x)")
     print(f"trivial-rule floor, numpy        {floor / 1e6:,.0f} million")

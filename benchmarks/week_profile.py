@@ -1,6 +1,7 @@
 """What one week of the fast model costs, part by part.
 
     python -m benchmarks.week_profile                  # 100,000 and 3,000 residents
+    python -m benchmarks.week_profile --engine numpy   # the same on the numpy engine
     python -m benchmarks.week_profile --residents 3000 --weeks 104
 
 Each named part of the step (the engine's rules, the context's draws and sparse matrices,
@@ -39,36 +40,47 @@ import numpy as np  # noqa: E402
 import scipy.sparse as sp  # noqa: E402
 
 from abm import Model  # noqa: E402
-from abm.model import accounts, commissioning, engines, model, providers, randomness  # noqa: E402
+from abm.model import (  # noqa: E402
+    accounts,
+    commissioning,
+    model,
+    providers,
+    randomness,
+    replicas,
+)
 from abm.model import residents as residents_module  # noqa: E402
 
-#: (label, owner, attribute): what is timed. Owners are classes (every instance) or modules
-#: (a function looked up by name in that module at call time).
+#: Stands for the class of the model's engine (``--engine``) in :data:`PARTS`.
+ENGINE = "engine"
+#: (label, owner, attribute): what is timed. Owners are classes (every instance), modules
+#: (a function looked up by name in that module at call time) or :data:`ENGINE`.
 PARTS: tuple[tuple[str, object, str], ...] = (
     ("funding round (yearly)", commissioning.Commissioner, "funding_round"),
-    ("providers plan", engines.ArrayEngine, "plan"),
+    ("providers plan", ENGINE, "plan"),
     ("cut places (yearly)", model.CommunityAssetsModel, "cut_places"),
     ("week_context (own lines)", model.CommunityAssetsModel, "week_context"),
-    ("decide (own lines)", engines.ArrayEngine, "decide"),
-    ("  share_of_ties_attending", residents_module.ResidentState, "share_of_ties_attending"),
-    ("  pick_providers", residents_module, "pick_providers"),
-    ("admit", engines.ArrayEngine, "admit"),
-    ("update_wellbeing", engines.ArrayEngine, "update_wellbeing"),
-    ("  target", residents_module.ResidentState, "target"),
-    ("update_ties", engines.ArrayEngine, "update_ties"),
-    ("pay_week", engines.ArrayEngine, "pay_week"),
-    ("closures and re-founding", model.CommunityAssetsModel, "close_providers"),
-    ("refound", model.CommunityAssetsModel, "refound"),
+    ("decide (own lines)", ENGINE, "decide"),
+    ("  share_of_ties_attending (numpy)", residents_module.ResidentState,
+     "share_of_ties_attending"),
+    ("  pick_providers (numpy)", residents_module, "pick_providers"),
+    ("admit", ENGINE, "admit"),
+    ("update_wellbeing", ENGINE, "update_wellbeing"),
+    ("  target (numpy)", residents_module.ResidentState, "target"),
+    ("update_ties", ENGINE, "update_ties"),
+    ("pay_week", ENGINE, "pay_week"),
+    ("closures", model.CommunityAssetsModel, "close_providers"),
+    ("refound", replicas.Replica, "refound"),
     ("accounts.week (own lines)", accounts.Accounts, "week"),
-    ("  nhs_use", accounts.Accounts, "nhs_use"),
-    ("  staircase (_climb)", accounts.Accounts, "_climb"),
+    ("  a policy week's sums", accounts.Accounts, "_week_sums"),
+    ("  nhs_use (numpy)", accounts.Accounts, "nhs_use"),
     ("weekly_metrics (own lines)", accounts.Accounts, "weekly_metrics"),
+    ("  the metrics' per-resident sums", accounts.Accounts, "_metric_sums"),
     ("  gap_parts", accounts, "gap_parts"),
     ("  weekly_equity", accounts, "weekly_equity"),
     ("DataCollector.collect", None, "collect"),
     ("ProviderState.attendees", providers.ProviderState, "attendees"),
     ("keyed streams: draws", randomness.Streams, "uniforms"),
-    ("keyed streams: SeedSequence+PCG64", randomness.Streams, "generator"),
+    ("keyed streams: building generators", randomness.Streams, "generator"),
 )
 
 SIZES = {100_000: {"n_neighbourhoods": 1000, "residents_per_neighbourhood": 100},
@@ -119,7 +131,8 @@ def timed_parts(timers: Timers, the_model: Model) -> Iterator[None]:
     """Wrap every part in :data:`PARTS` (and the model's DataCollector) while inside."""
     undo = []
     for label, owner, name in PARTS:
-        target = the_model.datacollector if owner is None else owner
+        target = (the_model.datacollector if owner is None
+                  else type(the_model.engine) if owner == ENGINE else owner)
         original = getattr(target, name)
         setattr(target, name, timers.wrap(label, original))
         undo.append((target, name, original))
@@ -135,36 +148,38 @@ def timed_parts(timers: Timers, the_model: Model) -> Iterator[None]:
 
 def sparse_context(the_model: Model) -> None:
     """The sparse-matrix lines of ``CommunityAssetsModel.week_context``, replayed."""
-    rs, ps, p, hoods = the_model.resident_state, the_model.provider_state, the_model.params, (
-        the_model.hoods)
+    rs, ps, hoods = the_model.resident_state, the_model.provider_state, the_model.hoods
+    hp = rs.hood_params
     n_hoods = len(hoods)
     with_space = np.flatnonzero(ps.open & (ps.attendees(rs.provider) < ps.places))
     located = sp.csr_matrix((np.ones(len(with_space)), (ps.neighbourhood[with_space],
                                                         with_space)), shape=(n_hoods, len(ps)))
     candidates = (hoods.access @ located).tocsr()
     candidates.sort_indices()
-    if p.fee_barrier > 0 and candidates.nnz:
-        fee = np.minimum(providers.kind_values(p, "fee"), 1.0)[ps.kind[candidates.indices]]
-        dep = np.repeat(hoods.deprivation, np.diff(candidates.indptr))
-        candidates.data *= 1 - p.fee_barrier * fee * dep
+    if np.any(hp.fee_barrier > 0) and candidates.nnz:
+        rows = np.repeat(np.arange(n_hoods), np.diff(candidates.indptr))
+        barrier = hp.fee_barrier if np.ndim(hp.fee_barrier) == 0 else hp.fee_barrier[rows]
+        fee = np.minimum(ps.fee_ratio[candidates.indices], 1.0)
+        candidates.data *= 1 - barrier * fee * hoods.deprivation[rows]
     np.minimum(np.asarray(candidates.sum(axis=1)).ravel(), 1.0)
 
 
-def warmed_model(residents: int) -> Model:
+def warmed_model(residents: int, engine: str | None = None) -> Model:
     """The throughput benchmark's model at ``residents``, a year and eight weeks in."""
     the_model = Model("devon_ics", "scale+embed+sustain", 1,
-                      {**SIZES[residents], "burn_in_years": 1})
+                      {**SIZES[residents], "burn_in_years": 1}, engine=engine)
     for _ in range(60):
         the_model.step()
     return the_model
 
 
-def profile(residents: int, weeks: int, repeats: int) -> tuple[float, float, Timers, float]:
+def profile(residents: int, weeks: int, repeats: int,
+            engine: str) -> tuple[float, float, Timers, float]:
     """Time ``repeats`` x ``weeks`` steps without timers and as many with them, in turn on
     the same model (the policy is in force throughout). Returns the median week without
     timers and its CPU time per week (ms), the timers, and the replayed sparse-matrix
     lines' fastest of 20 (ms)."""
-    the_model = warmed_model(residents)
+    the_model = warmed_model(residents, engine)
     bare, cpu, timers = [], 0.0, Timers()
     for _ in range(repeats):
         cpu_start = time.process_time()
@@ -185,14 +200,15 @@ def profile(residents: int, weeks: int, repeats: int) -> tuple[float, float, Tim
     return (float(np.median(bare)) * 1e3, cpu / (repeats * weeks) * 1e3, timers, sparse_ms)
 
 
-def report(residents: int, weeks: int, repeats: int) -> None:
-    bare, cpu, timers, sparse_ms = profile(residents, weeks, repeats)
+def report(residents: int, weeks: int, repeats: int, engine: str) -> None:
+    bare, cpu, timers, sparse_ms = profile(residents, weeks, repeats, engine)
     rows = [(label, timers.typical(label) * 1e3, timers.calls[label] / (weeks * repeats))
             for label, _, _ in PARTS]
     named = sum(ms for _, ms, _ in rows)
-    print(f"\n{residents:,} residents, {repeats} x {weeks} weeks without timers: {cpu:.2f} ms of "
-          f"CPU a week ({cpu / residents * 1e6:.0f} ns per resident-step; median wall-clock "
-          f"week {bare:.2f} ms); the named parts' medians add up to {named:.2f} ms")
+    print(f"\nengine {engine!r}, {residents:,} residents, {repeats} x {weeks} weeks without "
+          f"timers: {cpu:.2f} ms of CPU a week ({cpu / residents * 1e6:.0f} ns per "
+          f"resident-step; median wall-clock week {bare:.2f} ms); the named parts' medians "
+          f"add up to {named:.2f} ms")
     print(f"{'part (exclusive of the parts below it)':40s} {'ms/week':>8s} {'share':>6s} "
           f"{'calls/week':>10s}")
     for label, ms, calls in rows:
@@ -221,6 +237,7 @@ def main() -> None:
                         default=[100_000, 3_000])
     parser.add_argument("--weeks", type=int, default=52)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--engine", choices=("fast", "numpy"), default="fast")
     parser.add_argument("--streams-before", action="store_true",
                         help="build each week's generators as before issue 20 (numpy's "
                              "SeedSequence every time): the profile before")
@@ -228,7 +245,7 @@ def main() -> None:
     if args.streams_before:
         randomness.Streams.generator = numpy_route
     for residents in args.residents:
-        report(residents, args.weeks, args.repeats)
+        report(residents, args.weeks, args.repeats, args.engine)
 
 
 if __name__ == "__main__":

@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from abm.model import kernels
 from abm.model.metrics import (
     LOW_LIFE_SATISFACTION,
     PAST_YEAR_WEEKS,
@@ -73,9 +74,16 @@ class Accounts:
     """Payments and policy-period totals of a model's runs (money in GBP): each record has
     one entry per replicate (``model.replicas``)."""
 
-    def __init__(self, model: Any):
+    def __init__(self, model: Any, compiled: bool = False):
+        """``compiled``: the per-resident sums of each week in one compiled pass
+        (:func:`abm.model.kernels.week_sums` and :func:`~abm.model.kernels.metric_sums`,
+        the same numbers bit for bit) rather than numpy's."""
         self.model = model
         rs = model.resident_state
+        self.compiled = compiled
+        if compiled:
+            self._params = kernels.params_for(kernels.AccountParams,
+                                              [r.params for r in model.replicas])
         self.replicates = replicates = len(model.replicas)
         #: Residents per replicate.
         self.n = rs.n // replicates
@@ -175,7 +183,7 @@ class Accounts:
         who attended when the week began; ``dropped``: who stopped of their own accord;
         ``new_referrals``: who was referred this week)."""
         model, R = self.model, self.replicates
-        ps, rs = model.provider_state, model.resident_state
+        ps = model.provider_state
         open_grants = (ps.grant + ps.referral_grant) * ps.open
         by_hood = np.bincount(ps.neighbourhood, weights=open_grants, minlength=len(model.hoods))
         by_hood = by_hood.reshape(R, -1) + np.stack(
@@ -188,14 +196,7 @@ class Accounts:
             return
         year = self._year()
         year["spend"] += amounts
-        gp, ae = self.nhs_use()
-        attending_referred = (rs.state == ATTENDING) & rs.came_by_referral
-        sums = self.by_decile_many({
-            "wellbeing": rs.wellbeing, "gp": gp, "ae": ae,
-            "attending": rs.state == ATTENDING, "dropped": dropped,
-            **self._staircase_steps(new_referrals, attending_before, attending_referred),
-            "referred_benefit": rs.benefit * attending_referred,
-        })
+        sums, counts = self._week_sums(attending_before, dropped, new_referrals)
         year["wellbeing"] += sums["wellbeing"] / WEEKS_PER_YEAR
         year["gp"] += sums["gp"]
         year["ae"] += sums["ae"]
@@ -204,19 +205,45 @@ class Accounts:
         self.referred_benefit += sums["referred_benefit"]
         self.attender_weeks_by_decile += sums["attending"]
         self.dropouts_by_decile += sums["dropped"]
-        rows = (R, self.n)
-        self.referrals += new_referrals.reshape(rows).sum(axis=1)
-        self.followed_up += (new_referrals & rs.followed_up).reshape(rows).sum(axis=1)
-        referred_starts = (rs.state == ATTENDING) & ~attending_before & rs.came_by_referral
-        self.referred_starts += np.column_stack([
-            (referred_starts & rs.followed_up).reshape(rows).sum(axis=1),
-            (referred_starts & ~rs.followed_up).reshape(rows).sum(axis=1)])
+        self.referrals += counts[:, 0]
+        self.followed_up += counts[:, 1]
+        self.referred_starts += counts[:, 2:]
         self.open_provider_weeks += ps.open.reshape(R, -1).sum(axis=1)
         # Summed slot by slot (bincount), so a replicate's empty slots beyond its own, there
         # when another replicate has more, add exact zeros and change nothing.
         self.other_funders_gbp += np.bincount(
             np.arange(len(ps)) // max(ps.capacity, 1), weights=ps.other_income * ps.open,
             minlength=R) / WEEKS_PER_YEAR
+
+    def _week_sums(self, attending_before: np.ndarray, dropped: np.ndarray,
+                   new_referrals: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """A policy week's sums per replicate and decile (wellbeing, NHS use, attendance,
+        drop-outs, the staircase's steps, referred attenders' benefit), and per replicate
+        the counts of new referrals, followed-up ones, and referred starters followed up
+        and not (R x 4)."""
+        rs, R = self.model.resident_state, self.replicates
+        if self.compiled:
+            sums, counts = kernels.week_sums(
+                self._params, self.n, self.key, 10 * R, self.model.week, STILL_ATTENDING_WEEKS,
+                rs.state, rs.came_by_referral, rs.followed_up, rs.start_week, attending_before,
+                dropped, new_referrals, rs.deprivation, rs.need, rs.wellbeing, rs.benefit)
+            sums = sums.reshape(R, 10, len(kernels.WEEK_SUMS))
+            return {name: sums[:, :, k] for k, name in enumerate(kernels.WEEK_SUMS)}, counts
+        gp, ae = self.nhs_use()
+        attending_referred = (rs.state == ATTENDING) & rs.came_by_referral
+        sums = self.by_decile_many({
+            "wellbeing": rs.wellbeing, "gp": gp, "ae": ae,
+            "attending": rs.state == ATTENDING, "dropped": dropped,
+            **self._staircase_steps(new_referrals, attending_before, attending_referred),
+            "referred_benefit": rs.benefit * attending_referred,
+        })
+        rows = (R, self.n)
+        starts = (rs.state == ATTENDING) & ~attending_before & rs.came_by_referral
+        counts = np.column_stack([new_referrals.reshape(rows).sum(axis=1),
+                                  (new_referrals & rs.followed_up).reshape(rows).sum(axis=1),
+                                  (starts & rs.followed_up).reshape(rows).sum(axis=1),
+                                  (starts & ~rs.followed_up).reshape(rows).sum(axis=1)])
+        return sums, counts
 
     def nhs_use(self) -> tuple[np.ndarray, np.ndarray]:
         """This week's expected GP consultations and A&E attendances of each resident: a
@@ -254,25 +281,9 @@ class Accounts:
         model, R, n = self.model, self.replicates, self.n
         rs, ps, scale = model.resident_state, model.provider_state, model.place_scale
         week = model.week  # already advanced: the number of weeks run
-        p = rs.params
-        need_penalty = p.need_wellbeing_penalty
-        sums = self.by_decile_many({
-            "wellbeing": rs.wellbeing,
-            "past_year": rs.last_attended > week - 1 - PAST_YEAR_WEEKS,
-            "connected": rs.pull > 0,
-            "gap_part_baseline": rs.baseline,
-            "gap_part_need_untouched": -need_penalty * rs.need_untouched,
-            "gap_part_need_assets": -need_penalty * (rs.need - rs.need_untouched),
-            "gap_part_benefit": rs.benefit,
-            "gap_part_green": rs.green_benefit,
-            "gap_part_lag": rs.wellbeing - rs.target(),
-        })
+        sums, state_by_decile, low, sd, in_need, ties = self._metric_sums()
         wellbeing_by_decile, past_year_by_decile = sums["wellbeing"], sums["past_year"]
         connected = sums["connected"]
-        # Residents by decile and engagement state.
-        state_by_decile = np.bincount(self.key * 4 + rs.state, minlength=40 * R).reshape(R, 10, 4)
-        low = np.bincount(self.third_key, weights=rs.wellbeing < LOW_LIFE_SATISFACTION,
-                          minlength=3 * R).reshape(R, 3)
         people_q = by_quintile(self.people_by_decile)
         open_ = ps.open
         running = open_ & (ps.places > 0)  # a group rounded down to no places is not "full"
@@ -287,12 +298,11 @@ class Accounts:
         parts = gap_parts({name: sums[name] for name in sums if name.startswith("gap_part")},
                           self.people_by_decile)
         commissioners = [r.commissioner for r in model.replicas]
-        rows = (R, n)
         return {
             "week": np.full(R, week),
             "year": np.full(R, (week - model.burn_in_weeks) / WEEKS_PER_YEAR),
             **weekly_equity(wellbeing_by_decile, self.people_by_decile),
-            "sd_wellbeing": rs.wellbeing.reshape(rows).std(axis=1),
+            "sd_wellbeing": sd,
             **{f"p_low_ls_{t}": v for t, v in
                zip(THIRDS, (low / self.people_by_third).T, strict=True)},
             "p_attending": by_state[:, ATTENDING],
@@ -313,10 +323,48 @@ class Accounts:
             "connectedness": connected.sum(axis=1) / n,
             **{f"connectedness_{q}": v for q, v in zip(
                 QUINTILES, (by_quintile(connected) / people_q).T, strict=True)},
-            "group_ties_per_resident": (rs.friends >= 0).reshape(R, -1).sum(axis=1) / n,
-            "p_in_need": (rs.need > p.referral_need_threshold).reshape(rows).mean(axis=1),
+            "group_ties_per_resident": ties / n,
+            "p_in_need": in_need / n,
             "cd_workers": np.array([c.cd_workers.sum() for c in commissioners]) * scale,
         }
+
+    def _metric_sums(self) -> tuple:
+        """The weekly metrics' per-resident sums: by replicate and decile (wellbeing,
+        past-year attenders, connected residents, the gap's parts), residents by replicate,
+        decile and engagement state (R x 10 x 4), low life satisfaction by replicate and
+        third (R x 3), and per replicate the standard deviation of wellbeing, residents in
+        need and ties made in groups."""
+        model, R = self.model, self.replicates
+        rs, p = model.resident_state, model.resident_state.params
+        past_year_from = model.week - 1 - PAST_YEAR_WEEKS  # the week already advanced
+        if self.compiled:
+            sums, states, low, sd, in_need, ties = kernels.metric_sums(
+                self._params, self.n, self.key, 10 * R, self.third_key, 3 * R,
+                past_year_from, LOW_LIFE_SATISFACTION, rs.state, rs.wellbeing,
+                rs.last_attended, rs.pull, rs.baseline, rs.need, rs.need_untouched,
+                rs.benefit, rs.green_benefit, rs.friends)
+            sums = sums.reshape(R, 10, len(kernels.METRIC_SUMS))
+            return ({name: sums[:, :, k] for k, name in enumerate(kernels.METRIC_SUMS)},
+                    states.reshape(R, 10, 4), low.reshape(R, 3), sd, in_need, ties)
+        need_penalty = p.need_wellbeing_penalty
+        sums = self.by_decile_many({
+            "wellbeing": rs.wellbeing,
+            "past_year": rs.last_attended > past_year_from,
+            "connected": rs.pull > 0,
+            "gap_part_baseline": rs.baseline,
+            "gap_part_need_untouched": -need_penalty * rs.need_untouched,
+            "gap_part_need_assets": -need_penalty * (rs.need - rs.need_untouched),
+            "gap_part_benefit": rs.benefit,
+            "gap_part_green": rs.green_benefit,
+            "gap_part_lag": rs.wellbeing - rs.target(),
+        })
+        states = np.bincount(self.key * 4 + rs.state, minlength=40 * R).reshape(R, 10, 4)
+        low = np.bincount(self.third_key, weights=rs.wellbeing < LOW_LIFE_SATISFACTION,
+                          minlength=3 * R).reshape(R, 3)
+        rows = (R, self.n)
+        return (sums, states, low, rs.wellbeing.reshape(rows).std(axis=1),
+                (rs.need > p.referral_need_threshold).reshape(rows).sum(axis=1),
+                (rs.friends >= 0).reshape(R, -1).sum(axis=1))
 
     def summary(self, r: int, timeseries: pd.DataFrame) -> dict[str, Any]:
         """One row for replicate ``r`` (``timeseries``: its weekly metrics): identity, means

@@ -1,15 +1,26 @@
-"""Two implementations of the resident and provider rules, behind one interface.
+"""Three implementations of the resident and provider rules, behind one interface.
 
 The model chooses an engine once, when it is built, and its weekly step calls the engine
 without asking which it is:
 
-- :class:`ArrayEngine` (``engine="fast"``, the default) applies each rule to every resident or
-  provider at once, on the numpy arrays of :class:`~abm.model.residents.ResidentState` and
-  :class:`~abm.model.providers.ProviderState`;
+- :class:`CompiledEngine` (``engine="fast"``, the default) runs the heaviest resident rules
+  (1-6 and admission) as compiled loops (:mod:`abm.model.kernels`, numba), one pass over the
+  residents each, and everything else as :class:`ArrayEngine` does;
+- :class:`ArrayEngine` (``engine="numpy"``) applies each rule to every resident or provider at
+  once, on the numpy arrays of :class:`~abm.model.residents.ResidentState` and
+  :class:`~abm.model.providers.ProviderState`: the readable, pure-numpy path;
 - :class:`AgentEngine` (``engine="agents"``) applies the same rules one Mesa agent at a time,
   through the plain-Python methods of :class:`~abm.model.residents.Resident` and
-  :class:`~abm.model.providers.Provider`. It is the executable specification, and slow; the tests
-  check that both engines give identical states.
+  :class:`~abm.model.providers.Provider`. It is the executable specification, and slow.
+
+All three give identical states, bit for bit: the compiled loops do numpy's floating-point
+operations in numpy's order (``tests/model/test_reference.py`` runs the reference against
+both array engines, ``tests/model/test_kernels.py`` each kernel against its numpy rule).
+Both array engines run R replicates at once (:mod:`abm.model.replicas`).
+
+``engine=None`` takes the environment variable ``ABM_ENGINE`` (``fast`` or ``numpy``; unset:
+``fast``), so a whole test run or sweep can be switched to the numpy path without changing
+code: ``ABM_ENGINE=numpy python -m pytest tests/model``.
 
 What they share (the week's random draws, the commissioner's funding round, the context
 residents see) is computed by the model once and handed to the engine.
@@ -17,10 +28,20 @@ residents see) is computed by the model once and handed to the engine.
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
+from abm.files.errors import InputError
+from abm.model import kernels
+from abm.model.randomness import ReplicateStreams
 from abm.model.residents import ATTENDING, WEEKS_PER_YEAR, Resident, WeekContext
 from abm.model.simulation import Simulation
+
+#: The environment variable naming the engine a model uses when it is given none.
+ENGINE_VARIABLE = "ABM_ENGINE"
+#: Engines that run R replicates as one set of arrays.
+ARRAY_ENGINES = ("fast", "numpy")
 
 
 def rank_among_equals(sorted_keys: np.ndarray) -> np.ndarray:
@@ -29,9 +50,9 @@ def rank_among_equals(sorted_keys: np.ndarray) -> np.ndarray:
 
 
 class ArrayEngine:
-    """The rules applied to all residents and providers at once (the fast path)."""
+    """The rules applied to all residents and providers at once, in numpy."""
 
-    name = "fast"
+    name = "numpy"
 
     def __init__(self, model: Simulation):
         self.rs, self.ps = model.resident_state, model.provider_state
@@ -58,6 +79,12 @@ class ArrayEngine:
         """Resident rule 6."""
         self.rs.update_ties(u_tie)
 
+    def uniforms(self, streams: ReplicateStreams, stream: str, week: int, count: int,
+                 per_item: int = 1) -> np.ndarray:
+        """Replicates' uniforms of ``stream`` in ``week``, ``count`` items each, replicate
+        after replicate (see :meth:`ReplicateStreams.uniforms`)."""
+        return streams.uniforms(stream, week, count, per_item)
+
     def lose_places(self, residents: np.ndarray, week: int) -> None:
         """These residents lost their group: a forced stop."""
         self.rs.lose_places(residents, week)
@@ -73,6 +100,74 @@ class ArrayEngine:
     def plan(self, slots: np.ndarray | None = None) -> None:
         """Providers (all open ones, or ``slots``) choose this year's places."""
         self.ps.plan(slots)
+
+
+class CompiledEngine(ArrayEngine):
+    """:class:`ArrayEngine` with rules 1-6 and admission as compiled loops (the default).
+
+    Each kernel takes the model's arrays and works on them in place; parameters come as one
+    value per replicate (built once per run), so replicates with their own parameter values
+    run in the same call. Rule 0 (community development, per neighbourhood), the week's
+    context, provider finances, commissioning and the accounts stay on numpy: they are a
+    small share of the week or yearly.
+    """
+
+    name = "fast"
+
+    def __init__(self, model: Simulation):
+        super().__init__(model)
+        self.model = model
+        params = [replica.params for replica in model.replicas]
+        #: Residents per replicate (kernels loop replicate by replicate).
+        self.per = model.residents_each
+        self.decide_params = kernels.params_for(kernels.DecideParams, params)
+        self.wellbeing_params = kernels.params_for(kernels.WellbeingParams, params)
+        self.tie_params = kernels.params_for(kernels.TieParams, params)
+
+    def decide(self, ctx: WeekContext) -> tuple[np.ndarray, np.ndarray]:
+        rs = self.rs
+        rs.develop(ctx.cd_coverage)
+        kernels.share_of_ties_attending(ctx.attending_at_start, rs._counted, rs.ties_attending,
+                                        rs.ties.indptr, rs.ties.indices, rs.degree,
+                                        rs.friends, rs.tie_strength, rs.pull)
+        c = ctx.candidates
+        follow_up = np.array([r.commissioner.plan.follow_up_share
+                              for r in self.model.replicas], dtype=float)
+        return kernels.decide(
+            self.decide_params, self.per, ctx.week, rs.neighbourhood, rs.capacity, rs.p_shock,
+            rs.p_drop, rs.belonging, rs.need, rs.need_untouched, rs.awareness, rs.state,
+            rs.state_until, rs.followed_up, rs.provider, rs.came_by_referral, rs.pull,
+            rs.cd_level, bool(rs.cd_level.any()), ctx.u_shock, ctx.u_act, ctx.u_ref,
+            ctx.outreach, ctx.access, ctx.referral_prob, follow_up, c.indptr, c.indices,
+            c.data, kernels.row_sums(c.indptr, c.data))
+
+    def admit(self, starters: np.ndarray, picks: np.ndarray, first: np.ndarray,
+              priority: np.ndarray, week: int) -> None:
+        admitted, chosen = kernels.admit(starters, picks, first, priority, self.ps.places,
+                                         self.rs.provider)
+        self.rs.start(admitted, chosen, week)
+
+    def update_wellbeing(self, week: int) -> None:
+        rs, ps = self.rs, self.ps
+        kernels.update_wellbeing(
+            self.wellbeing_params, self.per, week, rs.neighbourhood, rs.capacity, rs.cd_level,
+            bool(rs.cd_level.any()), rs.green_access, rs.baseline, rs.state, rs.provider,
+            ps.effect, ps.kind, rs.need, rs.benefit, rs.belonging, rs.green_benefit,
+            rs.wellbeing, rs.last_attended)
+
+    def uniforms(self, streams: ReplicateStreams, stream: str, week: int, count: int,
+                 per_item: int = 1) -> np.ndarray:
+        """All replicates' draws in one compiled call from their seed words: the same values
+        as their generators give, without building R generators."""
+        out = np.empty(len(streams) * count * per_item)
+        kernels.pcg64_fill(streams.words(stream, week),
+                           np.full(len(streams), count * per_item), out)
+        return out if per_item == 1 else out.reshape(-1, per_item)
+
+    def update_ties(self, u_tie: np.ndarray) -> None:
+        rs = self.rs
+        kernels.update_ties(self.tie_params, self.per, rs.state, rs.provider, rs.friends,
+                            rs.tie_strength, u_tie, len(self.ps))
 
 
 class AgentEngine:
@@ -144,4 +239,15 @@ class AgentEngine:
         return sorted(self.model.providers, key=lambda p: p.index)
 
 
-ENGINES = {engine.name: engine for engine in (ArrayEngine, AgentEngine)}
+ENGINES = {engine.name: engine for engine in (CompiledEngine, ArrayEngine, AgentEngine)}
+
+
+def engine_named(name: str | None) -> str:
+    """The engine a model uses: ``name``, or when it is None the environment variable
+    :data:`ENGINE_VARIABLE` (default ``fast``)."""
+    where = ""
+    if name is None:
+        name, where = os.environ.get(ENGINE_VARIABLE) or "fast", f" (from {ENGINE_VARIABLE})"
+    if name not in ENGINES:
+        raise InputError(f"unknown engine '{name}'{where}: allowed are {', '.join(ENGINES)}")
+    return name

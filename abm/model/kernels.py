@@ -1,47 +1,45 @@
-"""Compiled kernels (numba) for the heaviest parts of the weekly rules: a measured prototype.
+"""Compiled kernels (numba) for the heaviest resident rules: the fast engine's weekly step.
 
-Each kernel does, one resident (or provider) at a time in compiled code, exactly what the
-numpy implementation in :mod:`abm.model.residents`, :mod:`abm.model.engines` and
-:mod:`abm.model.accounts` does with whole-array operations: the same floating-point
-operations in the same order, so the results are the same bit for bit
-(``tests/model/test_kernels.py`` checks each against the numpy path on real model states).
+Each kernel does, one resident at a time in compiled code, exactly what the numpy rules of
+:class:`abm.model.residents.ResidentState` and :class:`abm.model.engines.ArrayEngine` do
+with whole-array operations: the same floating-point operations in the same order, so the
+results are the same bit for bit (``tests/model/test_kernels.py`` checks each against its
+numpy rule on real model states; ``tests/model/test_reference.py`` whole runs against the
+per-agent reference).
 
 Why compiled loops: at workshop size (3,000 residents) a week is a few hundred numpy calls
 on small arrays, each costing a microsecond or more whatever its size; at 100,000 each rule
 makes several passes over memory with temporaries. A loop over residents does a rule in one
 pass with no temporaries and no per-call overhead. ``python -m benchmarks.kernels`` measures
-each kernel against its numpy counterpart, and numba's compile time and cache.
+each kernel against its numpy rule, and numba's compile time and cache.
 
-What is here:
+What is here (used by :class:`abm.model.engines.CompiledEngine`):
 
-- :func:`pcg64_fill`: numpy's PCG64 and ``Generator.random``, exactly, for many generators at
-  once (the 128-bit step as one LLVM 128-bit multiply); with
-  :func:`abm.model.randomness.pcg64_states` it draws R replicates' keyed streams in one call.
-  :func:`pcg64_items` reads any item's value without drawing those before it (a jump table
-  shared by every stream), so a rule can draw only for the residents it concerns.
-- :func:`decide`: resident rules 0-4 (community development's effect, need and shocks,
-  share of ties attending, awareness, referral, drop-out, starting and provider choice).
+- :func:`share_of_ties_attending`: the pull of one's ties, kept up to date incrementally;
+- :func:`decide`: resident rules 1-4 (need and shocks, awareness, referral, drop-out,
+  starting and provider choice; rule 0, per neighbourhood, stays on numpy);
 - :func:`admit`: places at full groups, in priority order (the order by numpy, the
-  counting compiled).
-- :func:`update_wellbeing`: rule 5.
-- :func:`update_ties`: rule 6 (ties made in groups fade or hold; attenders make new ones).
-- :func:`share_of_ties_attending`: the pull of one's ties, kept up to date incrementally.
-- :func:`decile_sums`: the per-resident reductions of the weekly metrics (by decile, by
-  decile and state, by third), and :func:`pairwise_sum` (numpy's summation order) for the
-  standard deviation.
+  counting compiled);
+- :func:`update_wellbeing`: rule 5; :func:`update_ties`: rule 6;
+- :func:`row_sums` (with :func:`pairwise_sum`): the candidates' row sums in scipy's order;
+- :func:`pcg64_fill`: numpy's PCG64 and ``Generator.random``, exactly, for many generators
+  at once (the 128-bit step as one LLVM 128-bit multiply): R replicates' keyed streams
+  in one call.
 
-The Python wrappers take the model's objects (a ``ResidentState``, a ``WeekContext``, a
-``ProviderState``, ``Params``) and read the arrays they need by name; the kernels
-themselves take arrays and numbers only, so an engine holding R replicates (residents of all
-replicates concatenated, neighbourhood and provider ids offset per replicate) can call them
-on its own arrays; ``test_one_call_over_concatenated_replicates_equals_each_replicate_alone``
-shows it for rules 1-4.
+Replicates: residents of R replicates come one replicate after another, ``per`` each, with
+neighbourhood, resident and provider ids numbered across them (:mod:`abm.model.replicas`);
+parameters come as named tuples with one value per replicate (:func:`params_for`), so one
+call serves replicates with their own parameter values, each computing exactly as alone.
+
+The kernels are compiled on first use and cached on disk (``cache=True``: in the package's
+``__pycache__``, or numba's user-wide cache folder, or ``NUMBA_CACHE_DIR``); a fresh clone
+compiles them once (seconds), later processes load them.
 """
 
 from __future__ import annotations
 
-import functools
-from typing import Any, NamedTuple, get_type_hints
+from collections.abc import Sequence
+from typing import Any, NamedTuple
 
 import numba as nb
 import numpy as np
@@ -103,15 +101,22 @@ def _xsl_rr(high, low):
 
 
 @nb.njit(**_JIT)
-def pcg64_fill(states, counts, out):
-    """For each generator g (a row of ``states``: state high, state low, increment high,
-    increment low), write its first ``counts[g]`` ``random()`` values into ``out``, one
-    generator after another: exactly what ``Generator(PCG64(...)).random(counts[g])`` gives
-    (``(next64 >> 11) * 2**-53`` after stepping). Returns the end of each generator's block."""
+def pcg64_fill(words, counts, out):
+    """For each generator g, seeded with ``words[g]`` (its four seed words,
+    :func:`abm.model.randomness.seed_words`), write its first ``counts[g]`` ``random()``
+    values into ``out``, one generator after another: exactly what
+    ``Generator(PCG64(...)).random(counts[g])`` gives (PCG64's seeding, then
+    ``(next64 >> 11) * 2**-53`` after each step). Returns the end of each generator's block."""
     ends = np.empty(len(counts), dtype=np.int64)
+    one = np.uint64(1)
     k = 0
     for g in range(len(counts)):
-        s_hi, s_lo, i_hi, i_lo = states[g, 0], states[g, 1], states[g, 2], states[g, 3]
+        # PCG64's seeding (numpy's pcg64_set_seed): increment from the last two words,
+        # state from the first two, stepped before and after adding them.
+        i_hi = (words[g, 2] << one) | (words[g, 3] >> np.uint64(63))
+        i_lo = (words[g, 3] << one) | one
+        s_hi, s_lo = _mul_add_128(i_hi, i_lo, np.uint64(0), one, words[g, 0], words[g, 1])
+        s_hi, s_lo = _pcg64_step(s_hi, s_lo, i_hi, i_lo)
         for _ in range(counts[g]):
             s_hi, s_lo = _pcg64_step(s_hi, s_lo, i_hi, i_lo)
             out[k] = (_xsl_rr(s_hi, s_lo) >> np.uint64(11)) * (1.0 / 9007199254740992.0)
@@ -120,94 +125,67 @@ def pcg64_fill(states, counts, out):
     return ends
 
 
-@nb.njit(**_JIT)
-def pcg64_jumps(n):
-    """For items 0..n-1, the constants that take a PCG64 start state straight to the state
-    item k's value is read from: that state is ``A[k] x state + B[k] x increment`` (modulo
-    2**128) with ``A[k]`` = multiplier**(k+1) and ``B[k]`` = 1 + multiplier + ... +
-    multiplier**k. They do not depend on the seed, stream or week, so one table serves every
-    keyed stream of a run. Shape (n, 4): A high, A low, B high, B low."""
-    out = np.empty((n, 4), dtype=np.uint64)
-    a_hi, a_lo = np.uint64(0), np.uint64(1)
-    b_hi, b_lo = np.uint64(0), np.uint64(0)
-    zero, one = np.uint64(0), np.uint64(1)
-    for k in range(n):
-        a_hi, a_lo = _mul_add_128(a_hi, a_lo, _MULT_HI, _MULT_LO, zero, zero)
-        b_hi, b_lo = _mul_add_128(b_hi, b_lo, _MULT_HI, _MULT_LO, zero, one)
-        out[k, 0], out[k, 1], out[k, 2], out[k, 3] = a_hi, a_lo, b_hi, b_lo
-    return out
-
-
-@nb.njit(inline="always")
-def pcg64_at(state, jumps, k):
-    """Item k's ``random()`` value of the stream that starts in ``state`` (a row of
-    :func:`abm.model.randomness.pcg64_states`), without drawing items 0..k-1: two 128-bit
-    multiplies, about what one sequential step costs."""
-    s_hi, s_lo = _mul_add_128(jumps[k, 0], jumps[k, 1], state[0], state[1],
-                              np.uint64(0), np.uint64(0))
-    s_hi, s_lo = _mul_add_128(jumps[k, 2], jumps[k, 3], state[2], state[3], s_hi, s_lo)
-    return (_xsl_rr(s_hi, s_lo) >> np.uint64(11)) * (1.0 / 9007199254740992.0)
-
-
-@nb.njit(**_JIT)
-def pcg64_items(state, jumps, items, out):
-    """The values of ``items`` (any order, any subset) of the stream starting in ``state``:
-    ``out[m]`` = item ``items[m]``'s value, as drawing all and indexing would give."""
-    for m in range(len(items)):
-        out[m] = pcg64_at(state, jumps, items[m])
-
-
 # --- resident rules -----------------------------------------------------------------------
 class DecideParams(NamedTuple):
-    """The numbers rules 0-4 read (see :class:`abm.model.parameters.Params`)."""
+    """The numbers rules 1-4 read (see :class:`abm.model.parameters.Params`): each one value
+    per replicate."""
 
-    cd_capacity_gain: float
-    group_shock_protection: float
-    need_recovery_rate: float
-    group_recovery_boost: float
-    shock_size: float
-    outreach_awareness_rate: float
-    social_awareness_rate: float
-    cd_awareness_rate: float
-    awareness_decay: float
-    referral_need_threshold: float
-    referral_weeks: int
-    link_worker_awareness_gain: float
-    dropout_rate: float
-    dropout_capacity_effect: float
-    dropout_memory_weeks: int
-    follow_up_capacity_boost: float
-    referral_boost_followed: float
-    referral_boost_unfollowed: float
-    reengage_factor: float
-    need_motivation: float
-    uptake_rate: float
-    social_pull: float
+    cd_capacity_gain: np.ndarray
+    group_shock_protection: np.ndarray
+    need_recovery_rate: np.ndarray
+    group_recovery_boost: np.ndarray
+    shock_size: np.ndarray
+    outreach_awareness_rate: np.ndarray
+    social_awareness_rate: np.ndarray
+    cd_awareness_rate: np.ndarray
+    awareness_decay: np.ndarray
+    referral_need_threshold: np.ndarray
+    referral_weeks: np.ndarray  # whole weeks
+    link_worker_awareness_gain: np.ndarray
+    dropout_rate: np.ndarray
+    dropout_capacity_effect: np.ndarray
+    dropout_memory_weeks: np.ndarray  # whole weeks
+    follow_up_capacity_boost: np.ndarray
+    referral_boost_followed: np.ndarray
+    referral_boost_unfollowed: np.ndarray
+    reengage_factor: np.ndarray
+    need_motivation: np.ndarray
+    uptake_rate: np.ndarray
+    social_pull: np.ndarray
 
 
 class WellbeingParams(NamedTuple):
-    """The numbers rule 5 reads."""
+    """The numbers rule 5 reads, one value per replicate."""
 
-    cd_capacity_gain: float
-    benefit_build_rate: float
-    benefit_decay_rate: float
-    belonging_build_rate: float
-    belonging_decay_rate: float
-    green_visit_share: float
-    green_space_effect: float
-    need_wellbeing_penalty: float
-    wellbeing_adjust_rate: float
-
-
-@functools.cache
-def _field_types(kind: type[NamedTuple]) -> tuple[tuple[str, type], ...]:
-    return tuple(get_type_hints(kind).items())
+    cd_capacity_gain: np.ndarray
+    benefit_build_rate: np.ndarray
+    benefit_decay_rate: np.ndarray
+    belonging_build_rate: np.ndarray
+    belonging_decay_rate: np.ndarray
+    green_visit_share: np.ndarray
+    green_space_effect: np.ndarray
+    need_wellbeing_penalty: np.ndarray
+    wellbeing_adjust_rate: np.ndarray
 
 
-def params_for(kind: type[NamedTuple], params: Any) -> NamedTuple:
-    """The named tuple ``kind`` filled from ``params`` by field name (an engine builds it
-    once per run; it is a few microseconds)."""
-    return kind(*(convert(params[name]) for name, convert in _field_types(kind)))
+class TieParams(NamedTuple):
+    """The numbers rule 6 reads, one value per replicate."""
+
+    group_tie_decay_rate: np.ndarray
+    group_tie_rate: np.ndarray
+
+
+#: Parameters read as whole numbers (weeks); the others as float64, as numpy reads them.
+WHOLE = frozenset({"referral_weeks", "dropout_memory_weeks"})
+
+
+def params_for(kind: type[NamedTuple], params: Sequence[Any]) -> NamedTuple:
+    """The named tuple ``kind`` filled from the replicates' ``params`` (one
+    :class:`~abm.model.parameters.Params` each): each field an array of their values, in
+    replicate order (an engine builds it once per run)."""
+    return kind(*(np.array([p[name] for p in params],
+                           dtype=np.int64 if name in WHOLE else np.float64)
+                  for name in kind._fields))
 
 
 @nb.njit(**_JIT)
@@ -237,79 +215,95 @@ def share_of_ties_attending(attending, counted, ties_attending, indptr, indices,
 
 
 @nb.njit(**_JIT)
-def decide(p, week, hood, capacity, p_shock, p_drop, belonging, need, need_untouched,
+def decide(p, per, week, hood, capacity, p_shock, p_drop, belonging, need, need_untouched,
            awareness, state, state_until, followed_up, provider, came_by_referral, pull,
            cd_level, cd_any, u_shock, u_act, u_ref, outreach, access, referral_prob,
-           follow_up_share, cand_indptr, cand_indices, cumulative, row_base, row_totals):
-    """Rules 1-4 for every resident, in place (``pull`` already worked out for this week;
-    ``cd_level`` after rule 0). The candidates matrix [neighbourhood, provider] comes as its
-    ``indptr`` and ``indices``, the running sum of its values (``np.cumsum`` of its data,
-    as ``pick_providers`` takes it: over the whole matrix), the running sum before each row
-    (``row_base``: 0 for the first row) and each row's sum (:func:`row_sums`). When
-    replicates are concatenated, the running sum and the base restart at each replicate's
-    block, so that every replicate picks as it does alone (see :func:`running_sums`).
-    Returns (starters, picks) as ``ResidentState.decide``."""
+           follow_up_share, cand_indptr, cand_indices, cand_data, cand_totals):
+    """Rules 1-4 for every resident, in place, as ``ResidentState.decide`` (``pull``
+    already worked out for this week; ``cd_level`` after rule 0). Residents come replicate
+    after replicate, ``per`` each; ``p`` (:class:`DecideParams`) and ``follow_up_share`` hold
+    one value per replicate. The candidates matrix [neighbourhood, provider] comes as its
+    ``indptr``, ``indices`` and ``data`` and each row's sum (:func:`row_sums`); a chooser
+    picks the first provider of their row whose running sum (from 0 at the row) exceeds
+    ``v`` x the row's sum, as ``pick_providers``. Returns (starters, picks)."""
     n = len(hood)
     starters = np.empty(n, dtype=np.int64)
     picks = np.empty(n, dtype=np.int32)
-    boost_by_state = (1.0, p.referral_boost_unfollowed, 1.0, p.reengage_factor)
     count = 0
-    for i in range(n):
-        h = hood[i]
-        capacity_now = min(capacity[i] + p.cd_capacity_gain * cd_level[h], 1.0) if cd_any \
-            else capacity[i]
-        # 1. Needs and shocks.
-        b = belonging[i]
-        shocked = u_shock[i] < p_shock[i] * (1 - p.group_shock_protection * b)
-        recovery = min(p.need_recovery_rate * (1 + p.group_recovery_boost * b), 1.0)
-        need[i] = min(need[i] * (1 - recovery) + (p.shock_size if shocked else 0.0), 1.0)
-        shocked = u_shock[i] < p_shock[i]
-        need_untouched[i] = min(need_untouched[i] * (1 - p.need_recovery_rate)
-                                + (p.shock_size if shocked else 0.0), 1.0)
-        # 2. Awareness and trust.
-        a = awareness[i]
-        gain = p.outreach_awareness_rate * outreach[h] + p.social_awareness_rate * pull[i]
-        if cd_any:
-            gain = gain + p.cd_awareness_rate * cd_level[h]
-        awareness[i] = a + gain * (1 - a) - p.awareness_decay * a
-        # 3. Referral.
-        s = state[i]
-        if s in (REFERRED, DROPPED_OUT) and week >= state_until[i]:
-            s = NOT_ENGAGED
-        p_ref = referral_prob[h]
-        if (s in (NOT_ENGAGED, DROPPED_OUT) and need[i] > p.referral_need_threshold
-                and u_ref[i] < p_ref):
-            s = REFERRED
-            state_until[i] = week + p.referral_weeks
-            followed_up[i] = u_ref[i] / p_ref < follow_up_share
+    for r in range(n // per if per else 0):
+        cd_capacity_gain, shock_size = p.cd_capacity_gain[r], p.shock_size[r]
+        protection, boost_rate = p.group_shock_protection[r], p.group_recovery_boost[r]
+        recovery_rate = p.need_recovery_rate[r]
+        for i in range(r * per, (r + 1) * per):
+            h = hood[i]
+            capacity_now = (min(capacity[i] + cd_capacity_gain * cd_level[h], 1.0) if cd_any
+                            else capacity[i])
+            # 1. Needs and shocks.
+            b = belonging[i]
+            shocked = u_shock[i] < p_shock[i] * (1 - protection * b)
+            recovery = min(recovery_rate * (1 + boost_rate * b), 1.0)
+            need[i] = min(need[i] * (1 - recovery) + (shock_size if shocked else 0.0), 1.0)
+            shocked = u_shock[i] < p_shock[i]
+            need_untouched[i] = min(need_untouched[i] * (1 - recovery_rate)
+                                    + (shock_size if shocked else 0.0), 1.0)
+            # 2. Awareness and trust.
             a = awareness[i]
-            awareness[i] = a + p.link_worker_awareness_gain * (1 - a)
-        # 4. Engagement.
-        if s == ATTENDING:
-            chance = p_drop[i] if not cd_any else p.dropout_rate * (
-                1 + p.dropout_capacity_effect * (1 - capacity_now))
-            if u_act[i] < chance:
-                s = DROPPED_OUT
-                provider[i] = -1
-                came_by_referral[i] = False
-                state_until[i] = week + p.dropout_memory_weeks
+            gain = (p.outreach_awareness_rate[r] * outreach[h]
+                    + p.social_awareness_rate[r] * pull[i])
+            if cd_any:
+                gain = gain + p.cd_awareness_rate[r] * cd_level[h]
+            awareness[i] = a + gain * (1 - a) - p.awareness_decay[r] * a
+            # 3. Referral.
+            s = state[i]
+            if s in (REFERRED, DROPPED_OUT) and week >= state_until[i]:
+                s = NOT_ENGAGED
+            p_ref = referral_prob[h]
+            if (s in (NOT_ENGAGED, DROPPED_OUT) and need[i] > p.referral_need_threshold[r]
+                    and u_ref[i] < p_ref):
+                s = REFERRED
+                state_until[i] = week + p.referral_weeks[r]
+                followed_up[i] = u_ref[i] / p_ref < follow_up_share[r]
+                a = awareness[i]
+                awareness[i] = a + p.link_worker_awareness_gain[r] * (1 - a)
+            # 4. Engagement.
+            if s == ATTENDING:
+                chance = p_drop[i] if not cd_any else p.dropout_rate[r] * (
+                    1 + p.dropout_capacity_effect[r] * (1 - capacity_now))
+                if u_act[i] < chance:
+                    s = DROPPED_OUT
+                    provider[i] = -1
+                    came_by_referral[i] = False
+                    state_until[i] = week + p.dropout_memory_weeks[r]
+                state[i] = s
+                continue
             state[i] = s
-            continue
-        state[i] = s
-        helped = s == REFERRED and followed_up[i]
-        cap = min(capacity_now + p.follow_up_capacity_boost, 1.0) if helped else capacity_now
-        boost = p.referral_boost_followed if helped else boost_by_state[s]
-        motivation = (1 + p.need_motivation * need[i]) / (1 + p.need_motivation)
-        p_start = min(p.uptake_rate * awareness[i] * cap * motivation * access[h]
-                      * (1 + p.social_pull * pull[i]) * boost, 1.0)
-        if u_act[i] < p_start:
-            v = u_act[i] / p_start
-            start, end = cand_indptr[h], cand_indptr[h + 1]
-            target = row_base[h] + v * row_totals[h]
-            slot = np.searchsorted(cumulative[start:end], target, side="right") + start
-            starters[count] = i
-            picks[count] = cand_indices[min(slot, end - 1)]
-            count += 1
+            helped = s == REFERRED and followed_up[i]
+            cap = (min(capacity_now + p.follow_up_capacity_boost[r], 1.0) if helped
+                   else capacity_now)
+            if helped:
+                boost = p.referral_boost_followed[r]
+            elif s == REFERRED:
+                boost = p.referral_boost_unfollowed[r]
+            elif s == DROPPED_OUT:
+                boost = p.reengage_factor[r]
+            else:
+                boost = 1.0
+            motivation = (1 + p.need_motivation[r] * need[i]) / (1 + p.need_motivation[r])
+            p_start = min(p.uptake_rate[r] * awareness[i] * cap * motivation * access[h]
+                          * (1 + p.social_pull[r] * pull[i]) * boost, 1.0)
+            if u_act[i] < p_start:
+                target = u_act[i] / p_start * cand_totals[h]
+                start, end = cand_indptr[h], cand_indptr[h + 1]
+                slot = end - 1  # rounding must not run past the row's end
+                running = 0.0
+                for k in range(start, end):
+                    running += cand_data[k]
+                    if running > target:
+                        slot = k
+                        break
+                starters[count] = i
+                picks[count] = cand_indices[slot]
+                count += 1
     return starters[:count], picks[:count]
 
 
@@ -323,14 +317,6 @@ def row_sums(indptr, data):
         if n > 0:
             out[row] = data[start] + pairwise_sum(data, start + 1, n - 1)
     return out
-
-
-def running_sums(indptr: np.ndarray, data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The candidates' running sum (``np.cumsum`` of the data, as ``pick_providers`` adds
-    it) and, per row, the running sum before the row (0 for the first row)."""
-    cumulative = np.cumsum(data)
-    starts = indptr[:-1]
-    return cumulative, np.where(starts > 0, cumulative[np.maximum(starts - 1, 0)], 0.0)
 
 
 @nb.njit(**_JIT)
@@ -366,49 +352,55 @@ def admit(starters: np.ndarray, picks: np.ndarray, first: np.ndarray, priority: 
 
 
 @nb.njit(**_JIT)
-def update_wellbeing(p, week, hood, capacity, cd_level, cd_any, green_access, baseline,
+def update_wellbeing(p, per, week, hood, capacity, cd_level, cd_any, green_access, baseline,
                      state, provider, effect, kind, need, benefit, belonging, green_benefit,
                      wellbeing, last_attended):
-    """Rule 5 for every resident, in place (``ResidentState.update_wellbeing``)."""
-    for i in range(len(hood)):
-        attending = state[i] == ATTENDING
-        h = hood[i]
-        if attending:
-            last_attended[i] = week
-        b = benefit[i]
-        j = provider[i]
-        if attending:
-            benefit[i] = b + p.benefit_build_rate * (effect[j] - b)
-        else:
-            benefit[i] = b - p.benefit_decay_rate * b
-        g = belonging[i]
-        if attending:
-            belonging[i] = g + p.belonging_build_rate * (1 - g)
-        else:
-            belonging[i] = g - p.belonging_decay_rate * g
-        if attending and kind[j] == NATURE:
-            visits = 1.0
-        else:
-            capacity_now = min(capacity[i] + p.cd_capacity_gain * cd_level[h], 1.0) if cd_any \
-                else capacity[i]
-            visits = p.green_visit_share * capacity_now
-        green = p.green_space_effect * green_access[h] * visits
-        green_benefit[i] = green_benefit[i] + p.benefit_build_rate * (green - green_benefit[i])
-        target = (baseline[i] - p.need_wellbeing_penalty * need[i] + benefit[i]
-                  + green_benefit[i])
-        w = wellbeing[i]
-        wellbeing[i] = min(max(w + p.wellbeing_adjust_rate * (target - w), 0.0), 10.0)
+    """Rule 5 for every resident, in place (``ResidentState.update_wellbeing``); residents
+    replicate after replicate, ``per`` each, ``p`` (:class:`WellbeingParams`) one value per
+    replicate."""
+    for r in range(len(hood) // per if per else 0):
+        build, decay = p.benefit_build_rate[r], p.benefit_decay_rate[r]
+        for i in range(r * per, (r + 1) * per):
+            attending = state[i] == ATTENDING
+            h = hood[i]
+            if attending:
+                last_attended[i] = week
+            b = benefit[i]
+            j = provider[i]
+            if attending:
+                benefit[i] = b + build * (effect[j] - b)
+            else:
+                benefit[i] = b - decay * b
+            g = belonging[i]
+            if attending:
+                belonging[i] = g + p.belonging_build_rate[r] * (1 - g)
+            else:
+                belonging[i] = g - p.belonging_decay_rate[r] * g
+            if attending and kind[j] == NATURE:
+                visits = 1.0
+            else:
+                capacity_now = (min(capacity[i] + p.cd_capacity_gain[r] * cd_level[h], 1.0)
+                                if cd_any else capacity[i])
+                visits = p.green_visit_share[r] * capacity_now
+            green = p.green_space_effect[r] * green_access[h] * visits
+            green_benefit[i] = green_benefit[i] + build * (green - green_benefit[i])
+            target = (baseline[i] - p.need_wellbeing_penalty[r] * need[i] + benefit[i]
+                      + green_benefit[i])
+            w = wellbeing[i]
+            wellbeing[i] = min(max(w + p.wellbeing_adjust_rate[r] * (target - w), 0.0), 10.0)
 
 
 @nb.njit(**_JIT)
-def update_ties(state, provider, friends, strength, u_tie, decay_rate, tie_rate, tie_gone,
-                n_providers):
+def update_ties(p, per, state, provider, friends, strength, u_tie, n_providers):
     """Rule 6 for every resident, in place (``ResidentState.update_ties``): ties made in
     groups stay at full strength while both attend the same group and fade otherwise (gone
-    below ``tie_gone``); attenders with ``u_tie < tie_rate`` make a tie with another attender
-    of their group, chosen by rank among the group's attenders in resident order."""
+    below :data:`TIE_GONE`); attenders with ``u_tie < group_tie_rate`` make a tie with
+    another attender of their group, chosen by rank among the group's attenders in resident
+    order. Residents replicate after replicate, ``per`` each; ``p`` (:class:`TieParams`)
+    one value per replicate; ``n_providers``: provider slots (all replicates')."""
     n = len(state)
     for i in range(n):
+        decay_rate = p.group_tie_decay_rate[i // per]
         group = provider[i] if state[i] == ATTENDING else -1
         for k in range(friends.shape[1]):
             friend = friends[i, k]
@@ -420,12 +412,12 @@ def update_ties(state, provider, friends, strength, u_tie, decay_rate, tie_rate,
                 s = 1.0
             else:
                 s = strength[i, k] * (1 - decay_rate)
-            if s < tie_gone:
+            if s < TIE_GONE:
                 friends[i, k] = -1
                 s = 0.0
             strength[i, k] = s
     # Attenders grouped by provider, in resident order within a group (a counting sort:
-    # the engine's stable argsort).
+    # the numpy rule's stable argsort).
     size = np.zeros(n_providers, dtype=np.int64)
     for i in range(n):
         if state[i] == ATTENDING:
@@ -443,6 +435,7 @@ def update_ties(state, provider, friends, strength, u_tie, decay_rate, tie_rate,
             rank[i] = filled[j]
             filled[j] += 1
     for i in range(n):
+        tie_rate = p.group_tie_rate[i // per]
         if state[i] != ATTENDING or not u_tie[i] < tie_rate:
             continue
         j = provider[i]
@@ -465,7 +458,7 @@ def update_ties(state, provider, friends, strength, u_tie, decay_rate, tie_rate,
         strength[i, slot] = 1.0
 
 
-# --- weekly metrics -----------------------------------------------------------------------
+# --- sums in numpy's order --------------------------------------------------------------
 @nb.njit(**_JIT)
 def _block_sum(a, start, n):
     """numpy's pairwise summation of up to 128 values: one by one below 8, else 8 running
@@ -535,96 +528,126 @@ def pairwise_sum(a, start, n):
 
 
 @nb.njit(**_JIT)
-def std(a):
-    """``a.std()`` as numpy works it out (mean and squared deviations pairwise-summed)."""
-    n = len(a)
-    mean = pairwise_sum(a, 0, n) / n
+def std(a, start, n):
+    """``a[start:start + n].std()`` as numpy works it out, also for each row of an
+    ``(R, n)`` array's ``std(axis=1)``: the mean and the squared deviations pairwise-summed."""
+    mean = pairwise_sum(a, start, n) / n
     squares = np.empty(n)
     for k in range(n):
-        d = a[k] - mean
+        d = a[start + k] - mean
         squares[k] = d * d
     return np.sqrt(pairwise_sum(squares, 0, n) / n)
 
 
+# --- the accounts' weekly sums -------------------------------------------------------------
+class AccountParams(NamedTuple):
+    """The numbers the accounts' weekly sums read, one value per replicate."""
+
+    referral_need_threshold: np.ndarray
+    need_wellbeing_penalty: np.ndarray
+    gp_consultations_per_year: np.ndarray
+    gp_deprivation_effect: np.ndarray
+    gp_need_effect: np.ndarray
+    sp_gp_effect: np.ndarray
+    ae_attendances_least_deprived: np.ndarray
+    ae_deprivation_effect: np.ndarray
+    ae_need_effect: np.ndarray
+    sp_ae_effect: np.ndarray
+
+
+#: Columns of :func:`week_sums`, as ``Accounts.week`` names them.
+WEEK_SUMS = ("wellbeing", "gp", "ae", "attending", "dropped", "in_need", "referred",
+             "followed_up", "started", "attending_12w", "referred_attending",
+             "referred_benefit")
+
+
 @nb.njit(**_JIT)
-def decile_sums(decile, third, state, wellbeing, last_attended, past_year_from, pull,
-                baseline, need, need_untouched, benefit, green_benefit, penalty,
-                low_threshold, need_threshold, friends):
-    """One pass over residents for the weekly metrics' per-resident sums, each added in
-    resident order as ``np.bincount`` adds them. Returns (wellbeing by decile, residents by
-    decile and state (10 x 4), past-year attenders by decile, low life satisfaction by
-    third, connected by decile, gap terms by decile (6 x 10: baseline, untouched need,
-    need changed by assets, benefit, green benefit, lag), residents in need, group ties)."""
-    wellbeing_d = np.zeros(10)
-    state_d = np.zeros((10, 4), dtype=np.int64)
-    past_year_d = np.zeros(10)
-    low_t = np.zeros(3)
-    connected_d = np.zeros(10)
-    parts = np.zeros((6, 10))
-    in_need = 0
-    ties = 0
-    for i in range(len(decile)):
-        d = decile[i]
-        w = wellbeing[i]
-        wellbeing_d[d] += w
-        state_d[d, state[i]] += 1
-        past_year_d[d] += 1.0 if last_attended[i] > past_year_from else 0.0
-        low_t[third[i]] += 1.0 if w < low_threshold else 0.0
-        connected_d[d] += 1.0 if pull[i] > 0 else 0.0
-        parts[0, d] += baseline[i]
-        parts[1, d] += -penalty * need_untouched[i]
-        parts[2, d] += -penalty * (need[i] - need_untouched[i])
-        parts[3, d] += benefit[i]
-        parts[4, d] += green_benefit[i]
-        target = baseline[i] - penalty * need[i] + benefit[i] + green_benefit[i]
-        parts[5, d] += w - target
-        in_need += need[i] > need_threshold
-        for k in range(friends.shape[1]):
-            ties += friends[i, k] >= 0
-    return wellbeing_d, state_d, past_year_d, low_t, connected_d, parts, in_need, ties
+def week_sums(p, per, key, n_keys, week, still_weeks, state, came_by_referral, followed_up,
+              start_week, attending_before, dropped, new_referrals, deprivation, need,
+              wellbeing, benefit):
+    """One pass over residents for a policy week's accounts (``Accounts.week``): per key
+    (replicate x 10 + decile), the sums named in :data:`WEEK_SUMS`, each added in resident
+    order as the numpy path's product with the decile matrix adds them (NHS use as
+    ``Accounts.nhs_use`` works it out); and per replicate the counts of new referrals,
+    followed-up ones, and referred starters followed up and not."""
+    sums = np.zeros((n_keys, len(WEEK_SUMS)))
+    counts = np.zeros((len(key) // per if per else 0, 4), dtype=np.int64)
+    for r in range(len(key) // per if per else 0):
+        gp_rate = p.gp_consultations_per_year[r] / WEEKS_PER_YEAR
+        ae_rate = p.ae_attendances_least_deprived[r] / WEEKS_PER_YEAR
+        for i in range(r * per, (r + 1) * per):
+            k = key[i]
+            attending = state[i] == ATTENDING
+            referred_attending = attending and came_by_referral[i]
+            referred = 1.0 if referred_attending else 0.0
+            gp = (gp_rate * (1 + p.gp_deprivation_effect[r] * deprivation[i])
+                  * (1 + p.gp_need_effect[r] * need[i]) * (1 + p.sp_gp_effect[r] * referred))
+            ae = (ae_rate * (1 + p.ae_deprivation_effect[r] * deprivation[i])
+                  * (1 + p.ae_need_effect[r] * need[i]) * (1 + p.sp_ae_effect[r] * referred))
+            new = new_referrals[i]
+            started = referred_attending and not attending_before[i]
+            sums[k, 0] += wellbeing[i]
+            sums[k, 1] += gp
+            sums[k, 2] += ae
+            sums[k, 3] += 1.0 if attending else 0.0
+            sums[k, 4] += 1.0 if dropped[i] else 0.0
+            sums[k, 5] += 1.0 if need[i] > p.referral_need_threshold[r] else 0.0
+            sums[k, 6] += 1.0 if new else 0.0
+            sums[k, 7] += 1.0 if new and followed_up[i] else 0.0
+            sums[k, 8] += 1.0 if started else 0.0
+            sums[k, 9] += 1.0 if referred_attending and start_week[i] == week - still_weeks \
+                else 0.0
+            sums[k, 10] += referred
+            sums[k, 11] += benefit[i] * referred
+            if new:
+                counts[r, 0] += 1
+                counts[r, 1] += followed_up[i]
+            if started:
+                counts[r, 2 if followed_up[i] else 3] += 1
+    return sums, counts
 
 
-# --- wrappers on the model's objects --------------------------------------------------------
-def cd_update(rs: Any, ctx: Any, params: Any) -> tuple[np.ndarray, bool]:
-    """Rule 0 (per neighbourhood, numpy as in ``ResidentState.decide``): the new
-    ``cd_level`` and whether any is above zero."""
-    cd_level = rs.cd_level
-    if ctx.cd_coverage.any() or cd_level.any():
-        rate = -np.expm1(-1 / (params.cd_years_to_effect * WEEKS_PER_YEAR))
-        cd_level = cd_level + rate * (ctx.cd_coverage - cd_level)
-    return cd_level, bool(cd_level.any())
+#: Columns of :func:`metric_sums`' sums by key, as ``Accounts.weekly_metrics`` names them.
+METRIC_SUMS = ("wellbeing", "past_year", "connected", "gap_part_baseline",
+               "gap_part_need_untouched", "gap_part_need_assets", "gap_part_benefit",
+               "gap_part_green", "gap_part_lag")
 
 
-def decide_state(rs: Any, ctx: Any) -> tuple[np.ndarray, np.ndarray]:
-    """``ResidentState.decide`` by the kernels, on ``rs`` in place."""
-    p = rs.params
-    rs.cd_level, cd_any = cd_update(rs, ctx, p)
-    share_of_ties_attending(ctx.attending_at_start, rs._counted, rs.ties_attending,
-                            rs.ties.indptr, rs.ties.indices, rs.degree, rs.friends,
-                            rs.tie_strength, rs.pull)
-    candidates = ctx.candidates
-    totals = row_sums(candidates.indptr, candidates.data)
-    cumulative, base = running_sums(candidates.indptr, candidates.data)
-    return decide(params_for(DecideParams, p), ctx.week, rs.neighbourhood, rs.capacity,
-                  rs.p_shock, rs.p_drop, rs.belonging, rs.need, rs.need_untouched,
-                  rs.awareness, rs.state, rs.state_until, rs.followed_up, rs.provider,
-                  rs.came_by_referral, rs.pull, rs.cd_level, cd_any, ctx.u_shock, ctx.u_act,
-                  ctx.u_ref, ctx.outreach, ctx.access, ctx.referral_prob,
-                  float(ctx.follow_up_share), candidates.indptr, candidates.indices,
-                  cumulative, base, totals)
-
-
-def update_ties_state(rs: Any, u_tie: np.ndarray, n_providers: int) -> None:
-    """``ResidentState.update_ties`` by the kernel, on ``rs`` in place (``n_providers``:
-    provider slots, at least one more than the highest provider attended)."""
-    p = rs.params
-    update_ties(rs.state, rs.provider, rs.friends, rs.tie_strength, u_tie,
-                float(p.group_tie_decay_rate), float(p.group_tie_rate), TIE_GONE, n_providers)
-
-
-def update_wellbeing_state(rs: Any, effect: np.ndarray, kind: np.ndarray, week: int) -> None:
-    """``ResidentState.update_wellbeing`` by the kernel, on ``rs`` in place."""
-    update_wellbeing(params_for(WellbeingParams, rs.params), week, rs.neighbourhood,
-                     rs.capacity, rs.cd_level, bool(rs.cd_level.any()), rs.green_access,
-                     rs.baseline, rs.state, rs.provider, effect, kind, rs.need, rs.benefit,
-                     rs.belonging, rs.green_benefit, rs.wellbeing, rs.last_attended)
+@nb.njit(**_JIT)
+def metric_sums(p, per, key, n_keys, third_key, n_thirds, past_year_from, low_threshold,
+                state, wellbeing, last_attended, pull, baseline, need, need_untouched, benefit,
+                green_benefit, friends):
+    """One pass over residents for the weekly metrics' per-resident sums
+    (``Accounts.weekly_metrics``), each added in resident order as numpy adds it. Returns
+    (sums by key named in :data:`METRIC_SUMS`, residents by key and engagement state, low
+    life satisfaction by third key, and per replicate: the standard deviation of wellbeing,
+    residents in need, ties made in groups)."""
+    replicates = len(key) // per if per else 0
+    sums = np.zeros((n_keys, len(METRIC_SUMS)))
+    states = np.zeros((n_keys, 4), dtype=np.int64)
+    low = np.zeros(n_thirds)
+    sd = np.zeros(replicates)
+    in_need = np.zeros(replicates, dtype=np.int64)
+    ties = np.zeros(replicates, dtype=np.int64)
+    for r in range(replicates):
+        penalty, threshold = p.need_wellbeing_penalty[r], p.referral_need_threshold[r]
+        for i in range(r * per, (r + 1) * per):
+            k = key[i]
+            w = wellbeing[i]
+            sums[k, 0] += w
+            sums[k, 1] += 1.0 if last_attended[i] > past_year_from else 0.0
+            sums[k, 2] += 1.0 if pull[i] > 0 else 0.0
+            sums[k, 3] += baseline[i]
+            sums[k, 4] += -penalty * need_untouched[i]
+            sums[k, 5] += -penalty * (need[i] - need_untouched[i])
+            sums[k, 6] += benefit[i]
+            sums[k, 7] += green_benefit[i]
+            target = baseline[i] - penalty * need[i] + benefit[i] + green_benefit[i]
+            sums[k, 8] += w - target
+            states[k, state[i]] += 1
+            low[third_key[i]] += 1.0 if w < low_threshold else 0.0
+            in_need[r] += need[i] > threshold
+            for slot in range(friends.shape[1]):
+                ties[r] += friends[i, slot] >= 0
+        sd[r] = std(wellbeing, r * per, per)
+    return sums, states, low, sd, in_need, ties

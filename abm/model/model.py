@@ -14,7 +14,7 @@ import scipy.sparse as sp
 from abm.files.errors import InputError
 from abm.model.accounts import Accounts
 from abm.model.commissioning import make_plan, parse_rules
-from abm.model.engines import ENGINES, rank_among_equals
+from abm.model.engines import ARRAY_ENGINES, ENGINES, engine_named, rank_among_equals
 from abm.model.metrics import WEEKLY_METRICS
 from abm.model.parameters import Params
 from abm.model.places import Place, load_place, synthesise
@@ -26,7 +26,7 @@ from abm.model.providers import (
     ProviderState,
     initial_slot_neighbourhoods,
 )
-from abm.model.randomness import Streams, seed_from
+from abm.model.randomness import ReplicateStreams, Streams, seed_from
 from abm.model.replicas import Replica, per_replicate
 from abm.model.residents import (
     ATTENDING,
@@ -103,12 +103,11 @@ class CommunityAssetsModel(mesa.Model):
         *,
         rng: Any = None,
         scenario: Any = None,
-        engine: str = "fast",
+        engine: str | None = None,
         record: str = "weekly",
         **parameter_values: Any,
     ):
-        if engine not in ENGINES:
-            raise InputError(f"unknown engine '{engine}': allowed are {', '.join(ENGINES)}")
+        engine = engine_named(engine)
         if record not in RECORD:
             raise InputError(f"record = {record!r}: allowed are {', '.join(map(repr, RECORD))}")
         self.record = record
@@ -126,8 +125,9 @@ class CommunityAssetsModel(mesa.Model):
         seeds = (list(seed) if isinstance(seed, Sequence | np.ndarray)
                  else [seed if seed is not None else seed_from(rng)])
         params = _replicate_params(parameters, parameter_values, len(seeds))
-        if len(seeds) > 1 and engine != "fast":
-            raise InputError("replicates run on the fast engine only")
+        if len(seeds) > 1 and engine not in ARRAY_ENGINES:
+            raise InputError(f"replicates run on the array engines only "
+                             f"({', '.join(ARRAY_ENGINES)}), not '{engine}'")
         place = place if isinstance(place, Place) else load_place(place)
         self.rules = parse_rules(rules)
         for p in params:
@@ -155,6 +155,7 @@ class CommunityAssetsModel(mesa.Model):
                    for h, p, s in zip(hoods, params, streams, strict=True)]
         self.replicas = [Replica(self, r, p, h, s)
                          for r, (p, h, s) in enumerate(zip(params, hoods, streams, strict=True))]
+        self._streams = ReplicateStreams(streams)
         self.hoods = hoods[0] if len(seeds) == 1 else self.replicas[0].stacked_hoods(hoods)
         self.resident_state = (residents[0] if len(seeds) == 1
                                else ResidentState.concatenate(residents, hoods))
@@ -163,7 +164,7 @@ class CommunityAssetsModel(mesa.Model):
                 Resident(self, index)
         self.provider_state = ProviderState(self.hoods, params, self.sample_fraction,
                                             place.asset_mix)
-        self.accounts = Accounts(self)
+        self.accounts = Accounts(self, compiled=engine == "fast")
         self.engine = ENGINES[engine](self)
         #: Residents who cannot take a place (none unless an experiment says so).
         self.barred = np.zeros(self.resident_state.n, dtype=bool)
@@ -356,10 +357,11 @@ class CommunityAssetsModel(mesa.Model):
 
     def _uniforms(self, stream: str, per_replicate: int, per_item: int = 1) -> np.ndarray:
         """This week's uniforms of ``stream`` for every replicate, replicate after replicate
-        (each exactly what its seed's run alone draws)."""
-        draws = [r.streams.uniforms(stream, self.week, per_replicate, per_item)
-                 for r in self.replicas]
-        return draws[0] if len(draws) == 1 else np.concatenate(draws)
+        (each exactly what its seed's run alone draws; several replicates' drawn by the
+        engine in one go)."""
+        if len(self.replicas) == 1:
+            return self.replicas[0].streams.uniforms(stream, self.week, per_replicate, per_item)
+        return self.engine.uniforms(self._streams, stream, self.week, per_replicate, per_item)
 
     def _per_resident(self, values: list) -> Any:
         """One value per replicate as the resident rules read it (see :func:`per_replicate`)."""

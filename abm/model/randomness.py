@@ -27,8 +27,8 @@ draws against numpy's own ``SeedSequence`` and ``PCG64``).
 **Replicates.** :class:`ReplicateStreams` draws for R runs of different seeds at once: its
 ``uniforms`` are the concatenation, replicate by replicate, of what each seed's run alone
 draws (the layout of an engine that concatenates the residents of R replicates).
-:func:`pcg64_states` gives the PCG64 state each (seed, stream, week) starts from, which a
-compiled kernel can draw from directly (``abm.model.kernels``).
+:meth:`ReplicateStreams.words` gives every replicate's seed words of a (stream, week), from
+which the compiled engine draws all replicates in one call (``abm.model.kernels.pcg64_fill``).
 """
 
 from __future__ import annotations
@@ -99,8 +99,6 @@ _INIT_A, _MULT_A, _INIT_B, _MULT_B = 0x43B0D7E5, 0x931E8875, 0x8B51F9DD, 0x58F38
 _MIX_MULT_L, _MIX_MULT_R = np.uint32(0xCA01F9DD), np.uint32(0x4973F715)
 _POOL = 4  # SeedSequence's default pool size, in 32-bit words
 _U32 = np.uint32
-#: PCG64's 128-bit multiplier (numpy's PCG_DEFAULT_MULTIPLIER_128), high and low words.
-PCG64_MULTIPLIER = (np.uint64(2549297995355413924), np.uint64(4865540595714422341))
 
 
 def _hash_constants(count: int, start: int, multiplier: int) -> np.ndarray:
@@ -170,43 +168,6 @@ def seed_words(seed: int | np.ndarray, stream: int | np.ndarray,
     return out
 
 
-def _mul_64(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The full 128-bit product of uint64 arrays, as (high, low) words."""
-    low32 = np.uint64(0xFFFFFFFF)
-    a0, a1, b0, b1 = a & low32, a >> np.uint64(32), b & low32, b >> np.uint64(32)
-    p00, p01, p10, p11 = a0 * b0, a0 * b1, a1 * b0, a1 * b1
-    middle = (p00 >> np.uint64(32)) + (p01 & low32) + (p10 & low32)
-    high = p11 + (p01 >> np.uint64(32)) + (p10 >> np.uint64(32)) + (middle >> np.uint64(32))
-    return high, a * b
-
-
-def _pcg_step(state: tuple[np.ndarray, np.ndarray],
-              inc: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """PCG64's step, state x multiplier + increment (mod 2**128), on (high, low) words."""
-    (s_hi, s_lo), (i_hi, i_lo), (m_hi, m_lo) = state, inc, PCG64_MULTIPLIER
-    high, low = _mul_64(s_lo, np.broadcast_to(m_lo, s_lo.shape))
-    high = high + s_lo * m_hi + s_hi * m_lo
-    total = low + i_lo
-    return high + i_hi + (total < low).astype(np.uint64), total
-
-
-def pcg64_states(words: np.ndarray) -> np.ndarray:
-    """The state ``PCG64`` seeded with ``words`` (from :func:`seed_words`) starts in, as
-    uint64 columns (state high, state low, increment high, increment low): numpy's
-    ``pcg64_set_seed``, for many keys at once. A generator in this state gives the values
-    ``Generator(PCG64(...)).random`` gives."""
-    words = np.asarray(words, dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        seed = (words[..., 0], words[..., 1])
-        inc = ((words[..., 2] << np.uint64(1)) | (words[..., 3] >> np.uint64(63)),
-               (words[..., 3] << np.uint64(1)) | np.uint64(1))
-        zero = np.zeros(words.shape[:-1], dtype=np.uint64)
-        hi, lo = _pcg_step((zero, zero), inc)
-        low = lo + seed[1]
-        hi, lo = _pcg_step((hi + seed[0] + (low < lo).astype(np.uint64), low), inc)
-    return np.stack([hi, lo, *inc], axis=-1)
-
-
 class _KeyedSeed(ISpawnableSeedSequence):
     """What ``PCG64`` reads of ``SeedSequence(seed, spawn_key=(stream, week))``, its four
     words, given already worked out; anything else is asked of the real SeedSequence (made
@@ -274,40 +235,45 @@ class Streams:
 
 
 class ReplicateStreams:
-    """The streams of R runs with their own seeds, drawn together.
+    """The streams of R runs with their own seeds (one :class:`Streams` each), drawn together.
 
-    Replicate r's draws are exactly those of ``Streams(seeds[r])``: :meth:`uniforms` returns
-    them concatenated replicate after replicate, the layout of an engine whose arrays hold
-    the residents (or provider slots) of all replicates one replicate after another.
+    Replicate r's draws are exactly those of its own :class:`Streams`: :meth:`uniforms`
+    returns them concatenated replicate after replicate, the layout of an engine whose arrays
+    hold the residents (or provider slots) of all replicates one replicate after another.
+    :meth:`words` gives every replicate's seed words, from which a compiled kernel draws all
+    of them in one call (``abm.model.kernels.pcg64_fill``).
     """
 
-    def __init__(self, seeds: Sequence[int]):
-        self.replicates = [Streams(seed) for seed in seeds]
-        self.seeds = np.array([streams.seed for streams in self.replicates], dtype=np.uint64)
+    def __init__(self, streams: Sequence[Streams]):
+        self.replicates = list(streams)
+        #: Seed words per block of :data:`WEEK_BLOCK` weeks: (stream, week in block, R, 4).
+        self._words: dict[int, np.ndarray] = {}
 
     def __len__(self) -> int:
         return len(self.replicates)
 
-    def uniforms(self, stream: str, week: int, counts: Sequence[int] | np.ndarray,
-                 per_item: int = 1) -> np.ndarray:
-        """``U(0, 1)`` draws for items 0..counts[r]-1 of every replicate r, concatenated:
-        shape (sum(counts),), or (sum(counts), per_item). Rows ``offsets[r]`` to
-        ``offsets[r] + counts[r]`` equal ``Streams(seeds[r]).uniforms(stream, week,
-        counts[r], per_item)``."""
-        counts = np.asarray(counts, dtype=np.int64)
-        if counts.shape != (len(self),) or (counts < 0).any():
-            raise ValueError(f"counts: one whole number >= 0 per replicate ({len(self)})")
-        out = np.empty(int(counts.sum()) * per_item)
-        end = np.cumsum(counts * per_item)
-        for streams, start, stop in zip(self.replicates, end - counts * per_item, end,
-                                        strict=True):
-            streams.generator(stream, week).random(out=out[start:stop])
+    def uniforms(self, stream: str, week: int, count: int, per_item: int = 1) -> np.ndarray:
+        """``U(0, 1)`` draws for items 0..count-1 of every replicate, concatenated: shape
+        (R x count,), or (R x count, per_item); replicate r's rows equal its
+        ``Streams.uniforms(stream, week, count, per_item)``."""
+        out = np.empty(len(self) * count * per_item)
+        for r, streams in enumerate(self.replicates):
+            block = out[r * count * per_item:(r + 1) * count * per_item]
+            streams.generator(stream, week).random(out=block)
         return out if per_item == 1 else out.reshape(-1, per_item)
 
-    def states(self, stream: str, week: int) -> np.ndarray:
-        """Each replicate's PCG64 start state for ``stream`` in ``week``, shape (R, 4) (see
-        :func:`pcg64_states`), worked out for all replicates at once."""
-        return pcg64_states(seed_words(self.seeds, _KEY[stream], int(week)))
+    def words(self, stream: str, week: int) -> np.ndarray:
+        """Every replicate's four seed words of ``stream`` in ``week``, shape (R, 4)
+        (contiguous; see :func:`seed_words`)."""
+        block, offset = divmod(int(week), WEEK_BLOCK)
+        table = self._words.get(block)
+        if table is None:
+            seeds = np.array([s.seed for s in self.replicates], dtype=np.uint64)
+            weeks = block * WEEK_BLOCK + np.arange(WEEK_BLOCK)
+            words = seed_words(seeds[:, None, None], np.arange(len(STREAM_NAMES))[:, None],
+                               weeks[None, :])  # (R, stream, week, 4)
+            table = self._words[block] = np.ascontiguousarray(words.transpose(1, 2, 0, 3))
+        return table[_KEY[stream], offset]
 
 
 def normal(u: np.ndarray, mean: float | np.ndarray, sd: float | np.ndarray) -> np.ndarray:

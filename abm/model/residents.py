@@ -236,13 +236,17 @@ class ResidentState:
         return np.divide(self.ties_attending + group_attending, degree, out=np.zeros(self.n),
                          where=degree > 0)
 
-    def decide(self, ctx: WeekContext) -> tuple[np.ndarray, np.ndarray]:
-        """Rules 1-4 for every resident. Returns who wants to start and the provider each picked."""
-        p, hood = self.params, self.neighbourhood
-        # 0. Community development builds where its workers are, and fades where they left.
-        if ctx.cd_coverage.any() or self.cd_level.any():
+    def develop(self, coverage: np.ndarray) -> None:
+        """Rule 0: community development's effect builds where its workers are (``coverage``
+        per neighbourhood, 0-1) and fades where they left."""
+        if coverage.any() or self.cd_level.any():
             rate = -np.expm1(-1 / (self.hood_params.cd_years_to_effect * WEEKS_PER_YEAR))
-            self.cd_level = self.cd_level + rate * (ctx.cd_coverage - self.cd_level)
+            self.cd_level = self.cd_level + rate * (coverage - self.cd_level)
+
+    def decide(self, ctx: WeekContext) -> tuple[np.ndarray, np.ndarray]:
+        """Rules 0-4 for every resident. Returns who wants to start and the provider each picked."""
+        p, hood = self.params, self.neighbourhood
+        self.develop(ctx.cd_coverage)
         capacity_now = self.capacity_now()
         # 1. Needs and shocks: belonging to a group protects; the untouched need does not.
         b = self.belonging

@@ -25,7 +25,10 @@ def test_baseline_covers_the_runs(pinned):
     assert pinned["why"].strip()
 
 
-def test_summaries_match_the_pinned_baseline(pinned):
+@pytest.mark.parametrize("engine", ["fast", "numpy"])
+def test_summaries_match_the_pinned_baseline(pinned, engine, monkeypatch):
+    """On both array engines: the compiled one (the default) and numpy."""
+    monkeypatch.setenv("ABM_ENGINE", engine)
     for now, then in zip(summaries(), pinned["summaries"], strict=True):
         assert now.keys() == then.keys(), "outcome columns changed"
         for key, value in then.items():

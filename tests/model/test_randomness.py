@@ -16,7 +16,6 @@ from abm.model.randomness import (
     ReplicateStreams,
     Streams,
     check_seed,
-    pcg64_states,
     seed_from,
     seed_words,
 )
@@ -155,21 +154,24 @@ def test_seed_words_are_numpys_seed_sequence_words():
 @pytest.mark.parametrize("seed", EDGE_SEEDS)
 def test_generators_draw_what_seed_sequence_and_pcg64_draw(seed):
     """Every stream's generator, built from its words, gives the values of the generator
-    built the usual way (the definition of the streams), and its PCG64 state is the one
-    ``pcg64_states`` works out; weeks beyond what the words cover take numpy's route."""
+    built the usual way (the definition of the streams), as does the compiled engine's
+    generator seeded from the same words; weeks beyond what the words cover take numpy's
+    route."""
+    from abm.model.kernels import pcg64_fill
+
     streams = Streams(seed)
     for key, name in enumerate(STREAM_NAMES):
         for week in (0, 63, 64, 700, 2**32):
             usual = np.random.Generator(np.random.PCG64(
                 np.random.SeedSequence(seed, spawn_key=(key, week))))
-            state = usual.bit_generator.state["state"]
             ours = streams.generator(name, week)
             assert ours.bit_generator.state == usual.bit_generator.state, (name, week)
-            assert np.array_equal(streams.uniforms(name, week, 100), usual.random(100))
+            values = usual.random(100)
+            assert np.array_equal(streams.uniforms(name, week, 100), values)
             if week < 2**32:
-                words = pcg64_states(seed_words(seed, key, week))
-                assert [int(w) for w in words] == [state["state"] >> 64, state["state"] % 2**64,
-                                                   state["inc"] >> 64, state["inc"] % 2**64]
+                compiled = np.empty(100)
+                pcg64_fill(seed_words(seed, key, week)[None], np.array([100]), compiled)
+                assert np.array_equal(compiled, values), (name, week)
 
 
 def test_a_keyed_generator_copies_pickles_and_spawns_like_one_built_the_usual_way():
@@ -188,16 +190,20 @@ def test_a_keyed_generator_copies_pickles_and_spawns_like_one_built_the_usual_wa
 
 def test_replicate_streams_are_each_seeds_streams_concatenated():
     """R replicates drawn together: replicate r's block is exactly what the same seed's run
-    alone draws, with any count per replicate (residents or provider slots differ between
-    replicates), also with several values per item."""
-    seeds = [5, 2**40 + 1, 5, 0]
-    replicates = ReplicateStreams(seeds)
-    counts = [10, 0, 300, 1]
-    for name in ("shocks", "founding"):
-        for per_item in (1, 5):
-            got = replicates.uniforms(name, 70, counts, per_item)
-            alone = [Streams(s).uniforms(name, 70, c, per_item) for s, c in
-                     zip(seeds, counts, strict=True)]
-            assert np.array_equal(got, np.concatenate(alone))
-    with pytest.raises(ValueError, match="counts"):
-        replicates.uniforms("shocks", 1, [1, 2])
+    alone draws, also with several values per item; their seed words give the same values
+    in the compiled engine's one call."""
+    from abm.model.kernels import pcg64_fill
+
+    seeds = [5, 2**40 + 1, 5, 0, 2**63 - 1]
+    replicates = ReplicateStreams([Streams(s) for s in seeds])
+    for name in ("shocks", "founding", STREAM_NAMES[-1]):
+        for week in (0, 63, 64, 700):
+            for count, per_item in ((300, 1), (7, 5), (0, 1)):
+                got = replicates.uniforms(name, week, count, per_item)
+                alone = [Streams(s).uniforms(name, week, count, per_item) for s in seeds]
+                assert np.array_equal(got, np.concatenate(alone))
+                out = np.empty(len(seeds) * count * per_item)
+                ends = pcg64_fill(replicates.words(name, week),
+                                  np.full(len(seeds), count * per_item), out)
+                assert np.array_equal(ends, np.arange(1, len(seeds) + 1) * count * per_item)
+                assert np.array_equal(out, got.ravel()), (name, week)

@@ -32,6 +32,13 @@ VARIED = [
 ]
 
 
+@pytest.fixture(params=["fast", "numpy"], autouse=True)
+def engine(request, monkeypatch):
+    """Every test here on both array engines: compiled (the default) and numpy."""
+    monkeypatch.setenv("ABM_ENGINE", request.param)
+    return request.param
+
+
 def alone(place, rules, seed, params, years):
     return Model(place, rules, seed, params).run(years=years)
 
@@ -59,9 +66,10 @@ def assert_replicate_is_its_run(together: Model, r: int, single: Model) -> None:
     ("bradford", "status_quo"),
     ("devon_ics", "develop+scale+embed+sustain"),
 ])
-def test_replicates_of_seeds_equal_their_runs_alone(place, rules):
+def test_replicates_of_seeds_equal_their_runs_alone(place, rules, engine):
     seeds = [11, 12, 13]
     together = Model(place, rules, seeds, TINY).run(years=1.5)
+    assert together.engine.name == engine
     assert len(together.summary()) == 3
     for r, seed in enumerate(seeds):
         assert_replicate_is_its_run(together, r, alone(place, rules, seed, TINY, 1.5))
@@ -90,7 +98,7 @@ def test_replicates_share_the_run_size_and_one_parameter_set_each():
         Model("bradford", "status_quo", [1, 2], [TINY, {**TINY, "n_neighbourhoods": 30}])
     with pytest.raises(InputError, match="2 parameter sets for 3 seeds"):
         Model("bradford", "status_quo", [1, 2, 3], [TINY, TINY])
-    with pytest.raises(InputError, match="fast engine only"):
+    with pytest.raises(InputError, match="array engines only"):
         Model("bradford", "status_quo", [1, 2], TINY, engine="agents")
 
 
