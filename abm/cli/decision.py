@@ -38,9 +38,7 @@ def add_parser(commands) -> None:
 
 def _options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, help="results folder (locked; resumable)")
-    parser.add_argument("--max-runs", type=int,
-                        help="refuse a spec that could need more runs (default: its max_runs)")
-    _executor_options(parser)
+    _executor_options(parser)  # adds --max-runs (here: refuse a spec that could need more)
 
 
 def _load(args: argparse.Namespace, aim: bool):
