@@ -169,7 +169,7 @@ def format_allocation(table: pd.DataFrame) -> str:
     for place, rows in table.groupby("place", sort=False):
         lines.append(f"\n{place}")
         lines.append(f"  {'quintile':<9}{'people':>7}{'money':>7}{'groups':>7}   "
-                     f"{'money per head':<34}{'providers per head':<34}")
+                     f"{'money per head':<40}providers per head")
         for r in rows.to_dict("records"):
             cells = []
             for key in ("ics_money", "providers"):
@@ -177,10 +177,10 @@ def format_allocation(table: pd.DataFrame) -> str:
                         f"{r[f'{key}_per_head_high']:.2g}]")
                 if not math.isnan(r[f"{key}_target"]):
                     cell += f" target {r[f'{key}_target']:.2g} +- {r[f'{key}_target_sd']:.2g}"
-                cells.append(f"{cell:<34}")
+                cells.append(f"{cell:<38}")
             lines.append(f"  {r['quintile']:<9}{r['population_share']:>7.1%}"
                          f"{r['share_ics_money']:>7.1%}{r['share_providers']:>7.1%}   "
-                         + "".join(cells).rstrip())
+                         + "  ".join(cells).rstrip())
     return "\n".join(lines)
 
 
