@@ -108,6 +108,11 @@ def test_shipped_specs_load():
     for path in SPECS.rglob("*.yaml"):
         if path.name == "main_sweep.yaml":
             continue  # a sweep file (experiments/spec.py checks those)
+        if path.name == "recovery.yaml":  # a recovery spec: truths over a calibration spec
+            from calibration.recovery import load_recovery_spec
+
+            assert load_recovery_spec(path).truths, path
+            continue
         loader = load_sensitivity_spec if "sensitivity" in path.name else load_calibration_spec
         spec = loader(path)
         assert spec.space.dim >= 2, path
