@@ -7,6 +7,13 @@ place is shown beside the model's mean (and its range over seeds), with the targ
 its uncertainty and its source, and how far apart they are in the target's standard
 deviations. Two quantities without a published target are shown as well, because results
 depend on them: the budget-to-demand ratio and the share of providers that are full.
+
+Then where the status quo's money and providers go (Model v3, issue 19 item 5): for each
+place and IMD quintile (national quintiles; q1 most deprived), the quintile's share of the
+place's people, of the ICS's grant money and of open providers (final policy year, mean over
+seeds), and money and providers per head relative to a fair share (share / population share:
+1 is a fair share per head), beside the targets that apply (calibration/targets.yaml: in the
+most deprived quintile, providers about 0.5x and grant money about 1.1x).
 """
 
 from __future__ import annotations
@@ -20,11 +27,12 @@ import numpy as np
 import pandas as pd
 
 from abm.files.io import write_csv
+from abm.model.metrics import QUINTILES
 from abm.model.runs import RunSpec
 from abm.model.scenarios import load_scenario
 from calibration.evaluate import RunStore, evaluate
 from calibration.folder import analysis_id, claim
-from calibration.outputs import MUNFORD_TAG, RETURN_TAG, output_value
+from calibration.outputs import MUNFORD_TAG, RETURN_TAG, output_value, per_head_ratio
 from calibration.problem import point_seed
 from calibration.targets import Target, load_targets
 
@@ -104,18 +112,97 @@ def format_diagnosis(table: pd.DataFrame) -> str:
               "calibration/targets.yaml (`abm targets`); diagnosis.csv has each source.")
 
 
+#: The allocation table's quantities: (summary column prefix, label, derived output of the
+#: per-head ratio, with {q} for the quintile).
+ALLOCATION = (("share_ics_money", "ICS money", "ics_money_per_head_{q}_ratio"),
+              ("share_providers", "providers", "providers_per_head_{q}_ratio"))
+
+
+def allocation_table(rows: pd.DataFrame, targets: dict[str, Target]) -> pd.DataFrame:
+    """One row per place and quintile: shares of people, ICS money and providers (means over
+    seeds), money and providers per head relative to a fair share (mean, lowest and highest
+    over seeds) and, where a target names that ratio for the place, its value and SD.
+    Empty where the runs have no allocation columns (a model before 0.3.0)."""
+    needed = {f"{prefix}_{q}" for prefix, _, _ in ALLOCATION for q in QUINTILES}
+    if not needed | {f"population_{q}" for q in QUINTILES} <= set(rows.columns):
+        return pd.DataFrame()
+    out = []
+    for place, runs in rows.groupby("place", sort=False):
+        records = runs.to_dict("records")
+        people = np.array([[r[f"population_{q}"] for q in QUINTILES] for r in records], float)
+        people_share = (people / people.sum(axis=1, keepdims=True)).mean(axis=0)
+        for k, q in enumerate(QUINTILES):
+            row = {"place": place, "quintile": q, "population_share": float(people_share[k])}
+            for prefix, label, ratio_output in ALLOCATION:
+                key = label.replace(" ", "_").lower()
+                ratios = np.array([per_head_ratio(r, prefix, q) for r in records], float)
+                row[f"share_{key}"] = float(np.mean([r[f"{prefix}_{q}"] for r in records]))
+                row[f"{key}_per_head"] = float(np.nanmean(ratios)) if np.isfinite(
+                    ratios).any() else math.nan
+                row[f"{key}_per_head_low"] = float(np.nanmin(ratios)) if np.isfinite(
+                    ratios).any() else math.nan
+                row[f"{key}_per_head_high"] = float(np.nanmax(ratios)) if np.isfinite(
+                    ratios).any() else math.nan
+                target = _target_for(targets, ratio_output.format(q=q), place)
+                row[f"{key}_target"] = target.value if target else math.nan
+                row[f"{key}_target_sd"] = target.sd if target else math.nan
+            out.append(row)
+    return pd.DataFrame(out)
+
+
+def _target_for(targets: dict[str, Target], output: str, place: str) -> Target | None:
+    """The target of ``output`` that applies to ``place``, if any."""
+    return next((t for t in targets.values() if t.output == output and t.applies_to(place)),
+                None)
+
+
+def format_allocation(table: pd.DataFrame) -> str:
+    """The allocation table for a terminal: percentages of people, money and providers, and
+    per-head ratios to two significant figures beside their targets."""
+    if table.empty:
+        return ("\nWhere the money goes: not in these runs (the allocation columns came with "
+                "model 0.3.0)")
+    lines = ["\nWhere the status quo's money and providers go (final policy year; national IMD "
+             "quintiles, q1 most deprived): share of people, of ICS grant money and of open "
+             "providers; per head: the share over the share of people (1 = a fair share; mean "
+             "[lowest, highest] over seeds), beside the target"]
+    for place, rows in table.groupby("place", sort=False):
+        lines.append(f"\n{place}")
+        lines.append(f"  {'quintile':<9}{'people':>7}{'money':>7}{'groups':>7}   "
+                     f"{'money per head':<40}providers per head")
+        for r in rows.to_dict("records"):
+            cells = []
+            for key in ("ics_money", "providers"):
+                cell = (f"{r[f'{key}_per_head']:.2g}x [{r[f'{key}_per_head_low']:.2g}, "
+                        f"{r[f'{key}_per_head_high']:.2g}]")
+                if not math.isnan(r[f"{key}_target"]):
+                    cell += f" target {r[f'{key}_target']:.2g} +- {r[f'{key}_target_sd']:.2g}"
+                cells.append(f"{cell:<38}")
+            lines.append(f"  {r['quintile']:<9}{r['population_share']:>7.1%}"
+                         f"{r['share_ics_money']:>7.1%}{r['share_providers']:>7.1%}   "
+                         + "  ".join(cells).rstrip())
+    return "\n".join(lines)
+
+
 def diagnosis_id(specs: list[RunSpec]) -> str:
     """The diagnosis's id: a hash of its runs' ids."""
     return analysis_id("dia", [s.run_id for s in specs])
 
 
 def run_diagnosis(places: Sequence[str], seeds: int, years: float, fixed: dict,
-                  experiments: bool, out: Path, executor: Executor) -> pd.DataFrame:
-    """Run (or resume) the diagnosis into ``out``; write and return its table."""
+                  experiments: bool, out: Path, executor: Executor
+                  ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Run (or resume) the diagnosis into ``out``; write and return its table of targets
+    (``diagnosis.csv``) and its allocation table (``allocation.csv``, empty for runs of a
+    model before 0.3.0)."""
     specs = diagnose_specs(places, seeds, years, fixed, experiments)
     claim(out, "diagnosis", diagnosis_id(specs),
           f"abm diagnose: {', '.join(places)}, {seeds} seeds, {years:g} years")
     rows = evaluate(specs, RunStore(out), executor, desc="diagnose")
-    table = diagnose_table(rows, load_targets())
+    targets = load_targets()
+    table = diagnose_table(rows, targets)
     write_csv(table, out / "diagnosis.csv")
-    return table
+    allocation = allocation_table(rows, targets)
+    if not allocation.empty:
+        write_csv(allocation, out / "allocation.csv")
+    return table, allocation

@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 
-from abm.model.metrics import QUINTILES, THIRDS
+from abm.model.metrics import GAP_PARTS, QUINTILES, THIRDS
 from abm.model.runs import RunSpec, execute
 
 RETURN_TAG = "+return"
@@ -30,6 +30,8 @@ DERIVED: dict[str, Callable[[Mapping], float]] = {
     "p_low_ls": lambda r: sum(r[f"p_low_ls_{t}"] for t in THIRDS) / len(THIRDS),
     "munford_stop_start_ratio": lambda r: _ratio(-r["experiment:munford_stop"],
                                                  r["experiment:munford_start"]),
+    "providers_per_head_q1_ratio": lambda r: per_head_ratio(r, "share_providers", "q1"),
+    "ics_money_per_head_q1_ratio": lambda r: per_head_ratio(r, "share_ics_money", "q1"),
 }
 EXPERIMENTS = ("munford_start", "munford_stop", "status_quo_return")
 #: Summary columns of ``Model.summary()`` that targets may name.
@@ -42,12 +44,29 @@ SUMMARY_COLUMNS = (
     "budget_to_demand", "share_referred_3plus_contacts", "referral_uptake",
     "referral_uptake_followed", "referral_uptake_brief", "share_grant_funding_3plus_years",
     "other_funders_gbp", "n_open_providers", "spend_gbp", "wellbeing_years",
+    # Model v3 (issue 19): the allocation of the status quo's money and providers (final
+    # policy year), people by quintile, the gap's parts, ties, NHS use
+    "population", *(f"population_{q}" for q in QUINTILES),
+    *(f"share_ics_money_{q}" for q in QUINTILES), *(f"share_providers_{q}" for q in QUINTILES),
+    *GAP_PARTS, "gap_part_need", "connectedness", "group_ties_per_resident",
+    "gp_consultations", "ae_attendances", "nhs_cost_gbp",
 )
 OUTPUTS = (*SUMMARY_COLUMNS, *DERIVED, *(f"experiment:{name}" for name in EXPERIMENTS))
 
 
 def _ratio(a: float, b: float) -> float:
     return a / b if b > 0 else math.nan
+
+
+def per_head_ratio(row: Mapping, share: str, quintile: str) -> float:
+    """Quintile ``quintile``'s share of ``share`` (``share_ics_money`` or ``share_providers``,
+    final policy year) over its share of the place's people: 1 is a fair share per head,
+    0.5 half of it. NaN where the quintile has nobody."""
+    people = sum(float(row[f"population_{q}"]) for q in QUINTILES)
+    return _ratio(float(row[f"{share}_{quintile}"]),
+                  float(row[f"population_{quintile}"]) / people if people > 0 else 0.0)
+
+
 
 
 def output_value(row: Mapping, output: str) -> float:

@@ -201,6 +201,7 @@ def _diagnose(args: argparse.Namespace) -> int:
     from calibration.diagnose import (
         diagnose_specs,
         diagnosis_id,
+        format_allocation,
         format_diagnosis,
         run_diagnosis,
     )
@@ -217,9 +218,10 @@ def _diagnose(args: argparse.Namespace) -> int:
     specs = diagnose_specs(places, args.seeds, args.years, fixed, args.experiments)
     _check_folder(args, "diagnosis", diagnosis_id(specs))
     with _working(args) as executor:
-        table = run_diagnosis(places, args.seeds, args.years, fixed, args.experiments,
-                              Path(args.out), executor)
+        table, allocation = run_diagnosis(places, args.seeds, args.years, fixed,
+                                          args.experiments, Path(args.out), executor)
     print(format_diagnosis(table))
+    print(format_allocation(allocation))
     return 0
 
 

@@ -37,8 +37,33 @@ def test_shipped_targets_are_complete():
     for needed in ("p_past_year_q1", "low_ls_ratio", "gap_q5_q1", "closure_rate",
                    "share_referred_3plus_contacts", "share_grant_funding_3plus_years",
                    "experiment:status_quo_return", "experiment:munford_start",
-                   "experiment:munford_stop"):
+                   "experiment:munford_stop", "providers_per_head_q1_ratio",
+                   "ics_money_per_head_q1_ratio"):
         assert needed in outputs, needed
+
+
+def test_every_target_output_is_measured_by_a_model_v3_run():
+    # Summary columns are in a real summary row and derived outputs computed from it, so a
+    # renamed Model v3 column fails here rather than in the middle of a calibration.
+    from abm import Model
+    from calibration.outputs import DERIVED, SUMMARY_COLUMNS, output_value
+
+    row = Model("devon_ics", "status_quo", 1, {"n_neighbourhoods": 20,
+                                                "residents_per_neighbourhood": 20,
+                                                "burn_in_years": 1}).run(1).summary().iloc[0]
+    missing = [c for c in SUMMARY_COLUMNS if c not in row.index]
+    assert not missing, missing
+    for t in load_targets().values():
+        if t.output.startswith("experiment:") or t.output == "munford_stop_start_ratio":
+            continue
+        value = output_value(row.to_dict(), t.output)
+        assert value == value or t.output in DERIVED, t.name  # NaN only for a ratio
+    # The allocation ratios: q1's share of money (providers) over its share of people.
+    people = row.population_q1 / sum(row[f"population_q{k}"] for k in range(1, 6))
+    assert output_value(row.to_dict(), "ics_money_per_head_q1_ratio") == pytest.approx(
+        row.share_ics_money_q1 / people)
+    assert output_value(row.to_dict(), "providers_per_head_q1_ratio") == pytest.approx(
+        row.share_providers_q1 / people)
 
 
 @pytest.mark.parametrize(("change", "fragments"), [

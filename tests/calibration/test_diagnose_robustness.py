@@ -9,7 +9,7 @@ import pytest
 from abm.analysis.compare import compare
 from abm.cli import main
 from abm.model.parameters import BY_NAME
-from calibration.diagnose import diagnose_table, verdict
+from calibration.diagnose import allocation_table, diagnose_table, format_allocation, verdict
 from calibration.robustness import STRATEGIES, settings, sign_word
 from calibration.targets import load_targets
 
@@ -42,6 +42,44 @@ def test_diagnosis_puts_each_target_beside_the_model(tmp_path, capsys):
     assert row.z == pytest.approx((row.model - target.value) / target.sd)
     assert row.model_low <= row.model <= row.model_high
     assert "bradford" in printed and "target 7.45" in printed
+    # Where the money goes: people, money and providers by quintile beside the targets.
+    allocation = pd.read_csv(tmp_path / "allocation.csv")
+    assert list(allocation.quintile) == ["q1", "q2", "q3", "q4", "q5"]
+    for column in ("population_share", "share_ics_money", "share_providers"):
+        assert allocation[column].sum() == pytest.approx(1, abs=1e-9)
+    q1 = allocation.iloc[0]
+    assert q1.ics_money_target == targets["ics_money_per_head_q1"].value
+    assert q1.providers_target == targets["providers_per_head_q1"].value
+    assert q1.providers_per_head_low <= q1.providers_per_head <= q1.providers_per_head_high
+    assert "Where the status quo's money and providers go" in printed
+    assert {"ics_money_per_head_q1", "providers_per_head_q1"} <= shown
+
+
+def test_allocation_is_each_quintiles_share_over_its_share_of_people():
+    people = {"population_q1": 100.0, "population_q2": 100.0, "population_q3": 100.0,
+              "population_q4": 100.0, "population_q5": 600.0}
+    money = {"share_ics_money_q1": 0.05, "share_ics_money_q2": 0.1, "share_ics_money_q3": 0.1,
+             "share_ics_money_q4": 0.15, "share_ics_money_q5": 0.6}
+    groups = {f"share_providers_q{k}": 0.2 for k in range(1, 6)}
+    rows = pd.DataFrame([{"place": "devon_ics", **people, **money, **groups},
+                         {"place": "devon_ics", **people, **money, **groups,
+                          "share_ics_money_q1": 0.15, "share_ics_money_q5": 0.5}])
+    table = allocation_table(rows, load_targets()).set_index("quintile")
+    assert table.loc["q1", "population_share"] == pytest.approx(0.1)
+    assert table.loc["q1", "share_ics_money"] == pytest.approx(0.1)
+    # 0.05 / 0.1 and 0.15 / 0.1: half and one and a half times a fair share per head
+    assert table.loc["q1", "ics_money_per_head"] == pytest.approx(1.0)
+    assert table.loc["q1", "ics_money_per_head_low"] == pytest.approx(0.5)
+    assert table.loc["q1", "ics_money_per_head_high"] == pytest.approx(1.5)
+    assert table.loc["q1", "providers_per_head"] == pytest.approx(2.0)
+    assert table.loc["q5", "providers_per_head"] == pytest.approx(0.2 / 0.6)
+    assert table.loc["q1", "providers_target"] == 0.5
+    assert math.isnan(table.loc["q2", "providers_target"])  # targets name q1 only
+    printed = format_allocation(allocation_table(rows, load_targets()))
+    assert "devon_ics" in printed and "target 1.1 +- 0.25" in printed
+    # Runs of a model without the allocation columns: said, not a traceback.
+    assert "not in these runs" in format_allocation(allocation_table(
+        pd.DataFrame([{"place": "x", "mean_wellbeing": 7.0}]), load_targets()))
 
 
 def test_diagnosis_skips_targets_of_other_places():
