@@ -239,14 +239,16 @@ def forest(table: pd.DataFrame, baseline: str) -> Figure:
                 y = np.arange(len(scenarios)) + offsets[k]
                 error = np.vstack([sub[column] - sub[f"{column}_lo"],
                                    sub[f"{column}_hi"] - sub[column]])
-                ax.errorbar(sub[column], y, xerr=np.nan_to_num(error), fmt=MARKERS[k],
+                ax.errorbar(sub[column], y, xerr=np.nan_to_num(error),
+                            fmt=MARKERS[k % len(MARKERS)],
                             color=OKABE_ITO[(k + 5) % len(OKABE_ITO)], capsize=2,
                             label=place_name(place))
             ax.axvline(0, color="0.4", linewidth=0.8)
             ax.set(title=f"{title}\n({better} is better)", xlabel=unit)
         axes[0].set_yticks(range(len(scenarios)), [strategy_name(s) for s in scenarios])
         axes[0].invert_yaxis()
-        axes[-1].legend(loc="best")
+        if len(places) <= len(MARKERS):  # more places: the national figure (FN) shows each
+            axes[-1].legend(loc="best")
         figure.suptitle(f"Change against {in_sentence(baseline)} (mean over seeds, 95% "
                         "interval of paired differences)")
         figure.tight_layout()

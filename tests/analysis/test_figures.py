@@ -56,3 +56,24 @@ def test_axes_show_plain_numbers_never_an_offset_or_a_power_of_ten():
     assert "10,020" in labels and "0.00025" in labels and "1,000" in labels, labels
     assert not [t for t in labels if "e" in t or "10^" in t], labels
     plt.close(figure)
+
+
+def test_the_forest_draws_more_places_than_it_has_markers():
+    """A sweep over many places (England, every ICB) draws F1 without a legend (FN shows
+    each place), where it used to run out of markers."""
+    import pandas as pd
+
+    from abm.analysis import figures
+
+    rows = []
+    for k in range(len(figures.MARKERS) + 3):
+        for scenario, value in (("baseline", 0.0), ("scale", 0.001 * (k + 1))):
+            row = {"place": f"place_{k}", "scenario": scenario}
+            for column, *_ in figures.FOREST_OUTCOMES:
+                row |= {column: value, f"{column}_lo": value - 0.001,
+                        f"{column}_hi": value + 0.001}
+            rows.append(row)
+    figure = figures.forest(pd.DataFrame(rows), "baseline")
+    lines = [ln for ax in figure.axes for ln in ax.get_lines()]
+    assert len(lines) >= len(figures.MARKERS) + 3
+    assert figure.axes[-1].get_legend() is None
