@@ -196,7 +196,7 @@ def _why(name: str, links: pd.DataFrame) -> str:
     for _, link in clear.sort_values("p").iterrows():
         more = "higher" if link.rho < 0 else "lower"  # negative rho: more feature, more narrowing
         parts.append(f"{FEATURES[link.feature]} is {more} (Spearman rho {link.rho:+.2f}, "
-                     f"p = {_p(link.p)})")
+                     f"p {_p(link.p)})")
     return (f"Across places, {name.lower()} narrows the gap more (or widens it less) where "
             + "; and where ".join(parts) + ".")
 
@@ -211,7 +211,8 @@ def _points(row: pd.Series) -> str:
 
 
 def _p(p: float) -> str:
-    return "< 0.001" if p < 0.001 else f"{p:.2g}"
+    """A p-value with its relation: '< 0.001', or '= 0.018'."""
+    return "< 0.001" if p < 0.001 else f"= {p:.2g}"
 
 
 def _list_places(rows: pd.DataFrame) -> str:
