@@ -21,7 +21,9 @@ from abm.model import kernels, residents
 from abm.model.engines import ArrayEngine, CompiledEngine
 from abm.model.residents import ResidentState
 
-SIZE = {"n_neighbourhoods": 40, "residents_per_neighbourhood": 50, "burn_in_years": 1}
+# Large enough that candidate rows exceed 8 providers (pairwise summation) and referred
+# residents attend within a year, at the shipped (calibrated) defaults.
+SIZE = {"n_neighbourhoods": 40, "residents_per_neighbourhood": 100, "burn_in_years": 1}
 CASES = [("devon_ics", "scale+embed+sustain", 3), ("london", "develop+scale+sustain", 4)]
 
 
@@ -115,10 +117,16 @@ def test_share_of_ties_attending_agrees_when_attendance_changes(model):
 
 
 def test_row_sums_add_as_scipy_does(model):
-    candidates = model.week_context().candidates
-    assert np.diff(candidates.indptr).max() > 8, "rows long enough for pairwise summation"
-    assert np.array_equal(np.asarray(candidates.sum(axis=1)).ravel(),
-                          kernels.row_sums(candidates.indptr, candidates.data))
+    """On the model's candidate matrix, and on one with rows long enough (> 8) for numpy's
+    pairwise summation, which a small model's rows may not reach."""
+    import scipy.sparse
+
+    long = scipy.sparse.random(40, 400, density=0.3, format="csr",
+                               random_state=np.random.default_rng(0))
+    assert np.diff(long.indptr).min() > 8, "rows long enough for pairwise summation"
+    for candidates in (model.week_context().candidates, long):
+        assert np.array_equal(np.asarray(candidates.sum(axis=1)).ravel(),
+                              kernels.row_sums(candidates.indptr, candidates.data))
 
 
 @pytest.mark.parametrize("n", [0, 1, 7, 8, 9, 127, 128, 129, 255, 1000, 4097, 100_003])
