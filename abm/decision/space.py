@@ -46,9 +46,12 @@ from abm.model.parameters import BY_NAME, CONSTRAINTS, Constraint, Params, lever
 STATUS_QUO = "status_quo"
 #: A share below this is no money at all: its rule is off (1% of the budget).
 DEFAULT_MIN_SHARE = 0.01
-#: Run size of the tiny model whose reads say which lever each rule uses.
+#: Run size of the tiny model whose reads say which lever each rule uses, with the budget at
+#: the top of its plausible range: a rule reads some levers only once its money buys
+#: something (scale reads ``scale_support_years`` when it founds a group), which a tiny
+#: place's budget at the calibrated default may not.
 _PROBE = {"n_neighbourhoods": 20, "residents_per_neighbourhood": 10, "burn_in_years": 0,
-          "policy_years": 1.0}
+          "policy_years": 1.0, "budget_gbp_per_head": 10.0}
 #: The optimiser's coordinates are kept to this grid (a thousandth of each range), so that
 #: mixes met twice are the same mix and the same runs.
 GRID = 1000
