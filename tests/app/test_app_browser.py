@@ -17,6 +17,7 @@ import yaml
 from playwright.sync_api import sync_playwright
 
 from abm.cli import main as abm_main
+from abm.model.places import load_place
 from tests.app.app_browser import (
     CHROMIUM,
     LOCAL,
@@ -217,7 +218,7 @@ def test_save_picture_downloads_the_charts_with_place_scenario_seed_and_date(vis
     data = download.value.path().read_bytes()
     image = PIL.Image.open(io.BytesIO(data))
     assert image.format == "PNG" and image.width > 1200
-    assert image.text["Title"].endswith("Devon ICS: Devon County, Plymouth and Torbay")
+    assert image.text["Title"].endswith(load_place("devon_ics").title)
     assert "Seed 1; policy year 1.0 of 10" in image.text["Description"]
     (v.screenshot("start.png").parent / "saved_picture.png").write_bytes(data)
     assert v.errors == [], f"console errors: {v.errors}"
