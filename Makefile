@@ -50,7 +50,7 @@ test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	@echo "== make test 3/4: the API reference site (mkdocs --strict: any warning fails)"
 	$(VENV)/bin/mkdocs build --strict --quiet
-	@echo "== make test 4/4: pytest (about 7 min on 2 cores; browser tests are skipped where Chromium is missing)"
+	@echo "== make test 4/4: pytest (about 15 min on 2 cores; browser tests are skipped where Chromium is missing)"
 	$(VENV)/bin/python -m pytest
 
 docs: $(STAMP)
