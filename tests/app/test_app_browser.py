@@ -212,8 +212,11 @@ def test_save_picture_downloads_the_charts_with_place_scenario_seed_and_date(vis
     v.page.locator(".abm-step").first.click()
     v.wait_text(".abm-status", "policy year 1.0")
     v.wait_text(".abm-why-sentence", "This choice moved it by")
-    with v.page.expect_download(timeout=WAIT_MS) as download:
-        v.page.locator(".abm-save-picture").get_by_text("Save picture").click()
+    button = v.page.locator(".abm-save-picture").get_by_text("Save picture")
+    button.wait_for(state="visible", timeout=WAIT_MS)
+    # the picture is drawn on the server at print size: slow on a busy machine
+    with v.page.expect_download(timeout=2 * WAIT_MS) as download:
+        button.click()
     assert download.value.suggested_filename.startswith("devon_ics_status_quo_seed1_")
     data = download.value.path().read_bytes()
     image = PIL.Image.open(io.BytesIO(data))

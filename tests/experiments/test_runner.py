@@ -21,12 +21,12 @@ from experiments.spec import load_sweep
 SMOKE = Path(__file__).resolve().parents[2] / "experiments" / "smoke.yaml"
 
 
-def sweep_file(tmp_path: Path, seeds: int = 3, extra: str = "") -> Path:
+def sweep_file(tmp_path: Path, seeds: int = 3, extra: str = "", years: float = 1) -> Path:
     """A small sweep: baseline and embed in Bradford, one task per run."""
     path = tmp_path / "sweep.yaml"
     path.write_text(
         "scenarios: [baseline, embed]\nplaces: [bradford]\n"
-        f"seeds: {seeds}\nmaster_seed: 7\nyears: 1\nbatch_size: 1\n"
+        f"seeds: {seeds}\nmaster_seed: 7\nyears: {years}\nbatch_size: 1\n"
         "parameters: {n_neighbourhoods: 40, residents_per_neighbourhood: 60, burn_in_years: 1}\n"
         + extra
     )
@@ -105,9 +105,11 @@ def interrupt_after(out: Path, parts: int) -> threading.Thread:
 
 
 def test_interrupted_sweep_resumes_without_losing_or_repeating_runs(tmp_path, capsys):
-    seeds = 20  # enough runs that Ctrl-C after the third part lands mid-sweep (runs are fast)
+    # Runs long enough, and enough of them, that Ctrl-C after the third part lands mid-sweep
+    # on a busy machine (the compiled engine makes one-year runs take a fraction of a second).
+    seeds = 10
     total = 2 * seeds
-    spec = sweep_file(tmp_path, seeds=seeds)
+    spec = sweep_file(tmp_path, seeds=seeds, years=4)
     whole, cut = tmp_path / "whole", tmp_path / "cut"
     assert run_sweep(spec, whole, num_cpus=2) == 0
 
