@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from abm.cli import main
-from tests.cli.test_hostile_inputs import LIMIT_S, Case, check_refusal, snapshot, time_limit
+from tests.cli.test_hostile_inputs import Case, assert_refused_writing_nothing
 
 ROOT = Path(__file__).resolve().parents[2]
 QUICK = ROOT / "calibration" / "specs" / "quick"
@@ -239,18 +237,4 @@ def test_names_are_unique():
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
 def test_hostile_calibration_input_is_refused_in_one_line_writing_nothing(case, tmp_path,
                                                                            capsys):
-    folder = tmp_path / "inputs"
-    folder.mkdir()
-    argv = case.make(folder)
-    before = snapshot(tmp_path)
-    start = time.monotonic()
-    with time_limit(LIMIT_S):
-        try:
-            code = main(argv)
-        except SystemExit as exit_:
-            code = exit_.code
-    captured = capsys.readouterr()
-    check_refusal(case, code, captured.err, time.monotonic() - start)
-    assert captured.out == ""
-    assert snapshot(tmp_path) == before, "nothing may be written"
-    assert not (tmp_path / "out").exists()
+    assert_refused_writing_nothing(case, tmp_path, capsys)

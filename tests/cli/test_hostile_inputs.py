@@ -354,8 +354,10 @@ def test_the_corpus_is_large_and_names_are_unique():
     assert len(names) >= 60, "besides the malformed files of tests/cli/malformed/"
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
-def test_hostile_input_is_refused_in_one_line_quickly_writing_nothing(case, tmp_path, capsys):
+def assert_refused_writing_nothing(case: Case, tmp_path: Path, capsys) -> None:
+    """Run ``case``'s command on inputs it makes in ``tmp_path/inputs``: refused in one line,
+    quickly, printing nothing on stdout and writing nothing (the check every hostile-input
+    corpus of the commands shares)."""
     folder = tmp_path / "inputs"
     folder.mkdir()
     argv = case.make(folder)
@@ -372,6 +374,11 @@ def test_hostile_input_is_refused_in_one_line_quickly_writing_nothing(case, tmp_
     assert captured.out == ""
     assert snapshot(tmp_path) == before, "nothing may be written"
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_hostile_input_is_refused_in_one_line_quickly_writing_nothing(case, tmp_path, capsys):
+    assert_refused_writing_nothing(case, tmp_path, capsys)
 
 
 MALFORMED = sorted((Path(__file__).resolve().parent / "malformed").glob("*.yaml"))

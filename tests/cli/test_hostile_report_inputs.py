@@ -11,7 +11,6 @@ import importlib
 import json
 import os
 import shutil
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,7 +18,7 @@ import pytest
 
 from abm.cli import main
 from experiments.runner import run_sweep
-from tests.cli.test_hostile_inputs import LIMIT_S, Case, check_refusal, snapshot, time_limit
+from tests.cli.test_hostile_inputs import Case, assert_refused_writing_nothing, snapshot
 
 TINY = ("scenarios: [baseline, sustain]\nplaces: [bradford]\nseeds: 2\nmaster_seed: 9\n"
         "years: 1\nparameters: {n_neighbourhoods: 15, residents_per_neighbourhood: 20, "
@@ -239,21 +238,7 @@ def test_the_corpus_covers_each_command_and_names_are_unique():
 def test_a_damaged_results_folder_is_refused_in_one_line_writing_nothing(case, tiny, tmp_path,
                                                                          capsys):
     SOURCE["tiny"] = tiny
-    folder = tmp_path / "inputs"
-    folder.mkdir()
-    argv = case.make(folder)
-    before = snapshot(tmp_path)
-    start = time.monotonic()
-    with time_limit(LIMIT_S):
-        try:
-            code = main(argv)
-        except SystemExit as exit_:
-            code = exit_.code
-    captured = capsys.readouterr()
-    check_refusal(case, code, captured.err, time.monotonic() - start)
-    assert captured.out == ""
-    assert snapshot(tmp_path) == before, "nothing may be written"
-    assert not (tmp_path / "out").exists()
+    assert_refused_writing_nothing(case, tmp_path, capsys)
 
 
 @pytest.mark.parametrize("command", COMMANDS)
