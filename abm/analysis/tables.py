@@ -165,6 +165,11 @@ def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """``frame`` as spreadsheet-safe CSV bytes (UTF-8, no index), as reports write tables."""
+    return spreadsheet_safe(frame).to_csv(index=False).encode("utf-8")
+
+
 def _safe_cell(value):
     return "'" + value if isinstance(value, str) and value.startswith(FORMULA_START) else value
 

@@ -429,7 +429,8 @@ def _render(sweep: Sweep, folder: Path, out: Path, baseline: str | None,
     for name, path, content in _results_folder_files(sweep, report_tables[0]):
         add(name, path, content)
     for record in report_tables:
-        add(record.id, out / "tables" / f"{record.id}_{record.slug}.csv", _csv(record.frame))
+        add(record.id, out / "tables" / f"{record.id}_{record.slug}.csv",
+            tables.csv_bytes(record.frame))
     for figure in figures:
         for fmt, content in figure.content.items():
             add(f"{figure.record.id}_{fmt}", figure.record.files[fmt], content)
@@ -468,11 +469,6 @@ def _first_point(data: SweepData) -> SweepData:
                      data.uncertainty)
 
 
-def _csv(frame: pd.DataFrame) -> bytes:
-    """A table as spreadsheet-safe CSV bytes."""
-    return tables.spreadsheet_safe(frame).to_csv(index=False).encode("utf-8")
-
-
 def _parquet(frame: pd.DataFrame) -> bytes:
     buffer = io.BytesIO()
     pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), buffer)
@@ -485,7 +481,7 @@ def _results_folder_files(sweep: Sweep, changes: TableRecord
     the results folder."""
     folder, data = sweep.folder, sweep.data
     files: list[tuple[str, Path, bytes | str]] = [
-        ("table_labelled_csv", folder / "table_labelled.csv", _csv(changes.frame)),
+        ("table_labelled_csv", folder / "table_labelled.csv", tables.csv_bytes(changes.frame)),
         ("table_labelled_md", folder / "table_labelled.md",
          f"# {changes.title}\n\n{md_text(changes.caption)}\n\n{_md_table(changes.display)}\n"),
     ]
@@ -499,7 +495,7 @@ def _results_folder_files(sweep: Sweep, changes: TableRecord
     for name, frame in dcea_frames.items():
         if not frame.empty:
             described[name] = frame.columns
-            files += [(f"{name}_csv", folder / f"{name}.csv", _csv(frame)),
+            files += [(f"{name}_csv", folder / f"{name}.csv", tables.csv_bytes(frame)),
                       (f"{name}_parquet", folder / f"{name}.parquet", _parquet(frame))]
     if not data.dcea.empty:
         files.append(("dcea_xlsx", folder / "dcea.xlsx", office.dcea_xlsx_bytes(
@@ -512,7 +508,7 @@ def _results_folder_files(sweep: Sweep, changes: TableRecord
     if data.uncertainty is not None:
         described["uncertainty"] = data.uncertainty.columns
     frame = codebook.codebook_frame(described)
-    files += [("codebook_csv", folder / "codebook.csv", _csv(frame)),
+    files += [("codebook_csv", folder / "codebook.csv", tables.csv_bytes(frame)),
               ("codebook_md", folder / "codebook.md", codebook.codebook_markdown(frame))]
     return files
 

@@ -60,9 +60,9 @@ def section(data: SweepData, folder: Path, out: Path, command: str) -> Section |
     stem = out / "figures" / f"{FIGURE_ID}_national"
     drawn = national.figure(frame)
     figure = {fmt: stem.with_suffix(f".{fmt}") for fmt in drawn}
-    files = {folder / "national.csv": _csv(frame),
-             folder / "national_associations.csv": _csv(links),
-             table_file: _csv(table)} | {figure[fmt]: drawn[fmt] for fmt in drawn}
+    files = {folder / "national.csv": tables.csv_bytes(frame),
+             folder / "national_associations.csv": tables.csv_bytes(links),
+             table_file: tables.csv_bytes(table)} | {figure[fmt]: drawn[fmt] for fmt in drawn}
     run_ids = sorted(set(data.results.run_id))
     ids = {
         TABLE_ID: {"kind": "table", "title": TABLE_TITLE, "run_ids": run_ids,
@@ -73,7 +73,3 @@ def section(data: SweepData, folder: Path, out: Path, command: str) -> Section |
     }
     return Section(frame.place.nunique(), table, national.sentences(frame, links), figure, ids,
                    files)
-
-
-def _csv(frame: pd.DataFrame) -> bytes:
-    return tables.spreadsheet_safe(frame).to_csv(index=False).encode("utf-8")
