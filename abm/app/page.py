@@ -52,6 +52,7 @@ from abm.app.frontier import BestMixes
 from abm.app.run import (
     EXTRA_SEEDS,
     WORKSHOP_SIZE,
+    Frame,
     SeedPairs,
     Settings,
     WorkshopRun,
@@ -62,6 +63,7 @@ from abm.app.run import (
     wellbys_in_words,
 )
 from abm.app.save import Note, save
+from abm.app.why import Why
 from abm.files.errors import InputError
 from abm.model.places import load_place
 from abm.model.providers import WEEKS_PER_YEAR
@@ -320,6 +322,15 @@ def picture_caption(settings: Settings, frame_year: float, horizon: float,
     return lines
 
 
+def saved_picture(settings: Settings, started_from: str, why_figure: WhyFigure, frame: Frame,
+                  charts_png: bytes, map_png: bytes, why: Why,
+                  compared: Settings | None) -> bytes:
+    """The PNG "Save picture" gives for one frame: its caption, map, charts and "why" views."""
+    caption = picture_caption(settings, frame.policy_year, frame.horizon_weeks / WEEKS_PER_YEAR,
+                              started_from, compared)
+    return picture(charts_png, map_png, why_figure.png(why), caption)
+
+
 @solara.component
 def SideBySide(run: WorkshopRun, frame_weeks: int):
     """Two of the room's choices side by side, same seed, each against carrying on as
@@ -377,6 +388,7 @@ def RunView(run: WorkshopRun, pairs: SeedPairs, on_restart: Callable[[], None],
 
     why_png = solara.use_thread(draw_why, dependencies=[why_now])
     why_shown = solara.use_ref(None)  # the last "why" picture, kept while the next is drawn
+    on_screen = solara.use_ref(None)  # what Save picture draws: the latest frame's parts
     if why_png.value is not None:
         why_shown.current = why_png.value
 
@@ -437,11 +449,14 @@ def RunView(run: WorkshopRun, pairs: SeedPairs, on_restart: Callable[[], None],
         solara.Button("Another seed", on_click=on_new_seed, classes=["abm-seed"])
         PresentButton.element(presenting=presenting, on_presenting=on_presenting)
 
-        def picture_bytes() -> bytes:
-            caption = picture_caption(settings, frame.policy_year,
-                                      frame.horizon_weeks / WEEKS_PER_YEAR, started_from,
-                                      run.compared)
-            return picture(charts_png, map_png, why_figure.png(why_now), caption)
+        # Save picture draws what is on screen when it is pressed. FileDownload drops a
+        # requested download when its data changes, and this view redraws many times a second
+        # while playing and as background seed pairs finish, so its data is one callable for
+        # the run's life that reads the latest frame from a ref.
+        on_screen.current = (frame, charts_png, map_png, why_now, run.compared)
+        picture_bytes = solara.use_memo(
+            lambda: lambda: saved_picture(settings, started_from, why_figure, *on_screen.current),
+            [settings, started_from, why_figure])
 
         with solara.Div(classes=["abm-save-picture"]):
             solara.FileDownload(

@@ -225,3 +225,22 @@ def test_save_picture_downloads_the_charts_with_place_scenario_seed_and_date(vis
     assert "Seed 1; policy year 1.0 of 10" in image.text["Description"]
     (v.screenshot("start.png").parent / "saved_picture.png").write_bytes(data)
     assert v.errors == [], f"console errors: {v.errors}"
+
+
+def test_save_picture_while_playing_saves_the_moment_it_was_pressed(visit):
+    """Playing redraws the view many times a second; a redraw must not drop the download
+    (it did: the download's data was a new callable at every redraw)."""
+    v = visit()
+    button = v.page.locator(".abm-save-picture").get_by_text("Save picture")
+    button.wait_for(state="visible", timeout=WAIT_MS)
+    v.page.locator(".abm-play").first.click()
+    v.page.wait_for_function(
+        "() => /policy year (0\\.[2-9]|[1-9])/"
+        ".test(document.querySelector('.abm-status').innerText)", timeout=WAIT_MS)
+    pressed = v.policy_year()
+    with v.page.expect_download(timeout=2 * WAIT_MS) as download:
+        button.click()
+    image = PIL.Image.open(io.BytesIO(download.value.path().read_bytes()))
+    saved = float(image.text["Description"].split("policy year ")[1].split(" ")[0])
+    assert pressed <= saved < 10, "the picture is of the run as it played, after the press"
+    assert v.errors == [], f"console errors: {v.errors}"
