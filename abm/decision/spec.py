@@ -13,7 +13,8 @@ Frontier spec (``abm/decision/specs/quick_devon_ics.yaml`` is a small example)::
     optimise: mean                # or worst_decile (robust: the 10% worst draws)
     posterior: shipped            # the shipped calibration's draws, a path (relative to this
                                   # file), or none (the declaration's values)
-    draws: 30                     # posterior draws per mix (the first N)
+    draws: 30                     # posterior draws per mix: the file's first N or, beyond
+                                  # its length, N resampled from the particles beside it
     seeds: 2                      # seeds per draw, paired with the status quo
     master_seed: 1
     years: 10
@@ -169,11 +170,7 @@ def load_decision_spec(path: str | Path, max_runs: int | None = None, aim: bool 
     draws = pd.DataFrame(index=range(1))
     if posterior is not None:
         try:
-            draws = read_draws(posterior)
-            if len(draws) < draws_wanted:
-                r.found.append(f"{r.at('draws')}: 'draws' = {draws_wanted}: the posterior "
-                               f"{posterior} has only {len(draws)} draws")
-            draws = draws.head(draws_wanted).reset_index(drop=True)
+            draws = read_draws(posterior, draws_wanted)
         except InputError as error:
             r.found += [f"{r.at('posterior')}: {p}" for p in error.problems]
     elif draws_wanted != 1:

@@ -209,3 +209,15 @@ def test_what_it_takes_the_lever_for_each_strategy(tmp_path):
     assert table.loc["sustain", "answer"].startswith(NOT_WITHIN), "sustain never narrows it"
     curves = pd.read_csv(tmp_path / "out" / "curves.csv")
     assert len(curves) == 22
+
+
+def test_the_shipped_frontiers_draw_30_from_the_posterior_the_same_every_time():
+    """The shipped calibration keeps 8 resampled draws; the shipped frontiers ask 30, which
+    come from its weighted particles, identically on every load (a resumed search and its
+    report see the same draws)."""
+    for name in ("devon_ics", "west_yorkshire"):
+        path = Path(__file__).resolve().parents[2] / "abm" / "decision" / "specs" / f"{name}.yaml"
+        first, again = load_decision_spec(path), load_decision_spec(path)
+        assert len(first.draws) == 30 and first.seeds == 2
+        pd.testing.assert_frame_equal(first.draws, again.draws)
+        assert first.draws.drop_duplicates().shape[0] > 8, "more distinct draws than shipped"
