@@ -580,14 +580,16 @@ def staircase(table: pd.DataFrame, baseline: str) -> Figure:
                     row = table[(table.place == place) & (table.scenario == scenario)
                                 & (table.quintile == CORE20)].iloc[0]
                     ref = base[base.quintile == CORE20].iloc[0]
-                    with np.errstate(invalid="ignore", divide="ignore"):
-                        pct = np.array([row[f"delta_{s}"] / ref[s] * 100 for s in steps])
-                        low = np.array([row[f"delta_{s}_lo"] / ref[s] * 100 for s in steps])
-                        high = np.array([row[f"delta_{s}_hi"] / ref[s] * 100 for s in steps])
+                    # a step nobody in Core20 reaches under the status quo has no percentage
+                    # change: its bar is left out (NaN), not drawn at 0 or at infinity
+                    base_at = np.array([ref[s] if ref[s] != 0 else np.nan for s in steps])
+                    pct = np.array([row[f"delta_{s}"] for s in steps]) / base_at * 100
+                    low = np.array([row[f"delta_{s}_lo"] for s in steps]) / base_at * 100
+                    high = np.array([row[f"delta_{s}_hi"] for s in steps]) / base_at * 100
                     change.bar(np.arange(len(steps)) + (i - (len(strategies) - 1) / 2) * bar,
-                               np.nan_to_num(pct), width=bar, color=colours[scenario],
+                               pct, width=bar, color=colours[scenario],
                                label=strategy_name(scenario),
-                               yerr=np.nan_to_num(np.vstack([pct - low, high - pct])),
+                               yerr=np.vstack([pct - low, high - pct]),
                                capsize=1.5, error_kw={"linewidth": 0.6})
                 change.axhline(0, color="0.4", linewidth=0.8)
                 change.set_xticks(range(len(steps)), [STEP_LABELS[s] for s in steps])

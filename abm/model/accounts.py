@@ -70,6 +70,13 @@ def ratio(numerator: float, denominator: float) -> float:
     return float(numerator) / denominator if denominator else float("nan")
 
 
+def per_person(counts: np.ndarray, people: np.ndarray) -> np.ndarray:
+    """``counts / people`` element by element, NaN where there is nobody (a quintile a small
+    place has no neighbourhood in)."""
+    return np.divide(counts, people, out=np.full(np.shape(counts), np.nan),
+                     where=np.asarray(people) > 0)
+
+
 class Accounts:
     """Payments and policy-period totals of a model's runs (money in GBP): each record has
     one entry per replicate (``model.replicas``)."""
@@ -322,7 +329,7 @@ class Accounts:
             "gap_part_need": parts["gap_part_need_untouched"] + parts["gap_part_need_assets"],
             "connectedness": connected.sum(axis=1) / n,
             **{f"connectedness_{q}": v for q, v in zip(
-                QUINTILES, (by_quintile(connected) / people_q).T, strict=True)},
+                QUINTILES, per_person(by_quintile(connected), people_q).T, strict=True)},
             "group_ties_per_resident": ties / n,
             "p_in_need": in_need / n,
             "cd_workers": np.array([c.cd_workers.sum() for c in commissioners]) * scale,

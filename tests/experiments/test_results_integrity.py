@@ -348,7 +348,7 @@ def test_two_sweeps_into_one_folder_at_once_one_is_refused_naming_the_other(tmp_
     out = tmp_path / "out"
     first = abm_process("sweep", str(spec), "--out", str(out), "--num-cpus", "1")
     second = abm_process("sweep", str(spec), "--out", str(out), "--num-cpus", "2")
-    results = [(p, *p.communicate(timeout=300)) for p in (first, second)]
+    results = [(p, *p.communicate(timeout=600)) for p in (first, second)]
     codes = sorted(p.returncode for p, _, _ in results)
     assert codes == [0, 2], [(p.returncode, err[-500:]) for p, _, err in results]
     winner = next(p for p, _, _ in results if p.returncode == 0)
