@@ -11,6 +11,7 @@ grants), and any other lever by its label, value and unit.
 from __future__ import annotations
 
 import os
+import textwrap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -223,7 +224,7 @@ def frontier_figure(evaluations: pd.DataFrame, frontier: pd.DataFrame, x: str, y
                   "better)")
     ax.set_ylabel(f"{oy.label} ({oy.unit};\n{'higher' if oy.higher_is_better else 'lower'} "
                   "is better)")
-    ax.set_title(title, fontsize=11)
+    ax.set_title(textwrap.fill(title, 70), fontsize=11)  # a long place title wraps
     ax.legend(fontsize=8, loc="best")
     fig.tight_layout()
     written = {}
