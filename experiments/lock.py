@@ -27,6 +27,8 @@ from abm.files.errors import InputError, ResourceError, clipped
 from abm.files.io import cannot_write
 
 LOCK_NAME = ".lock"
+#: Seconds a refused sweep waits for the holder's record, to name the holder.
+DETAILS_WAIT_SECONDS = 5.0
 RETRIES = 10  # tenths of a second to keep trying a lock held by someone else
 
 
@@ -96,6 +98,13 @@ def _take(fd: int, folder: Path) -> None:
         except BlockingIOError:
             record = _holder(fd)
             if attempt == RETRIES:
+                # the holder writes its record just after taking the lock; on a busy machine
+                # that can take a moment, so wait a little for it to name the holder
+                waited = 0.0
+                while record is None and waited < DETAILS_WAIT_SECONDS:
+                    time.sleep(0.1)
+                    waited += 0.1
+                    record = _holder(fd)
                 raise InputError(f"{folder} is in use by another sweep ({describe(record)}): "
                                  "wait for it to finish, or choose another --out") from None
             time.sleep(0.1)
