@@ -88,6 +88,13 @@ def test_rerunning_the_same_command_recomputes_nothing(tmp_path, capsys):
     assert sorted(p.name for p in (out / "runs").glob("*.parquet")) == parts
 
 
+def default_ctrl_c() -> None:
+    """In the sweep's process before it starts: Ctrl-C handled as at a terminal. A process
+    inherits an ignored SIGINT from its parent (a library in the test process may have set it),
+    and Python then leaves it ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_interrupted_sweep_resumes_without_losing_or_repeating_runs(tmp_path, capsys):
     """Ctrl-C as at a terminal: `abm sweep` in a process of its own gets a real SIGINT once
     three of its runs have landed (runs of about a second each, so it is mid-sweep), stops
@@ -105,7 +112,8 @@ def test_interrupted_sweep_resumes_without_losing_or_repeating_runs(tmp_path, ca
 
     sweep = subprocess.Popen([sys.executable, "-m", "abm.cli", "sweep", str(spec), "--out",
                               str(cut), "--num-cpus", "2"], text=True,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             preexec_fn=default_ctrl_c)
     deadline = time.monotonic() + 300
     while len(list((cut / "runs").glob("part-*.parquet"))) < 3 and sweep.poll() is None:
         assert time.monotonic() < deadline, "no runs landed"
