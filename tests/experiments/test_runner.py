@@ -21,14 +21,16 @@ from experiments.spec import load_sweep
 SMOKE = Path(__file__).resolve().parents[2] / "experiments" / "smoke.yaml"
 
 
-def sweep_file(tmp_path: Path, seeds: int = 3, extra: str = "", years: float = 1) -> Path:
-    """A small sweep: baseline and embed in Bradford, one task per run."""
+def sweep_file(tmp_path: Path, seeds: int = 3, extra: str = "", years: float = 1,
+               hoods: int = 40, residents: int = 60) -> Path:
+    """A small sweep: baseline and embed in Bradford, one task per run (``hoods`` x
+    ``residents`` residents a run)."""
     path = tmp_path / "sweep.yaml"
     path.write_text(
         "scenarios: [baseline, embed]\nplaces: [bradford]\n"
         f"seeds: {seeds}\nmaster_seed: 7\nyears: {years}\nbatch_size: 1\n"
-        "parameters: {n_neighbourhoods: 40, residents_per_neighbourhood: 60, burn_in_years: 1}\n"
-        + extra
+        f"parameters: {{n_neighbourhoods: {hoods}, residents_per_neighbourhood: {residents}, "
+        "burn_in_years: 1}\n" + extra
     )
     return path
 
@@ -102,11 +104,7 @@ def test_interrupted_sweep_resumes_without_losing_or_repeating_runs(tmp_path, ca
     and the results equal an uninterrupted sweep's."""
     seeds = 10
     total = 2 * seeds
-    spec = tmp_path / "sweep.yaml"
-    spec.write_text(
-        "scenarios: [baseline, embed]\nplaces: [bradford]\n"
-        f"seeds: {seeds}\nmaster_seed: 7\nyears: 10\nbatch_size: 1\n"
-        "parameters: {n_neighbourhoods: 60, residents_per_neighbourhood: 300, burn_in_years: 1}\n")
+    spec = sweep_file(tmp_path, seeds=seeds, years=10, hoods=60, residents=300)
     whole, cut = tmp_path / "whole", tmp_path / "cut"
     assert run_sweep(spec, whole, num_cpus=2) == 0
 
