@@ -31,6 +31,7 @@ from __future__ import annotations
 import os
 
 import numpy as np
+import scipy.sparse as sp
 
 from abm.files.errors import InputError
 from abm.model import kernels
@@ -42,6 +43,18 @@ from abm.model.simulation import Simulation
 ENGINE_VARIABLE = "ABM_ENGINE"
 #: Engines that run R replicates as one set of arrays.
 ARRAY_ENGINES = ("fast", "numpy")
+
+
+def reachable_providers(access: sp.csr_matrix, slot_hood: np.ndarray,
+                        with_space: np.ndarray) -> sp.csr_matrix:
+    """The candidates matrix [neighbourhood, provider slot]: for each neighbourhood, the pull
+    (``access``, 0-1) of every slot in ``with_space`` (ascending) it can reach, columns in
+    slot order, as scipy's sparse product ``access @ located`` gives it."""
+    located = sp.csr_matrix((np.ones(len(with_space)), (slot_hood[with_space], with_space)),
+                            shape=(access.shape[1], len(slot_hood)))
+    candidates = (access @ located).tocsr()
+    candidates.sort_indices()
+    return candidates
 
 
 def rank_among_equals(sorted_keys: np.ndarray) -> np.ndarray:
@@ -56,6 +69,15 @@ class ArrayEngine:
 
     def __init__(self, model: Simulation):
         self.rs, self.ps = model.resident_state, model.provider_state
+
+    def candidates(self, access: sp.csr_matrix, slot_hood: np.ndarray,
+                   with_space: np.ndarray) -> sp.csr_matrix:
+        """The week's candidates matrix (:func:`reachable_providers`)."""
+        return reachable_providers(access, slot_hood, with_space)
+
+    def row_sums(self, candidates: sp.csr_matrix) -> np.ndarray:
+        """Each neighbourhood's total pull of the providers it can reach."""
+        return np.asarray(candidates.sum(axis=1)).ravel()
 
     def decide(self, ctx: WeekContext) -> tuple[np.ndarray, np.ndarray]:
         """Resident rules 1-4; who wants to start and the provider each picked."""
@@ -123,6 +145,24 @@ class CompiledEngine(ArrayEngine):
         self.decide_params = kernels.params_for(kernels.DecideParams, params)
         self.wellbeing_params = kernels.params_for(kernels.WellbeingParams, params)
         self.tie_params = kernels.params_for(kernels.TieParams, params)
+        #: ``access`` by the neighbourhood reached (row) and the one reaching it (column),
+        #: for :func:`kernels.candidates`; set at the first week (the map does not change).
+        self.reached_from: sp.csr_matrix | None = None
+
+    def candidates(self, access: sp.csr_matrix, slot_hood: np.ndarray,
+                   with_space: np.ndarray) -> sp.csr_matrix:
+        """The week's candidates matrix, built in one compiled pass (no sparse product):
+        the same matrix as :func:`reachable_providers`, bit for bit."""
+        if self.reached_from is None:
+            self.reached_from = access.T.tocsr()
+            self.reached_from.sort_indices()
+        r = self.reached_from
+        indptr, indices, data = kernels.candidates(r.indptr, r.indices, r.data, slot_hood,
+                                                   with_space, access.shape[0])
+        return sp.csr_matrix((data, indices, indptr), shape=(access.shape[0], len(slot_hood)))
+
+    def row_sums(self, candidates: sp.csr_matrix) -> np.ndarray:
+        return kernels.row_sums(candidates.indptr, candidates.data)
 
     def decide(self, ctx: WeekContext) -> tuple[np.ndarray, np.ndarray]:
         rs = self.rs
@@ -178,6 +218,9 @@ class AgentEngine:
     def __init__(self, model: Simulation):
         self.model = model
         self.residents: list[Resident] = sorted(model.residents, key=lambda r: r.index)
+
+    candidates = ArrayEngine.candidates
+    row_sums = ArrayEngine.row_sums
 
     def decide(self, ctx: WeekContext) -> tuple[np.ndarray, np.ndarray]:
         rs, p = self.model.resident_state, self.model.params

@@ -21,6 +21,7 @@ What is here (used by :class:`abm.model.engines.CompiledEngine`):
 - :func:`admit`: places at full groups, in priority order (the order by numpy, the
   counting compiled);
 - :func:`update_wellbeing`: rule 5; :func:`update_ties`: rule 6;
+- :func:`candidates`: the week's candidates matrix without a sparse product;
 - :func:`row_sums` (with :func:`pairwise_sum`): the candidates' row sums in scipy's order;
 - :func:`pcg64_fill`: numpy's PCG64 and ``Generator.random``, exactly, for many generators
   at once (the 128-bit step as one LLVM 128-bit multiply): R replicates' keyed streams
@@ -305,6 +306,37 @@ def decide(p, per, week, hood, capacity, p_shock, p_drop, belonging, need, need_
                 picks[count] = cand_indices[slot]
                 count += 1
     return starters[:count], picks[:count]
+
+
+@nb.njit(**_JIT)
+def candidates(reached_indptr, reached_indices, reached_data, slot_hood, with_space, n_hoods):
+    """The week's candidates matrix [neighbourhood, provider slot] in CSR form (indptr,
+    indices, data), as ``access @ located`` then ``sort_indices`` give it
+    (``engines.reachable_providers``): row h holds, in slot order, each slot j of
+    ``with_space`` (ascending) that h reaches, with value access[h, hood of j] (entries
+    whose access is 0 left out, as scipy's product leaves zeros out). ``reached_*``:
+    ``access`` transposed, in CSR form (row k: the neighbourhoods reaching k). Two passes
+    over the slots, count then fill, so each row comes out in slot order without a sort."""
+    counts = np.zeros(n_hoods + 1, dtype=np.int64)
+    for j in with_space:
+        k = slot_hood[j]
+        for position in range(reached_indptr[k], reached_indptr[k + 1]):
+            if reached_data[position] != 0:
+                counts[reached_indices[position] + 1] += 1
+    indptr = np.cumsum(counts).astype(np.int32)
+    fill = indptr[:-1].copy()
+    indices = np.empty(indptr[-1], dtype=np.int32)
+    data = np.empty(indptr[-1], dtype=np.float64)
+    for j in with_space:
+        k = slot_hood[j]
+        for position in range(reached_indptr[k], reached_indptr[k + 1]):
+            value = reached_data[position]
+            if value != 0:
+                h = reached_indices[position]
+                indices[fill[h]] = j
+                data[fill[h]] = value
+                fill[h] += 1
+    return indptr, indices, data
 
 
 @nb.njit(**_JIT)

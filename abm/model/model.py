@@ -9,7 +9,6 @@ from typing import Any, Self
 import mesa
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
 from abm.files.errors import InputError
 from abm.model.accounts import Accounts
@@ -340,8 +339,8 @@ class CommunityAssetsModel(mesa.Model):
         closing = np.union1d(broke, other)
         if len(closing):
             self.close_providers(closing, u[closing, 1])
-        for replica in self.replicas:
-            replica.refound(week)
+        for replica, waiting in zip(self.replicas, ps.replicates_waiting(week), strict=True):
+            replica.refound(week, waiting)
         # 8. Accounts and metrics.
         self.accounts.week(ctx.attending_at_start, dropped, new_referrals)
         self.week += 1
@@ -381,12 +380,7 @@ class CommunityAssetsModel(mesa.Model):
         outreach = np.bincount(ps.neighbourhood[is_open], weights=ps.outreach[is_open],
                                minlength=n_hoods)
         with_space = np.flatnonzero(is_open & (ps.attendees(rs.provider) < ps.places))
-        located = sp.csr_matrix(
-            (np.ones(len(with_space)), (ps.neighbourhood[with_space], with_space)),
-            shape=(n_hoods, len(ps)),
-        )
-        candidates = (self.hoods.access @ located).tocsr()
-        candidates.sort_indices()
+        candidates = self.engine.candidates(self.hoods.access, ps.neighbourhood, with_space)
         if np.any(hp.fee_barrier > 0) and candidates.nnz:  # what taking part costs puts off
             rows = np.repeat(np.arange(n_hoods), np.diff(candidates.indptr))
             barrier = hp.fee_barrier if np.ndim(hp.fee_barrier) == 0 else hp.fee_barrier[rows]
@@ -407,7 +401,7 @@ class CommunityAssetsModel(mesa.Model):
             u_ref=self._uniforms("referral", self.residents_each),
             attending_at_start=rs.state == ATTENDING,
             outreach=np.minimum(outreach, 1.0),
-            access=np.minimum(np.asarray(candidates.sum(axis=1)).ravel(), 1.0),
+            access=np.minimum(self.engine.row_sums(candidates), 1.0),
             candidates=candidates,
             referral_prob=np.minimum(new_clients / np.maximum(eligible_per_hood, 1), 1.0),
             follow_up_share=self._per_resident(follow_up),

@@ -278,6 +278,14 @@ class ProviderState:
         weekly = -np.expm1(np.log1p(-self._par("other_closure_rate")) / WEEKS_PER_YEAR)
         return np.flatnonzero(self.open & (u < weekly))
 
+    def replicates_waiting(self, week: int) -> np.ndarray:
+        """For each replicate, whether any of its closed slots' delay is over (one pass over
+        all replicates' slots: :meth:`waiting_to_reopen` says which)."""
+        waiting = np.flatnonzero(~self.open & (self.reopen_week <= week))
+        replicate = waiting // self.capacity
+        used = waiting - replicate * self.capacity < self.count[replicate]
+        return np.bincount(replicate[used], minlength=len(self.count)) > 0
+
     def waiting_to_reopen(self, week: int, replicate: int = 0) -> np.ndarray:
         """Closed slots of ``replicate`` whose delay is over, longest waiting first (then
         slot order)."""

@@ -168,15 +168,18 @@ class Replica:
         model._found(self, new, week, reserves, kind, resident_led)
         return new - self.index * model.provider_state.capacity
 
-    def refound(self, week: int) -> None:
+    def refound(self, week: int, any_waiting: bool = True) -> None:
         """Re-found this replicate's slots whose delay is over, longest waiting first, while
         other funders' founding pool (topped up weekly, at most one year's money held) can
-        pay for them."""
+        pay for them. ``any_waiting=False``: the caller knows no slot is waiting (the
+        model checks all replicates' slots at once), so only the pool is topped up."""
         p, model = self.params, self.model
         yearly = p.founding_pool_gbp_per_head * self.people_represented
         self.founding_pool = min(self.founding_pool + yearly / WEEKS_PER_YEAR, yearly)
+        if not any_waiting or p.founding_cost_gbp > self.founding_pool:
+            return
         waiting = model.provider_state.waiting_to_reopen(week, self.index)
-        if not len(waiting) or p.founding_cost_gbp > self.founding_pool:
+        if not len(waiting):
             return
         affordable = len(waiting) if p.founding_cost_gbp == 0 else int(
             self.founding_pool // p.founding_cost_gbp)
