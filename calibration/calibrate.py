@@ -22,8 +22,10 @@
 3. **Outputs and checks**, written beside the posterior and printed by ``abm calibrate``
    (:mod:`calibration.checks`): the posterior (weighted particles and resampled draws,
    Parquet); per parameter its prior and posterior intervals and how far the data moved it
-   (``parameters.csv``); the posterior predictive check on the real model, draws x seeds,
-   every target fitted or held out (``fit_report.csv``, ``fit.png``); the emulator's
+   (``parameters.csv``), and how far any calibration could with these targets, from the
+   design's slopes (``identifiability.csv``, :mod:`calibration.identifiability`: which
+   parameters only better data can pin); the posterior predictive check on the real model,
+   draws x seeds, every target fitted or held out (``fit_report.csv``, ``fit.png``); the emulator's
    leave-out validation (``emulator_validation.csv``); coverage over synthetic truths
    (``coverage.csv``); and the calibrated parameter file with its ``source=`` strings.
 """
@@ -45,6 +47,8 @@ from calibration.bounds import total_runs
 from calibration.emulator import Emulator
 from calibration.evaluate import RunStore, evaluate
 from calibration.folder import analysis_id, claim
+from calibration.identifiability import describe as describe_bound
+from calibration.identifiability import identifiability_table
 from calibration.outputs import label_for, output_value
 from calibration.posterior import (
     effective_sample_size,
@@ -284,8 +288,13 @@ def run_calibration(spec: CalibrationSpec, out: Path, executor,
     write_text(spec.text, out / "spec.yaml")
     store = RunStore(out)
     sim = Simulator(spec)
-    emulators, _ = history_match(spec, sim, store, executor, out)
+    emulators, waves = history_match(spec, sim, store, executor, out)
     emulator = emulators[-1] if emulators else None
+    found = {}
+    if len(waves) > len(spec.space.names) + 1:  # enough points for a slope per parameter
+        bound = identifiability_table(spec, waves)
+        write_csv(bound, out / "identifiability.csv")
+        found["identifiability"] = describe_bound(bound)
     particles, stop_line = abc_smc(spec, sim, store, executor, emulator, out, cal_id)
     write_parquet(particles, out / "posterior_particles.parquet")
     draws = posterior_draws(particles, spec.space.names, spec.draws,
@@ -295,7 +304,7 @@ def run_calibration(spec: CalibrationSpec, out: Path, executor,
     report = checks.predictive_check(spec, sim, draws, store, executor)
     write_csv(report, out / "fit_report.csv")
     fit_figure(report, out / "fit.png", f"{cal_id}: targets and the model")
-    found = {"ppc": checks.ppc_summary(report)}
+    found = {"ppc": checks.ppc_summary(report)} | found
     if emulator is not None:
         validation = emulator.validate(sim.keys(spec.targets), spec.checks["validation_folds"],
                                        seed=spec.master_seed % 2**32)

@@ -27,6 +27,7 @@ of the way. The text names the parameters that are not pinned (not meant to be, 
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,6 +42,7 @@ from calibration.bounds import total_runs
 from calibration.calibrate import Simulator, calibration_id, count_runs, run_calibration
 from calibration.evaluate import RunStore, evaluate
 from calibration.folder import analysis_id, claim
+from calibration.identifiability import PINNED_BELOW
 from calibration.outputs import output_value
 from calibration.posterior import parameter_table
 from calibration.problem import point_seed
@@ -198,11 +200,22 @@ def run_recovery(spec: RecoverySpec, out: Path, executor,
         table["varied"] = table["parameter"].isin(list(truth))
         table["pinned"] = table["parameter"].isin(spec.pinned)
         table["passes"] = ~table["pinned"] | (table["fraction_moved"] >= REQUIRED_MOVE)
+        table["best_width_ratio"] = _bound(folder, table["parameter"])
         tables.append(table)
     result = pd.concat(tables, ignore_index=True)
     write_csv(result, out / "recovery.csv")
     write_text(format_recovery(result), out / "recovery.txt")
     return result
+
+
+def _bound(folder: Path, parameters: pd.Series) -> pd.Series:
+    """Each parameter's best width ratio with these targets, however many runs
+    (``identifiability.csv`` of the truth's calibration; NaN without history matching)."""
+    path = folder / "identifiability.csv"
+    if not path.is_file():
+        return pd.Series(math.nan, index=parameters.index)
+    bound = pd.read_csv(path).set_index("parameter")["best_width_ratio"]
+    return parameters.map(bound)
 
 
 def _defaults(spec: CalibrationSpec) -> dict:
@@ -225,19 +238,28 @@ def format_recovery(table: pd.DataFrame) -> str:
                                    zip(table["median"], table.lo_90, table.hi_90, strict=True)],
         "moved": table["fraction_moved"].map(lambda v: f"{v:.2f}" if np.isfinite(v) else "-"),
         "width": table["width_ratio"].map("{:.2f}".format),
+        "best width": table["best_width_ratio"].map(
+            lambda v: f"{v:.2f}" if np.isfinite(v) else "-"),
         "meant to pin": table["pinned"].map({True: "yes", False: "no"}),
         "passes": table["passes"].map({True: "yes", False: "NO"}),
     })
     lines = ["Parameter recovery: the posterior median's fraction of the way from the prior "
              "median to the truth ('moved'; at least "
              f"{REQUIRED_MOVE} for a parameter the targets are meant to pin), and the "
-             "posterior/prior 90% width ratio ('width'; 1: the targets say nothing)",
+             "posterior/prior 90% width ratio ('width'; 1: the targets say nothing); 'best "
+             "width': the narrowest any calibration could make it with these targets at "
+             f"their precision (linear-Gaussian bound, identifiability.csv; {PINNED_BELOW} or "
+             "more: only better data can pin it)",
              shown.to_string(index=False)]
     failing = sorted(set(table[table.pinned & ~table.passes].parameter))
     unpinned = sorted(set(table[~table.pinned].parameter))
+    beyond = table.pinned & (table.best_width_ratio >= PINNED_BELOW)
+    cannot = sorted(set(table[beyond].parameter))
     lines.append("Meant to be pinned and recovered in every truth: " + (", ".join(
         sorted(set(table[table.pinned].parameter) - set(failing))) or "none"))
     lines.append("Meant to be pinned but not recovered: " + (", ".join(failing) or "none"))
+    lines.append("Meant to be pinned, but beyond these targets' precision in some truth "
+                 "(more runs will not pin them): " + (", ".join(cannot) or "none"))
     lines.append("Not pinned by these targets (not meant to be): " + (", ".join(unpinned)
                                                                        or "none"))
     return "\n".join(lines)

@@ -34,7 +34,7 @@ OUTPUTS = ("calibration.json", "calibrated.yaml", "spec.yaml", "posterior.parque
            "abc_generations.csv", "history_matching.parquet")
 #: The checks' outputs, copied when the calibration has them (a calibration without
 #: history matching has no emulator to validate; coverage_truths: 0 leaves coverage out).
-CHECKS = ("emulator_validation.csv", "coverage.csv", "abc_stop.json")
+CHECKS = ("emulator_validation.csv", "coverage.csv", "abc_stop.json", "identifiability.csv")
 BEFORE = "; before calibration: "
 LINE = 100  # the project's line length (ruff)
 

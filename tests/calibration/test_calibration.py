@@ -61,12 +61,17 @@ def test_a_calibration_writes_its_results_checks_and_a_usable_parameter_file(tmp
     assert (validation["points"] == 8).all() and validation["coverage_90"].between(0, 1).all()
     coverage = pd.read_csv(out / "coverage.csv")
     assert len(coverage) == 2 * 2 and coverage["inside_90"].isin([True, False]).all()
-    assert set(summary["checks"]) == {"ppc", "emulator", "coverage"}
+    assert set(summary["checks"]) == {"ppc", "identifiability", "emulator", "coverage"}
     # per parameter: prior and posterior intervals and how far the data moved it
     table = pd.read_csv(out / "parameters.csv").set_index("parameter")
     assert table.loc["uptake_rate", "prior_median"] == pytest.approx(0.0225)
     assert table.loc["uptake_rate", "prior_lo_90"] == pytest.approx(0.005 + 0.05 * 0.035)
     assert ((table.width_ratio > 0) & (table.width_ratio <= 1.2)).all()
+    # and how far any calibration could narrow it with these targets (from the design)
+    bound = pd.read_csv(out / "identifiability.csv").set_index("parameter")
+    assert list(bound.index) == ["uptake_rate", "wellbeing_least_deprived"]
+    assert bound["best_width_ratio"].between(0, 1).all()
+    assert set(summary["checks"]) >= {"identifiability"}
     calibrated = load_scenario(out / "calibrated.yaml")  # a valid scenario file
     assert set(calibrated.parameters) == {"uptake_rate", "wellbeing_least_deprived"}
     cal_id = summary["calibration_id"]
@@ -94,6 +99,8 @@ def test_the_checks_are_printed_by_abm_calibrate(tmp_path, capsys):
     assert "ABC stopped after all 1 generation(s) asked (abc.generations)" in printed
     assert "posterior predictive check on the model (4 runs per target and place" in printed
     assert "emulator leave-out validation (2 outputs, homoscedastic noise" in printed
+    assert "what these targets could tell, however many runs" in printed
+    assert "  uptake_rate: best width " in printed
 
 
 def test_a_damaged_stored_run_is_reported_and_run_again(tmp_path, capsys):

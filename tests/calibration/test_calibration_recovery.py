@@ -42,20 +42,26 @@ def test_the_recovery_table_gives_the_fraction_moved_and_what_is_not_pinned(tmp_
     pinned = table[table.parameter == "wellbeing_least_deprived"]
     assert (pinned.fraction_moved >= REQUIRED_MOVE).all(), pinned.to_dict("records")
     assert pinned.passes.all() and (pinned.width_ratio < 0.5).all()
+    # and the bound agrees that these targets can pin it (but not willingness to start)
+    assert (pinned.best_width_ratio < 0.5).all()
+    assert table[table.parameter == "uptake_rate"].best_width_ratio.between(0, 1).all()
+    assert ("Meant to be pinned, but beyond these targets' precision in some truth (more runs "
+            "will not pin them): none") in printed
     assert "Not pinned by these targets (not meant to be): uptake_rate" in printed
     assert "Meant to be pinned and recovered in every truth: wellbeing_least_deprived" in printed
     assert (tmp_path / "out/high/coverage.csv").exists() is False  # coverage_truths: 0
     assert (tmp_path / "out/low/fit_report.csv").exists()
 
 
-def test_a_pinned_parameter_that_does_not_move_is_named():
+def test_a_pinned_parameter_that_does_not_move_is_named_with_the_bound_it_has():
     table = pd.DataFrame({"truth_name": ["a"], "parameter": ["p"], "truth": [1.0],
                           "prior_median": [0.5], "prior_lo_90": [0.05], "prior_hi_90": [0.95],
                           "median": [0.6], "lo_90": [0.1], "hi_90": [0.9],
                           "fraction_moved": [0.2], "width_ratio": [0.9], "pinned": [True],
-                          "passes": [False]})
+                          "passes": [False], "best_width_ratio": [0.7]})
     text = format_recovery(table)
     assert "Meant to be pinned but not recovered: p" in text and "NO" in text
+    assert "beyond these targets' precision in some truth (more runs will not pin them): p" in text
 
 
 def test_a_truth_outside_the_calibrated_range_is_refused(tmp_path):

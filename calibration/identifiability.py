@@ -1,0 +1,135 @@
+"""What the targets could tell about each parameter, however well the model were emulated.
+
+A posterior can be no narrower than the targets' precision allows. Before asking whether a
+calibration pinned a parameter (``parameters.csv``, ``abm recovery``), ask whether any
+calibration could: that separates "more runs would help" from "better data is needed".
+
+The bound here reads the history-matching design (parameter values and the model's target
+outputs at each point, ``history_matching.parquet``) and fits each output as a straight
+line in the parameters over the plausible box (least squares; ``r2`` says how straight the
+output is). Suppose the outputs were exactly those lines and each target had only its own SD
+(sampling and discrepancy; no emulator error, no run-to-run noise, as many runs as wanted),
+and take the uniform prior as a normal one of the same variance (range^2 / 12). The
+posterior is then normal with precision  prior + J' S^-1 J  (J: each output's slope per
+parameter, over the parameter's range; S: the targets' variances): the linear-Gaussian, or
+Fisher-information, bound. Its SD over the prior's, per parameter, is ``best_width_ratio``:
+how far a perfect calibration with these targets would narrow the parameter's 90% interval.
+At or above the project's pinning line (0.5, as ``parameters.csv``'s ``identifiable``) no
+design pins it; only more precise or new targets can. For each parameter the table names the
+target that could pin it with the least tightening, and the SD that target would need (the
+others as they are): which data would decide it.
+
+It is an approximation: a strongly curved output (low ``r2``) can pin a parameter in one
+part of the box better than its average slope says, and the best width is computed for the
+design's whole box, not around a truth. It never needs a model run.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from calibration.posterior import observed
+
+#: Width ratio below which a parameter counts as pinned (as ``parameter_table``'s default).
+PINNED_BELOW = 0.5
+#: The smallest fraction of a target's SD searched for when asking what would pin a parameter.
+SMALLEST_FRACTION = 1e-6
+
+
+def slopes(design: pd.DataFrame, names, bounds, keys) -> tuple[np.ndarray, np.ndarray]:
+    """Each output's least-squares slope per parameter (the change over the parameter's whole
+    plausible range, in the output's units) and R^2 of the straight line: (outputs x
+    parameters, outputs)."""
+    low = np.array([b[0] for b in bounds], dtype=float)
+    high = np.array([b[1] for b in bounds], dtype=float)
+    unit = (design[list(names)].to_numpy(dtype=float) - low) / (high - low)
+    a = np.column_stack([np.ones(len(unit)), unit])
+    y = design[list(keys)].to_numpy(dtype=float)
+    coef, *_ = np.linalg.lstsq(a, y, rcond=None)
+    residual = y - a @ coef
+    spread = y.var(axis=0)
+    r2 = np.where(spread > 0, 1 - residual.var(axis=0) / np.where(spread > 0, spread, 1), 0.0)
+    return coef[1:].T, r2
+
+
+def best_width_ratios(j: np.ndarray, sd: np.ndarray) -> np.ndarray:
+    """Per parameter, the posterior SD over the prior SD that the linear-Gaussian bound gives
+    for outputs with slopes ``j`` (outputs x parameters, per unit range) and target SDs
+    ``sd``. A uniform prior over the unit range has variance 1/12. The posterior covariance
+    is taken in its prior-minus-update form, P - P J' (J P J' + S)^-1 J P, which stays well
+    conditioned as a target's SD goes to 0."""
+    prior = np.eye(j.shape[1]) / 12
+    gain = np.linalg.solve(j @ prior @ j.T + np.diag(sd**2), j @ prior)
+    variance = np.diag(prior - prior @ j.T @ gain)
+    return np.sqrt(12 * np.clip(variance, 0.0, None))
+
+
+def sd_to_pin(j: np.ndarray, sd: np.ndarray, parameter: int, target: int) -> float:
+    """The SD ``target`` would need for ``parameter``'s bound to reach :data:`PINNED_BELOW`
+    (the other targets as they are): its present SD if that already does, NaN if no SD
+    down to :data:`SMALLEST_FRACTION` of it would (the parameter is confounded with others
+    this target cannot tell apart, or the target does not depend on it)."""
+    def ratio(fraction: float) -> float:
+        scaled = sd.copy()
+        scaled[target] *= fraction
+        return best_width_ratios(j, scaled)[parameter]
+
+    if ratio(1.0) < PINNED_BELOW:
+        return float(sd[target])
+    if ratio(SMALLEST_FRACTION) >= PINNED_BELOW:
+        return float("nan")
+    low, high = np.log(SMALLEST_FRACTION), 0.0  # log fractions: pinned at low, not at high
+    for _ in range(60):
+        middle = (low + high) / 2
+        if ratio(np.exp(middle)) < PINNED_BELOW:
+            low = middle
+        else:
+            high = middle
+    return float(sd[target] * np.exp(low))
+
+
+def identifiability_table(spec, design: pd.DataFrame) -> pd.DataFrame:
+    """Per calibrated parameter of ``spec``: the bound's best width ratio, whether these
+    targets could pin it at all, and the target that could with the least tightening (its
+    SD now, the SD it would need, and the factor between them); from the history-matching
+    ``design`` (one row per point, the parameters' values and one column per target and
+    place, as ``history_matching.parquet``)."""
+    names, bounds = spec.space.names, spec.space.bounds
+    keys = [f"{place}:{t.name}" for t in spec.targets for place in spec.places]
+    _, sd = observed(spec)
+    j, r2 = slopes(design, names, bounds, keys)
+    best = best_width_ratios(j, sd)
+    rows = []
+    for k, name in enumerate(names):
+        needed = np.array([sd_to_pin(j, sd, k, t) for t in range(len(keys))])
+        tightening = sd / needed
+        row = {"parameter": name, "best_width_ratio": float(best[k]),
+               "could_be_pinned": bool(best[k] < PINNED_BELOW)}
+        if np.isfinite(tightening).any():
+            t = int(np.nanargmin(tightening))
+            row |= {"deciding_target": keys[t], "target_sd": float(sd[t]),
+                    "sd_to_pin": float(needed[t]), "tighten_by": float(tightening[t]),
+                    "deciding_target_r2": float(r2[t])}
+        else:
+            row |= {"deciding_target": "", "target_sd": np.nan, "sd_to_pin": np.nan,
+                    "tighten_by": np.nan, "deciding_target_r2": np.nan}
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def describe(table: pd.DataFrame) -> list[str]:
+    """The table in words, a line per parameter (printed by ``abm calibrate``)."""
+    lines = ["what these targets could tell, however many runs (linear-Gaussian bound; "
+             f"pinned: 90% width below {PINNED_BELOW} of the prior's):"]
+    for row in table.itertuples():
+        verdict = ("could be pinned" if row.could_be_pinned
+                   else "cannot be pinned by these targets")
+        text = f"  {row.parameter}: best width {row.best_width_ratio:.2f}, {verdict}"
+        if row.deciding_target and not row.could_be_pinned:
+            text += (f"; {row.deciding_target} would pin it at SD {row.sd_to_pin:.3g} "
+                     f"(now {row.target_sd:.3g}, {row.tighten_by:.1f}x tighter)")
+        elif not row.deciding_target:
+            text += "; no single target would, at any precision"
+        lines.append(text)
+    return lines
