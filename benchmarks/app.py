@@ -18,6 +18,9 @@ the same machine (the machines are shared and noisy, so ratios travel better tha
    - a value seen before (moving back: everything cached).
    The reference is the server work a new burn-in value causes, measured here without a
    browser: a WorkshopRun (burn-in and both twins) and its first two pictures.
+3. The readout's range (issue 20: <= 5 s): seconds until the background worker has run the
+   extra seeds' pairs (as replicates of two models, ``abm.app.run.seed_pairs``), against
+   the same pairs run one after another in this process.
 """
 
 from __future__ import annotations
@@ -31,7 +34,15 @@ from playwright.sync_api import sync_playwright
 
 from abm.app.controls import presets, sliders
 from abm.app.figure import Charts, Map
-from abm.app.run import Settings, WorkshopRun, _burn_ins, _burned_in
+from abm.app.run import (
+    EXTRA_SEEDS,
+    SeedPairs,
+    Settings,
+    WorkshopRun,
+    _burn_ins,
+    _burned_in,
+    seed_pair,
+)
 from abm.model.providers import WEEKS_PER_YEAR
 from abm.model.scenarios import load_scenario
 from tests.app.app_browser import Visit, app_server, launch_chromium
@@ -83,6 +94,25 @@ def slider_server_work(repeats: int = 3) -> float:
         map_.png(frame)
         times.append(time.perf_counter() - start)
     return statistics.median(times)
+
+
+def extra_seeds() -> tuple[float, list[float], float]:
+    """Seconds until the readout's range has all its extra seeds (EXTRA_SEEDS seed pairs in
+    the app's background worker, at nice 10): the first request of a server (the worker
+    starts), and two later ones (new settings each); and, as the reference, the same pairs
+    run one after another in this process as they were before they ran as replicates."""
+    def wait_for(settings: Settings) -> float:
+        start = time.perf_counter()
+        for future in SeedPairs(settings).futures:
+            future.result()
+        return time.perf_counter() - start
+
+    cold = wait_for(SETTINGS)
+    warm = [wait_for(SETTINGS.changed(grant_years=years)) for years in (2, 3)]
+    start = time.perf_counter()
+    for seed in range(1, EXTRA_SEEDS + 1):
+        seed_pair(SETTINGS.changed(seed=SETTINGS.seed + 10 + seed))
+    return cold, warm, time.perf_counter() - start
 
 
 BACK = {"ArrowRight": "ArrowLeft", "ArrowLeft": "ArrowRight"}
@@ -150,6 +180,7 @@ def main() -> None:
     one_week = play_loop_rate(1)
     batched = play_loop_rate(13)
     server_slider = slider_server_work()
+    seeds_cold, seeds_warm, seeds_one_by_one = extra_seeds()
     shown, comparing, times = in_browser()
     print("Workshop app speed (same run, same machine)")
     print(f"  bare model, both twins, nothing drawn:   {bare:7.1f} weeks/s  (reference)")
@@ -161,6 +192,10 @@ def main() -> None:
           "(target >= 10)")
     print(f"  the same, comparing with another choice (three models): {comparing:.1f} weeks/s")
     print(f"  slider move with a new burn-in, server work only (reference): {server_slider:.2f} s")
+    print(f"  extra seeds for the range ({EXTRA_SEEDS} seed pairs in the background worker; "
+          f"target <= 5 s): first request {seeds_cold:.1f} s (the worker starts), then "
+          f"{', '.join(f'{t:.1f}' for t in seeds_warm)} s; one pair after another in this "
+          f"process (reference): {seeds_one_by_one:.1f} s")
     print("  slider to screen in Chromium (key press to painted charts; target <= 1 s):")
     for label, seconds in times.items():
         median = statistics.median(seconds)

@@ -294,6 +294,7 @@ def format_checks(found: dict) -> str:
     lines.append(text)
     if ppc["mostly_missed"]:
         lines.append("    most runs miss: " + "; ".join(ppc["mostly_missed"]))
+    lines.extend(f"  {line}" for line in found.get("identifiability", []))
     if "emulator" in found:
         e = found["emulator"]
         lines.append(f"  emulator leave-out validation ({e['outputs']} outputs, "
