@@ -18,7 +18,8 @@ regular file, with ``calibration.json`` beside it, whose columns are exactly the
 parameters that file names, every value numeric, finite and inside the calibrated range.
 ``--draws N`` takes its first N rows; asking for more draws than it holds resamples N from
 the weighted particles beside it (``posterior_particles.parquet``, held to the same contract
-plus a ``weight`` column), with a fixed seed.
+plus a ``weight`` column), with a seed made from the particles file's bytes (the same draws
+wherever the calibration's folder lives).
 
 **Outputs** (the report's uncertainty section reads them; keep these names and columns):
 
@@ -101,7 +102,9 @@ def read_draws(path: str | Path, limit: int | None = None) -> pd.DataFrame:
                          f"and there is no {PARTICLES} beside it to draw more from: allowed is "
                          f"--draws up to {len(draws):,}")
     particles = _table(particles_path, names, bounds, weights=True)
-    rng = np.random.default_rng(point_seed(0, "uncertainty-draws", str(path.resolve())))
+    # Seeded by the particles' bytes, not where the file lives: every copy of a calibration
+    # (a clone in another folder, a cluster's working directory) resamples the same draws.
+    rng = np.random.default_rng(point_seed(0, "uncertainty-draws", _sha256(particles_path)))
     weights = particles["weight"].to_numpy(dtype=float)
     picked = rng.choice(len(particles), limit, p=weights / weights.sum())
     return particles.iloc[picked][names].reset_index(drop=True)

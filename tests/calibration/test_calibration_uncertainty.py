@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 
 import pandas as pd
 import pytest
@@ -122,6 +123,13 @@ def test_more_draws_than_the_file_holds_come_from_the_particles(tmp_path):
     assert 0.006 not in shares.index, "a particle of weight 0 is never drawn"
     assert shares[0.039] == pytest.approx(0.75, abs=0.07)  # weight 3 of 4
     assert read_draws(posterior, 400).equals(many), "drawn with a fixed seed"
+    # the same calibration in another folder (a clone elsewhere, a cluster's working
+    # directory) resamples the same draws: the seed comes from the particles, not the path
+    elsewhere = tmp_path / "another" / "checkout"
+    elsewhere.mkdir(parents=True)
+    for name in ("posterior.parquet", "posterior_particles.parquet", "calibration.json"):
+        shutil.copy(tmp_path / name, elsewhere / name)
+    assert read_draws(elsewhere / "posterior.parquet", 400).equals(many)
 
 
 def test_mc_standard_errors_follow_the_number_of_draws():
