@@ -39,6 +39,7 @@ import solara.server.settings
 import traitlets
 
 from abm.app import ENV_PLACE, ENV_SAVE_DIR, ENV_SCENARIO
+from abm.app.background import background
 from abm.app.controls import (
     Slider,
     changes_from_defaults,
@@ -60,6 +61,7 @@ from abm.app.run import (
     compared_with,
     past_year_mean,
     readout,
+    warm_up,
     wellbys_in_words,
 )
 from abm.app.save import Note, save
@@ -71,6 +73,8 @@ from abm.model.scenarios import load_scenario
 from abm.version import __version__
 
 solara.server.settings.telemetry.mixpanel_enable = False
+if os.environ.get("SOLARA_APP"):  # served (`abm viz`): start the background worker now, so
+    background().submit_batch(warm_up, [()])  # a room's first readout range waits for no start
 
 DEFAULT_SAVE_DIR = "workshop_scenarios"
 #: Simulated weeks per second while playing (ten years in 20 s), if the machine keeps up.

@@ -395,6 +395,14 @@ def seed_pairs(settings: Sequence[Settings]) -> list[np.ndarray]:
     return [ours - theirs for ours, theirs in zip(*gaps, strict=True)]
 
 
+def warm_up() -> None:
+    """Make the background worker ready (a worker task, submitted when a server starts): the
+    model imported and its compiled kernels loaded, by a few weeks of a tiny model."""
+    CommunityAssetsModel("devon_ics", "status_quo", 1, {
+        "n_neighbourhoods": 10, "residents_per_neighbourhood": 10, "burn_in_years": 1},
+        record="final year").run(years=0.1)
+
+
 class SeedPairs:
     """More seeds of the same settings, each a scenario/status-quo pair, run in the
     background for the readout's range (seeds ``seed + 1`` .. ``seed + EXTRA_SEEDS``), all

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import io
+import os
 import re
+import subprocess
+import sys
 import time
 from concurrent.futures import wait
 
@@ -288,7 +291,6 @@ def test_two_sessions_saving_one_name_at_once_never_both_succeed(tmp_path):
     """Issue 22, item 3: of two saves of one name, exactly one is told "Saved" and its files
     are the ones left; the other is refused and removes nothing of the first's (two threads,
     100 times)."""
-    import sys
 
     settings = Settings.make("bradford", "embed", {"grant_years": 2})
     before = sys.getswitchinterval()
@@ -344,3 +346,18 @@ def test_a_failed_save_removes_only_its_own_files(tmp_path, monkeypatch):
         save(Settings.make("bradford", "embed"), tmp_path, "late", Note("a", "b", "c"))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["late_sweep.yaml"]
     assert theirs.read_text() == "# another session's sweep\n"
+
+
+@pytest.mark.parametrize("served", [True, False])
+def test_a_served_app_starts_its_background_worker_at_once(served):
+    """Under `abm viz` (solara sets SOLARA_APP) the page starts the background worker and
+    warms it up when it is loaded, before any room asks for extra seeds; imported anywhere
+    else it starts nothing."""
+    code = ("import sys, abm.app.page; from abm.app.background import background; "
+            "sys.exit(0 if background()._dispatcher is not None else 3)")
+    env = {k: v for k, v in os.environ.items() if k != "SOLARA_APP"}
+    if served:
+        env["SOLARA_APP"] = "abm/app/page.py"
+    done = subprocess.run([sys.executable, "-c", code], env=env, timeout=300,
+                          capture_output=True, text=True)
+    assert done.returncode == (0 if served else 3), done.stderr[-2000:]
