@@ -129,9 +129,10 @@ class CompiledEngine(ArrayEngine):
 
     Each kernel takes the model's arrays and works on them in place; parameters come as one
     value per replicate (built once per run), so replicates with their own parameter values
-    run in the same call. Rule 0 (community development, per neighbourhood), the week's
-    context, provider finances, commissioning and the accounts stay on numpy: they are a
-    small share of the week or yearly.
+    run in the same call. The week's candidates matrix is built by a compiled pass too. Rule
+    0 (community development, per neighbourhood), the rest of the week's context, provider
+    finances, commissioning and the accounts stay on numpy: they are a small share of the
+    week or yearly.
     """
 
     name = "fast"
