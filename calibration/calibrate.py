@@ -292,7 +292,7 @@ def run_calibration(spec: CalibrationSpec, out: Path, executor,
     emulator = emulators[-1] if emulators else None
     found = {}
     if len(waves) > len(spec.space.names) + 1:  # enough points for a slope per parameter
-        bound = identifiability_table(spec, waves)
+        bound = identifiability_table(spec, waves, sim.keys(spec.targets))
         write_csv(bound, out / "identifiability.csv")
         found["identifiability"] = describe_bound(bound)
     particles, stop_line = abc_smc(spec, sim, store, executor, emulator, out, cal_id)

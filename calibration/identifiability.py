@@ -89,14 +89,14 @@ def sd_to_pin(j: np.ndarray, sd: np.ndarray, parameter: int, target: int) -> flo
     return float(sd[target] * np.exp(low))
 
 
-def identifiability_table(spec, design: pd.DataFrame) -> pd.DataFrame:
+def identifiability_table(spec, design: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """Per calibrated parameter of ``spec``: the bound's best width ratio, whether these
     targets could pin it at all, and the target that could with the least tightening (its
     SD now, the SD it would need, and the factor between them); from the history-matching
     ``design`` (one row per point, the parameters' values and one column per target and
-    place, as ``history_matching.parquet``)."""
+    place, as ``history_matching.parquet``), whose target columns are ``keys``, in the order
+    of :func:`~calibration.posterior.observed` (``Simulator.keys``)."""
     names, bounds = spec.space.names, spec.space.bounds
-    keys = [f"{place}:{t.name}" for t in spec.targets for place in spec.places]
     _, sd = observed(spec)
     j, r2 = slopes(design, names, bounds, keys)
     best = best_width_ratios(j, sd)

@@ -69,11 +69,12 @@ class ArrayEngine:
 
     def __init__(self, model: Simulation):
         self.rs, self.ps = model.resident_state, model.provider_state
+        self.access = model.hoods.access  # the map does not change during a run
 
-    def candidates(self, access: sp.csr_matrix, slot_hood: np.ndarray,
-                   with_space: np.ndarray) -> sp.csr_matrix:
-        """The week's candidates matrix (:func:`reachable_providers`)."""
-        return reachable_providers(access, slot_hood, with_space)
+    def candidates(self, with_space: np.ndarray) -> sp.csr_matrix:
+        """The week's candidates matrix for the provider slots ``with_space`` (ascending):
+        :func:`reachable_providers` on the model's map."""
+        return reachable_providers(self.access, self.ps.neighbourhood, with_space)
 
     def row_sums(self, candidates: sp.csr_matrix) -> np.ndarray:
         """Each neighbourhood's total pull of the providers it can reach."""
@@ -146,21 +147,17 @@ class CompiledEngine(ArrayEngine):
         self.decide_params = kernels.params_for(kernels.DecideParams, params)
         self.wellbeing_params = kernels.params_for(kernels.WellbeingParams, params)
         self.tie_params = kernels.params_for(kernels.TieParams, params)
-        #: ``access`` by the neighbourhood reached (row) and the one reaching it (column),
-        #: for :func:`kernels.candidates`; set at the first week (the map does not change).
-        self.reached_from: sp.csr_matrix | None = None
+        #: The map by the neighbourhood reached (row) and the one reaching it (column), for
+        #: :func:`kernels.candidates`.
+        self.reached_from = self.access.T.tocsr()
 
-    def candidates(self, access: sp.csr_matrix, slot_hood: np.ndarray,
-                   with_space: np.ndarray) -> sp.csr_matrix:
+    def candidates(self, with_space: np.ndarray) -> sp.csr_matrix:
         """The week's candidates matrix, built in one compiled pass (no sparse product):
         the same matrix as :func:`reachable_providers`, bit for bit."""
-        if self.reached_from is None:
-            self.reached_from = access.T.tocsr()
-            self.reached_from.sort_indices()
-        r = self.reached_from
+        r, n_hoods, slot_hood = self.reached_from, self.access.shape[0], self.ps.neighbourhood
         indptr, indices, data = kernels.candidates(r.indptr, r.indices, r.data, slot_hood,
-                                                   with_space, access.shape[0])
-        return sp.csr_matrix((data, indices, indptr), shape=(access.shape[0], len(slot_hood)))
+                                                   with_space, n_hoods)
+        return sp.csr_matrix((data, indices, indptr), shape=(n_hoods, len(slot_hood)))
 
     def row_sums(self, candidates: sp.csr_matrix) -> np.ndarray:
         return kernels.row_sums(candidates.indptr, candidates.data)
@@ -220,7 +217,10 @@ class AgentEngine:
         self.model = model
         self.residents: list[Resident] = sorted(model.residents, key=lambda r: r.index)
 
-    candidates = ArrayEngine.candidates
+    def candidates(self, with_space: np.ndarray) -> sp.csr_matrix:
+        return reachable_providers(self.model.hoods.access,
+                                   self.model.provider_state.neighbourhood, with_space)
+
     row_sums = ArrayEngine.row_sums
 
     def decide(self, ctx: WeekContext) -> tuple[np.ndarray, np.ndarray]:

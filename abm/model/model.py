@@ -380,7 +380,7 @@ class CommunityAssetsModel(mesa.Model):
         outreach = np.bincount(ps.neighbourhood[is_open], weights=ps.outreach[is_open],
                                minlength=n_hoods)
         with_space = np.flatnonzero(is_open & (ps.attendees(rs.provider) < ps.places))
-        candidates = self.engine.candidates(self.hoods.access, ps.neighbourhood, with_space)
+        candidates = self.engine.candidates(with_space)
         if np.any(hp.fee_barrier > 0) and candidates.nnz:  # what taking part costs puts off
             rows = np.repeat(np.arange(n_hoods), np.diff(candidates.indptr))
             barrier = hp.fee_barrier if np.ndim(hp.fee_barrier) == 0 else hp.fee_barrier[rows]

@@ -21,6 +21,9 @@ from calibration.identifiability import (
     sd_to_pin,
 )
 
+#: The design's target columns (place "here"), as ``Simulator.keys`` names them.
+KEYS = ["here:a", "here:b"]
+
 
 def fake_spec(sds: dict) -> SimpleNamespace:
     """Three parameters over their ranges, one target per entry of ``sds``, one place."""
@@ -44,7 +47,7 @@ def design(points: int = 40, seed: int = 0) -> pd.DataFrame:
 
 
 def test_the_bound_is_the_closed_form_on_linear_outputs():
-    table = identifiability_table(fake_spec({"a": 0.1, "b": 0.5}), design()).set_index(
+    table = identifiability_table(fake_spec({"a": 0.1, "b": 0.5}), design(), KEYS).set_index(
         "parameter")
     assert table.loc["steep", "best_width_ratio"] == pytest.approx(math.sqrt(12 / (12 + 144)))
     assert table.loc["shallow", "best_width_ratio"] == pytest.approx(math.sqrt(12 / 16))
@@ -84,6 +87,6 @@ def test_confounded_parameters_cannot_be_pinned_by_one_target_at_any_precision()
 def test_a_noisy_curved_output_is_reported_with_its_r2():
     frame = design(points=60, seed=1)
     frame["here:a"] = np.sin(6 * frame["steep"]) + np.random.default_rng(2).normal(0, 0.3, 60)
-    table = identifiability_table(fake_spec({"a": 0.1, "b": 0.5}), frame)
+    table = identifiability_table(fake_spec({"a": 0.1, "b": 0.5}), frame, KEYS)
     steep = table.set_index("parameter").loc["steep"]
     assert steep["deciding_target_r2"] < 0.5

@@ -130,27 +130,36 @@ def test_row_sums_add_as_scipy_does(model):
 
 
 def test_candidates_are_scipys_product_bit_for_bit(model):
-    """The compiled candidates matrix equals ``access @ located`` (sorted) entry for entry,
-    on the model's map with this week's providers with space, with every provider, with
-    none, and on a map with explicit zeros and a reach that is not symmetric."""
+    """The compiled candidates matrix equals ``access @ located`` (sorted) entry for entry:
+    through the engines on the model's map, with this week's providers with space, with
+    every provider and with none; and the kernel itself on a map with explicit zeros and a
+    reach that is not symmetric."""
     import scipy.sparse
 
+    from abm.model.engines import reachable_providers
+
     ps = model.provider_state
-    access = model.hoods.access
-    engine = CompiledEngine(model)
+    compiled, array = CompiledEngine(model), ArrayEngine(model)
     space = np.flatnonzero(ps.open & (ps.attendees(model.resident_state.provider) < ps.places))
+    assert len(space) > 0
+
+    def assert_same(a, b):
+        assert a.shape == b.shape
+        for part in ("indptr", "indices", "data"):
+            assert np.array_equal(getattr(a, part), getattr(b, part)), part
+
+    for with_space in (space, np.arange(len(ps)), np.arange(0)):
+        assert_same(compiled.candidates(with_space), array.candidates(with_space))
+    assert array.candidates(space).nnz > 0
     lopsided = scipy.sparse.random(len(model.hoods), len(model.hoods), density=0.2,
                                    format="csr", random_state=np.random.default_rng(1))
     lopsided.data[::7] = 0.0  # explicit zeros: the product leaves them out
-    for reach, with_space in ((access, space), (access, np.arange(len(ps))),
-                              (access, np.arange(0)), (lopsided, space)):
-        engine.reached_from = None
-        by_scipy = ArrayEngine.candidates(engine, reach, ps.neighbourhood, with_space)
-        by_kernel = engine.candidates(reach, ps.neighbourhood, with_space)
-        assert by_kernel.shape == by_scipy.shape
-        for part in ("indptr", "indices", "data"):
-            assert np.array_equal(getattr(by_kernel, part), getattr(by_scipy, part)), part
-    assert by_scipy.nnz > 0 and len(space) > 0
+    reached = lopsided.T.tocsr()
+    indptr, indices, data = kernels.candidates(reached.indptr, reached.indices, reached.data,
+                                               ps.neighbourhood, space, len(model.hoods))
+    by_kernel = scipy.sparse.csr_matrix((data, indices, indptr),
+                                        shape=(len(model.hoods), len(ps.neighbourhood)))
+    assert_same(by_kernel, reachable_providers(lopsided, ps.neighbourhood, space))
 
 
 @pytest.mark.parametrize("n", [0, 1, 7, 8, 9, 127, 128, 129, 255, 1000, 4097, 100_003])
