@@ -61,6 +61,7 @@ benchmark: $(STAMP)
 	$(VENV)/bin/python -m benchmarks.throughput --devon
 	$(VENV)/bin/python -m benchmarks.parallel
 	$(VENV)/bin/python -m benchmarks.app
+	$(VENV)/bin/python -m benchmarks.abc_projection
 
 clean:
 	rm -rf $(VENV) results

@@ -32,6 +32,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from pathlib import Path
 
@@ -39,6 +40,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import qmc
 
+from abm.files.errors import InputError
 from abm.files.io import write_csv, write_json, write_parquet, write_text
 from abm.model.parameters import BY_NAME
 from abm.model.runs import RunSpec
@@ -49,6 +51,7 @@ from calibration.evaluate import RunStore, evaluate
 from calibration.folder import analysis_id, claim
 from calibration.identifiability import describe as describe_bound
 from calibration.identifiability import identifiability_table
+from calibration.likelihood import gaussian_posterior
 from calibration.outputs import label_for, output_value
 from calibration.posterior import (
     effective_sample_size,
@@ -192,9 +195,11 @@ def implausibility(emulator: Emulator, unit_x: np.ndarray, z: np.ndarray,
 
 # --- ABC ------------------------------------------------------------------------------------------
 def abc_smc(spec: CalibrationSpec, sim: Simulator, store: RunStore, executor,
-            emulator: Emulator | None, out: Path, cal_id: str) -> tuple[pd.DataFrame, str]:
-    """Run (or resume) ABC-SMC; return the last generation's weighted particles and the
-    line saying what stopped it."""
+            emulator: Emulator | None, out: Path, cal_id: str
+            ) -> tuple[pd.DataFrame, str, float]:
+    """Run (or resume) ABC-SMC, or with ``abc.kernel: gaussian`` weigh candidates by the
+    targets' likelihood; return the weighted particles, the line saying what stopped it or
+    how the posterior was made, and the effective sample size behind the particles."""
     from calibration.abcsmc import EmulatedStats, ModelStats, NotRuledOut, run_abc  # pyabc: slow
 
     space = spec.space
@@ -206,6 +211,8 @@ def abc_smc(spec: CalibrationSpec, sim: Simulator, store: RunStore, executor,
             return np.zeros(len(unit), dtype=bool)
         return implausibility(emulator, unit, z, target_sd) >= cut
 
+    if spec.abc["kernel"] == "gaussian":
+        return likelihood_posterior(spec, emulator, ruled_out, z, target_sd, out)
     prior = NotRuledOut(space, spec, ruled_out)
     keys = sim.keys(spec.targets)
     if spec.abc["simulator"] == "emulator":
@@ -221,8 +228,46 @@ def abc_smc(spec: CalibrationSpec, sim: Simulator, store: RunStore, executor,
         return math.sqrt(sum(terms) / len(terms)) if all(map(math.isfinite, terms)) else math.inf
 
     observed_stats = {k: float(v) for k, v in zip(keys, z, strict=True)}
-    return run_abc(model, prior, distance, spec, out, cal_id, observed_stats, executor, store,
-                   str(spec.path))
+    particles, line = run_abc(model, prior, distance, spec, out, cal_id, observed_stats,
+                              executor, store, str(spec.path))
+    return particles, line, effective_sample_size(particles["weight"])
+
+
+def likelihood_posterior(spec: CalibrationSpec, emulator: Emulator, ruled_out, z, target_sd,
+                         out: Path) -> tuple[pd.DataFrame, str, float]:
+    """``abc.kernel: gaussian``: the posterior by the targets' likelihood on the emulator
+    (:func:`calibration.likelihood.gaussian_posterior`), its record in ``abc_stop.json``."""
+    from calibration.abcsmc import STOP  # the record's file name, as ABC-SMC writes it
+
+    particles, record = gaussian_posterior(spec, emulator, ruled_out, z, target_sd)
+    if particles.empty:
+        raise InputError(record["line"])
+    write_json(record, out / STOP)
+    # evenly spaced particles of the chain are worth at most as many independent draws
+    return particles, record["line"], min(record["effective_sample_size"], len(particles))
+
+
+def likelihood_for(spec: CalibrationSpec, emulator: Emulator):
+    """With ``abc.kernel: gaussian``, the calibration's procedure for other target values
+    (the coverage check's synthetic truths: history matching's cut and the likelihood, both
+    against those values; chain seeded per truth); None for ABC-SMC."""
+    if spec.abc["kernel"] != "gaussian":
+        return None
+    _, target_sd = observed(spec)
+    cut = spec.history_matching["cut"]
+
+    def posterior_for(targets: np.ndarray, k: int) -> pd.DataFrame:
+        def ruled_out(unit: np.ndarray) -> np.ndarray:
+            return implausibility(emulator, unit, targets, target_sd) >= cut
+
+        seeded = dataclasses.replace(spec, master_seed=point_seed(spec.master_seed,
+                                                                  "coverage-posterior", k))
+        particles, _ = gaussian_posterior(seeded, emulator, ruled_out, targets, target_sd)
+        if particles.empty:  # its own outputs ruled out everything: a miss for every parameter
+            return pd.DataFrame({**{n: [np.nan] for n in spec.space.names}, "weight": [1.0]})
+        return particles
+
+    return posterior_for
 
 
 # --- outputs --------------------------------------------------------------------------------------
@@ -295,7 +340,7 @@ def run_calibration(spec: CalibrationSpec, out: Path, executor,
         bound = identifiability_table(spec, waves, sim.keys(spec.targets))
         write_csv(bound, out / "identifiability.csv")
         found["identifiability"] = describe_bound(bound)
-    particles, stop_line = abc_smc(spec, sim, store, executor, emulator, out, cal_id)
+    particles, stop_line, ess = abc_smc(spec, sim, store, executor, emulator, out, cal_id)
     write_parquet(particles, out / "posterior_particles.parquet")
     draws = posterior_draws(particles, spec.space.names, spec.draws,
                             point_seed(spec.master_seed, "draws"))
@@ -311,7 +356,8 @@ def run_calibration(spec: CalibrationSpec, out: Path, executor,
         write_csv(validation, out / "emulator_validation.csv")
         found["emulator"] = checks.validation_summary(validation)
         if spec.checks["coverage_truths"]:
-            coverage = checks.coverage(spec, sim, emulator, particles, store, executor)
+            coverage = checks.coverage(spec, sim, emulator, particles, store, executor,
+                                       likelihood_for(spec, emulator))
             write_csv(coverage, out / "coverage.csv")
             found["coverage"] = checks.coverage_summary(coverage)
     text, sources = calibrated_file(spec, cal_id, particles)
@@ -321,7 +367,7 @@ def run_calibration(spec: CalibrationSpec, out: Path, executor,
                "bounds": {n: list(b) for n, b in zip(spec.space.names, spec.space.bounds,
                                                       strict=True)},
                "runs_stored": len(store.ids()),
-               "effective_sample_size": effective_sample_size(particles["weight"]),
+               "effective_sample_size": ess,
                "population": len(particles), "abc_stop": stop_line, "checks": found,
                "sources": sources}
     write_json(summary, out / "calibration.json")

@@ -15,10 +15,12 @@
    each run's outputs are taken as targets and a posterior is computed for them by rejection
    ABC on the last wave's emulator over the plausible box (:data:`COVERAGE_CANDIDATES`
    proposals, the closest :data:`COVERAGE_ACCEPTED` kept: the same distance and emulator as
-   the calibration). Over truths and parameters, about 90% of the truths should fall inside
-   their 90% intervals; far fewer says the calibration's intervals are too narrow. With a
-   handful of truths this is a coarse check (4 truths x 14 parameters are 56 indicators, and
-   those of one truth are not independent).
+   the calibration), or with ``abc.kernel: gaussian`` by the calibration's own procedure
+   (the likelihood on the emulator, :mod:`calibration.likelihood`). Over truths and
+   parameters, about 90% of the truths should fall inside their 90% intervals; far fewer
+   says the calibration's intervals are too narrow. With a handful of truths this is a
+   coarse check (4 truths x 14 parameters are 56 indicators, and those of one truth are not
+   independent).
 """
 
 from __future__ import annotations
@@ -108,10 +110,13 @@ def validation_summary(table: pd.DataFrame) -> dict:
             "worst": f"{worst.output}: {worst.share_within_2sd:.0%} within 2 SD"}
 
 
-def coverage(spec, sim, emulator, particles: pd.DataFrame, store: RunStore, executor
-             ) -> pd.DataFrame:
+def coverage(spec, sim, emulator, particles: pd.DataFrame, store: RunStore, executor,
+             posterior_for=None) -> pd.DataFrame:
     """Coverage over synthetic truths (see the module docstring): one row per truth and
-    parameter with the truth, the 90% interval and whether it holds the truth."""
+    parameter with the truth, the 90% interval and whether it holds the truth.
+    ``posterior_for(targets, k)``, when given, is the calibration's own posterior (weighted
+    particles) for target values ``targets`` (truth ``k``); otherwise rejection ABC on the
+    emulator."""
     space, truths = spec.space, spec.checks["coverage_truths"]
     picked = posterior_draws(particles, space.names, truths,
                              point_seed(spec.master_seed, "coverage-truths"))
@@ -132,16 +137,21 @@ def coverage(spec, sim, emulator, particles: pd.DataFrame, store: RunStore, exec
         stats = np.array(list(sim.stats(rows.iloc[k * places:(k + 1) * places],
                                         spec.targets).values()))
         simulated = mean + spread * rng.standard_normal(mean.shape)
-        distance = np.sqrt(np.nanmean(((simulated - stats) / target_sd) ** 2, axis=1))
-        keep = np.argsort(distance, kind="stable")[:COVERAGE_ACCEPTED]
+        if posterior_for is None:
+            distance = np.sqrt(np.nanmean(((simulated - stats) / target_sd) ** 2, axis=1))
+            keep = np.argsort(distance, kind="stable")[:COVERAGE_ACCEPTED]
+            found, weights = values[keep], np.ones(len(keep))
+        else:
+            own = posterior_for(stats, k)
+            found, weights = own[list(space.names)].to_numpy(), own["weight"].to_numpy()
         for j, name in enumerate(space.names):
-            lo, mid, hi = weighted_quantiles(values[keep, j], np.ones(len(keep)),
-                                             [0.05, 0.5, 0.95])
+            lo, mid, hi = weighted_quantiles(found[:, j], weights, [0.05, 0.5, 0.95])
             truth = float(picked.iloc[k][name])
             out.append({"truth_index": np.int64(k), "parameter": name, "truth": truth,
                         "median": mid, "lo_90": lo, "hi_90": hi,
                         "inside_90": bool(lo <= truth <= hi),
-                        "rank": float(np.mean(values[keep, j] < truth))})
+                        "rank": float(np.sum(weights * (found[:, j] < truth))
+                                      / np.sum(weights))})
     return pd.DataFrame(out)
 
 

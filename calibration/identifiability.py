@@ -17,7 +17,9 @@ how far a perfect calibration with these targets would narrow the parameter's 90
 At or above the project's pinning line (0.5, as ``parameters.csv``'s ``identifiable``) no
 design pins it; only more precise or new targets can. For each parameter the table names the
 target that could pin it with the least tightening, and the SD that target would need (the
-others as they are): which data would decide it.
+others as they are): which data would decide it. For a parameter pinned already, it names the
+target it leans on most (the one whose loss would widen it most) and the SD up to which that
+target keeps it pinned: which data it rests on.
 
 It is an approximation: a strongly curved output (low ``r2``) can pin a parameter in one
 part of the box better than its average slope says, and the best width is computed for the
@@ -66,20 +68,24 @@ def best_width_ratios(j: np.ndarray, sd: np.ndarray) -> np.ndarray:
 
 
 def sd_to_pin(j: np.ndarray, sd: np.ndarray, parameter: int, target: int) -> float:
-    """The SD ``target`` would need for ``parameter``'s bound to reach :data:`PINNED_BELOW`
-    (the other targets as they are): its present SD if that already does, NaN if no SD
-    down to :data:`SMALLEST_FRACTION` of it would (the parameter is confounded with others
-    this target cannot tell apart, or the target does not depend on it)."""
+    """The SD of ``target`` at which ``parameter``'s bound crosses :data:`PINNED_BELOW`, the
+    other targets as they are: for a parameter not pinned now, the SD the target would need
+    (NaN if no SD down to :data:`SMALLEST_FRACTION` of today's would do: the parameter is
+    confounded with others this target cannot tell apart, or the target does not depend on
+    it); for one pinned now, the SD up to which it stays pinned (inf if it stays pinned
+    even with the target left out)."""
     def ratio(fraction: float) -> float:
         scaled = sd.copy()
         scaled[target] *= fraction
         return best_width_ratios(j, scaled)[parameter]
 
-    if ratio(1.0) < PINNED_BELOW:
-        return float(sd[target])
-    if ratio(SMALLEST_FRACTION) >= PINNED_BELOW:
+    pinned_now = ratio(1.0) < PINNED_BELOW
+    if pinned_now and ratio(1 / SMALLEST_FRACTION) < PINNED_BELOW:
+        return float("inf")
+    if not pinned_now and ratio(SMALLEST_FRACTION) >= PINNED_BELOW:
         return float("nan")
-    low, high = np.log(SMALLEST_FRACTION), 0.0  # log fractions: pinned at low, not at high
+    widest = -np.log(SMALLEST_FRACTION)
+    low, high = (0.0, widest) if pinned_now else (-widest, 0.0)  # log fractions: pinned at low
     for _ in range(60):
         middle = (low + high) / 2
         if ratio(np.exp(middle)) < PINNED_BELOW:
@@ -89,10 +95,19 @@ def sd_to_pin(j: np.ndarray, sd: np.ndarray, parameter: int, target: int) -> flo
     return float(sd[target] * np.exp(low))
 
 
+def width_without(j: np.ndarray, sd: np.ndarray, parameter: int, target: int) -> float:
+    """``parameter``'s bound with ``target`` left out (its SD made a million times larger)."""
+    scaled = sd.copy()
+    scaled[target] /= SMALLEST_FRACTION
+    return best_width_ratios(j, scaled)[parameter]
+
+
 def identifiability_table(spec, design: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """Per calibrated parameter of ``spec``: the bound's best width ratio, whether these
     targets could pin it at all, and the target that could with the least tightening (its
-    SD now, the SD it would need, and the factor between them); from the history-matching
+    SD now, the SD it would need, and the factor between them) or, for a parameter pinned
+    already, the target it leans on most (its SD now, the SD up to which it keeps the
+    parameter pinned, and their ratio, below 1); from the history-matching
     ``design`` (one row per point, the parameters' values and one column per target and
     place, as ``history_matching.parquet``), whose target columns are ``keys``, in the order
     of :func:`~calibration.posterior.observed` (``Simulator.keys``)."""
@@ -102,14 +117,18 @@ def identifiability_table(spec, design: pd.DataFrame, keys: list[str]) -> pd.Dat
     best = best_width_ratios(j, sd)
     rows = []
     for k, name in enumerate(names):
-        needed = np.array([sd_to_pin(j, sd, k, t) for t in range(len(keys))])
-        tightening = sd / needed
         row = {"parameter": name, "best_width_ratio": float(best[k]),
                "could_be_pinned": bool(best[k] < PINNED_BELOW)}
-        if np.isfinite(tightening).any():
-            t = int(np.nanargmin(tightening))
+        if row["could_be_pinned"]:  # the target it leans on most: the one it can least lose
+            t = int(np.argmax([width_without(j, sd, k, t) for t in range(len(keys))]))
+            needed = sd_to_pin(j, sd, k, t)
+        else:  # the target that could pin it with the least tightening, if any
+            tightening = sd / np.array([sd_to_pin(j, sd, k, t) for t in range(len(keys))])
+            t = int(np.nanargmin(tightening)) if np.isfinite(tightening).any() else None
+            needed = sd_to_pin(j, sd, k, t) if t is not None else np.nan
+        if t is not None:
             row |= {"deciding_target": keys[t], "target_sd": float(sd[t]),
-                    "sd_to_pin": float(needed[t]), "tighten_by": float(tightening[t]),
+                    "sd_to_pin": float(needed), "tighten_by": float(sd[t] / needed),
                     "deciding_target_r2": float(r2[t])}
         else:
             row |= {"deciding_target": "", "target_sd": np.nan, "sd_to_pin": np.nan,
@@ -126,7 +145,10 @@ def describe(table: pd.DataFrame) -> list[str]:
         verdict = ("could be pinned" if row.could_be_pinned
                    else "cannot be pinned by these targets")
         text = f"  {row.parameter}: best width {row.best_width_ratio:.2f}, {verdict}"
-        if row.deciding_target and not row.could_be_pinned:
+        if row.deciding_target and row.could_be_pinned:
+            text += (f"; mostly by {row.deciding_target}, while its SD stays below "
+                     f"{row.sd_to_pin:.3g} (now {row.target_sd:.3g})")
+        elif row.deciding_target:
             text += (f"; {row.deciding_target} would pin it at SD {row.sd_to_pin:.3g} "
                      f"(now {row.target_sd:.3g}, {row.tighten_by:.1f}x tighter)")
         elif not row.deciding_target:

@@ -260,6 +260,14 @@ def format_recovery(table: pd.DataFrame) -> str:
     lines.append("Meant to be pinned but not recovered: " + (", ".join(failing) or "none"))
     lines.append("Meant to be pinned, but beyond these targets' precision in some truth "
                  "(more runs will not pin them): " + (", ".join(cannot) or "none"))
-    lines.append("Not pinned by these targets (not meant to be): " + (", ".join(unpinned)
-                                                                       or "none"))
+    lines.append("Not meant to be pinned: " + (", ".join(unpinned) or "none"))
+    within = table[table.best_width_ratio < PINNED_BELOW]
+    recovered = within.fraction_moved >= REQUIRED_MOVE
+    lines.append(f"Within these targets' precision (best width below {PINNED_BELOW}), whether "
+                 "meant to be pinned or not: recovered in " + (", ".join(
+                     f"{r.parameter} ({r.truth_name}, {r.fraction_moved:.2f})"
+                     for r in within[recovered].itertuples()) or "none")
+                 + "; not recovered in " + (", ".join(
+                     f"{r.parameter} ({r.truth_name}, {r.fraction_moved:.2f})"
+                     for r in within[~recovered].itertuples()) or "none"))
     return "\n".join(lines)

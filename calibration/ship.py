@@ -31,10 +31,13 @@ from abm.model.scenarios import load_scenario
 ROOT = Path(__file__).resolve().parents[1]
 OUTPUTS = ("calibration.json", "calibrated.yaml", "spec.yaml", "posterior.parquet",
            "posterior_particles.parquet", "parameters.csv", "fit_report.csv", "fit.png",
-           "abc_generations.csv", "history_matching.parquet")
+           "history_matching.parquet")
 #: The checks' outputs, copied when the calibration has them (a calibration without
-#: history matching has no emulator to validate; coverage_truths: 0 leaves coverage out).
-CHECKS = ("emulator_validation.csv", "coverage.csv", "abc_stop.json", "identifiability.csv")
+#: history matching has no emulator to validate; coverage_truths: 0 leaves coverage out;
+#: abc.kernel: gaussian runs no ABC generations), and removed from the shipped folder when
+#: it has not (they would be another calibration's).
+CHECKS = ("emulator_validation.csv", "coverage.csv", "abc_stop.json", "identifiability.csv",
+          "abc_generations.csv")
 BEFORE = "; before calibration: "
 LINE = 100  # the project's line length (ruff)
 
@@ -56,6 +59,9 @@ def ship(folder: Path, root: Path = ROOT) -> int:
         folder_made.mkdir(parents=True, exist_ok=True)
     for name in (*OUTPUTS, *(n for n in CHECKS if (folder / n).is_file())):
         write_bytes((folder / name).read_bytes(), target / name)
+    for name in CHECKS:
+        if not (folder / name).is_file():
+            (target / name).unlink(missing_ok=True)
     write_bytes((folder / "calibrated.yaml").read_bytes(), scenario)
     write_text(text, declaration)
     return len(values)

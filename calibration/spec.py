@@ -21,6 +21,11 @@ Calibration spec (``calibration/specs/devon_ics.yaml`` is a full example)::
     # model). ABC stops at the first of: the generations done, max_simulations in all
     # (default 100 x population), a generation accepting fewer than min_acceptance_rate of
     # its proposals (default 0.01), max_minutes (default: no time limit).
+    # kernel: threshold (ABC-SMC as above; the default) or gaussian: with simulator: emulator,
+    # the exact posterior under the targets' Gaussian errors, the emulator's uncertainty and
+    # the run-to-run noise, by MCMC (emcee) started from the most likely of `candidates`
+    # points (default 200,000), `steps` steps (default 12,000), `population` particles kept
+    # (calibration/likelihood.py)
     draws: 20                             # posterior draws for the fit report and after
     checks: {ppc_seeds: 2, validation_folds: 5, coverage_truths: 4}
     # ppc_seeds: seeds per posterior draw in the posterior predictive check; validation_folds:
@@ -68,7 +73,11 @@ SENSITIVITY_KEYS = ("description", "place", "scenarios", "parameters", "ranges",
 HM_DEFAULTS = {"waves": 2, "points": 40, "seeds": 2, "cut": 3.0, "candidates": 20000}
 ABC_DEFAULTS = {"population": 100, "generations": 4, "initial_epsilon": 3.0,
                 "simulator": "model", "max_simulations": None, "min_acceptance_rate": 0.01,
-                "max_minutes": None}
+                "max_minutes": None, "kernel": "threshold", "candidates": 200_000,
+                "steps": 12_000}
+#: How the posterior weighs a point's distance from the targets: ABC-SMC's epsilon
+#: threshold, or the targets' Gaussian likelihood on the emulator (calibration/likelihood.py).
+ABC_KERNELS = ("threshold", "gaussian")
 CHECKS_DEFAULTS = {"ppc_seeds": 2, "validation_folds": 5, "coverage_truths": 4}
 #: Most candidate points a history-matching wave screens (predicted in chunks).
 MAX_CANDIDATES = 1_000_000
@@ -306,6 +315,16 @@ def load_calibration_spec(path: str | Path) -> CalibrationSpec:
     elif abc["simulator"] == "emulator" and hm["waves"] < 1:
         r.found.append(f"{path}:{abc.line_of('simulator')}: 'abc.simulator' = 'emulator' needs "
                        "at least one history-matching wave to train the emulator")
+    abc["candidates"] = r.whole("candidates", 1_000, 10_000_000, data=abc,
+                                default=ABC_DEFAULTS["candidates"], prefix="abc.")
+    abc["steps"] = r.whole("steps", 100, 1_000_000, data=abc, default=ABC_DEFAULTS["steps"],
+                           prefix="abc.")
+    if abc["kernel"] not in ABC_KERNELS:
+        r.found.append(f"{path}:{abc.line_of('kernel')}: 'abc.kernel' = {abc['kernel']!r}: "
+                       f"allowed are {', '.join(ABC_KERNELS)}")
+    elif abc["kernel"] == "gaussian" and abc["simulator"] != "emulator":
+        r.found.append(f"{path}:{abc.line_of('kernel')}: 'abc.kernel' = 'gaussian' needs "
+                       "'abc.simulator' = 'emulator' (the likelihood is the emulator's)")
     draws = r.whole("draws", 1, 10_000, default=20)
     checks = r.section("checks", CHECKS_DEFAULTS)
     for key, low, high in (("ppc_seeds", 1, 100), ("validation_folds", 2, 50),

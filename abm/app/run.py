@@ -161,7 +161,8 @@ def _burned_in(settings: Settings) -> _BurnedIn:
                 _burn_ins.append(_burn_ins.pop(k))
                 return cached
     noting, read = params.noting_reads()
-    model = CommunityAssetsModel(settings.place, "status_quo", settings.seed, noting)
+    model = CommunityAssetsModel(settings.place, "status_quo", settings.seed, noting,
+                                 record_from=unshown_weeks(params))
     funded = []
     while model.week < model.burn_in_weeks:
         model.step()
@@ -172,6 +173,19 @@ def _burned_in(settings: Settings) -> _BurnedIn:
         _burn_ins.append(start)
         del _burn_ins[:-BURN_IN_CACHE_SIZE]
     return start
+
+
+def unshown_weeks(params: Params) -> int:
+    """Warm-up weeks the app never shows, so never records (``record_from``): all but the
+    last warm-up year and the week before it (whose closures count starts the chart's)."""
+    return max(params["burn_in_years"] * WEEKS_PER_YEAR - WEEKS_PER_YEAR - 1, 0)
+
+
+def recorded(model: CommunityAssetsModel, name: str, start: int) -> np.ndarray:
+    """A weekly metric of ``model`` from week ``start`` on (weeks counted from the start of
+    the run, whatever the model left out of its series: ``record_from``)."""
+    return np.asarray(model.datacollector.model_vars[name][start - model.record_from:],
+                      dtype=float)
 
 
 def fork(model: CommunityAssetsModel, rules: tuple[str, ...],
@@ -289,8 +303,7 @@ class WorkshopRun:
     def series(self, name: str, model: CommunityAssetsModel | None = None) -> np.ndarray:
         """A weekly metric from the last burn-in year on (see :class:`Frame`)."""
         model = model or self.model
-        start = max(model.burn_in_weeks - WEEKS_PER_YEAR, 0)
-        return np.asarray(model.datacollector.model_vars[name][start:], dtype=float)
+        return recorded(model, name, max(model.burn_in_weeks - WEEKS_PER_YEAR, 0))
 
     def frame(self) -> Frame:
         """A snapshot of the run now (copies: drawing may go on while the run advances)."""
@@ -321,8 +334,7 @@ class WorkshopRun:
             )
 
     def _closures_before(self, start: int) -> float:
-        values = self.model.datacollector.model_vars["closures"]
-        return float(values[start - 1]) if start > 0 else 0.0
+        return float(recorded(self.model, "closures", start - 1)[0]) if start > 0 else 0.0
 
     def gap_difference(self) -> np.ndarray:
         """Scenario minus carrying-on-as-today gap (points) in each policy week so far."""
@@ -365,9 +377,7 @@ def wellbeing_years(model: CommunityAssetsModel) -> float:
 
 def _policy_gap_difference(model: CommunityAssetsModel, twin: CommunityAssetsModel) -> np.ndarray:
     start = model.burn_in_weeks
-    ours = np.asarray(model.datacollector.model_vars["gap_q5_q1"][start:], dtype=float)
-    theirs = np.asarray(twin.datacollector.model_vars["gap_q5_q1"][start:], dtype=float)
-    return ours - theirs
+    return recorded(model, "gap_q5_q1", start) - recorded(twin, "gap_q5_q1", start)
 
 
 def seed_pair(settings: Settings) -> np.ndarray:

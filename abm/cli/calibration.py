@@ -274,9 +274,10 @@ def _calibrate(args: argparse.Namespace) -> int:
     print(format_checks(summary["checks"]))
     if ess < 0.1 * population:
         print(f"abm calibrate: warning: the posterior rests on a few particles (effective sample "
-              f"size {ess:.0f} of {population}); its intervals are too narrow. Use a larger "
-              "abc.population, or one generation (rejection ABC) on the emulator.",
-              file=sys.stderr)
+              f"size {ess:.0f} of {population}); its intervals are too narrow. "
+              + ("Raise abc.steps." if spec.abc["kernel"] == "gaussian" else
+                 "Use a larger abc.population, or one generation (rejection ABC) on the "
+                 "emulator."), file=sys.stderr)
     return 0
 
 

@@ -73,7 +73,10 @@ class CommunityAssetsModel(mesa.Model):
 
     **Recording.** ``record="weekly"`` (the default) keeps every week's metrics
     (``timeseries()``); ``record="final year"`` only those of the final policy year, which is
-    all ``summary()`` reads (sweeps without weekly series run this way).
+    all ``summary()`` reads (sweeps without weekly series run this way). ``record_from=W``
+    leaves the first W weeks out of the weekly series (their metrics are not computed; the
+    series' ``week`` column says which week a row is): the workshop app shows only the last
+    warm-up year, and a new warm-up is on screen sooner without the earlier years' metrics.
 
     **Replicates.** ``seed`` may be a list of seeds (and ``parameters`` a list of parameter
     sets, one per seed, differing in anything but the run size): the model then runs R
@@ -104,12 +107,18 @@ class CommunityAssetsModel(mesa.Model):
         scenario: Any = None,
         engine: str | None = None,
         record: str = "weekly",
+        record_from: int = 0,
         **parameter_values: Any,
     ):
         engine = engine_named(engine)
         if record not in RECORD:
             raise InputError(f"record = {record!r}: allowed are {', '.join(map(repr, RECORD))}")
+        if not (isinstance(record_from, int) and record_from >= 0):
+            raise InputError(f"record_from = {record_from!r}: allowed is a whole number of "
+                             "weeks, 0 or more")
         self.record = record
+        #: Weeks left out at the start of the weekly series (row k is week record_from + k + 1).
+        self.record_from = record_from
         if scenario is not None:
             values = {k: v for k, v in scenario.to_dict().items()
                       if k not in ("rng", "model", "_scenario_id")}
@@ -344,7 +353,8 @@ class CommunityAssetsModel(mesa.Model):
         # 8. Accounts and metrics.
         self.accounts.week(ctx.attending_at_start, dropped, new_referrals)
         self.week += 1
-        if self.record == "weekly" or self.week > self._stop_week - WEEKS_PER_YEAR:
+        if self.week > self.record_from and (
+                self.record == "weekly" or self.week > self._stop_week - WEEKS_PER_YEAR):
             self._collect()
         if self.week >= self.end_week:
             self.running = False
@@ -467,6 +477,12 @@ class CommunityAssetsModel(mesa.Model):
         policy-period totals (see :meth:`abm.model.accounts.Accounts.summary`)."""
         if self.years_run == 0:
             raise RuntimeError("run the model first: model.run()")
+        first_needed = max(self.week - WEEKS_PER_YEAR, self.burn_in_weeks) + 1
+        if self.record_from >= first_needed:
+            raise RuntimeError(f"the summary reads the weekly metrics of the final policy year "
+                               f"(weeks {first_needed}-{self.week}), but record_from = "
+                               f"{self.record_from} left weeks {first_needed}-"
+                               f"{self.record_from} out")
         series = self.timeseries()
         if len(self.replicas) == 1:
             return pd.DataFrame([self.accounts.summary(0, series)])

@@ -76,6 +76,27 @@ def test_twins_share_one_cached_burn_in_and_differ_only_by_policy():
     assert len(frame.hood_x) == n_hoods and frame.hood_quintile.max() <= 4
 
 
+def test_the_app_computes_the_metrics_of_only_the_weeks_it_shows():
+    """The app leaves the warm-up weeks it never shows out of its models' series (all but
+    the last year, and the week before it), and what it shows is exactly the rows of a
+    model that recorded every week."""
+    settings = Settings.make("bradford", "sustain", seed=3)
+    run = WorkshopRun(settings)
+    run.advance(20)
+    model = run.model
+    assert model.record_from == model.burn_in_weeks - 53 > 0
+    built = CommunityAssetsModel(settings.place, settings.rules, settings.seed, settings.params)
+    while built.week < model.week:
+        built.step()
+    full = built.timeseries()
+    shown = full[full.week > model.burn_in_weeks - 52]
+    frame = run.frame()
+    np.testing.assert_array_equal(frame.gap, shown.gap_q5_q1)
+    np.testing.assert_array_equal(frame.years, shown.year)
+    before = full.closures[full.week == model.burn_in_weeks - 52].to_numpy()
+    np.testing.assert_array_equal(frame.closures, np.diff(shown.closures, prepend=before))
+
+
 def _another_value(parameter):
     """A valid value of ``parameter`` other than its default."""
     low, high = ((parameter.plausible_low, parameter.plausible_high) if parameter.sampled
@@ -115,7 +136,8 @@ def test_a_burn_in_serves_settings_that_differ_only_in_parameters_it_did_not_rea
     served = WorkshopRun(changed)
     assert dict(served.model.params) == dict(changed.params), \
         "a shared burn-in runs on the settings it serves, not those it was made for"
-    fresh = CommunityAssetsModel("bradford", "status_quo", 4, changed.params)
+    fresh = CommunityAssetsModel("bradford", "status_quo", 4, changed.params,
+                                 record_from=cached.model.record_from)
     while fresh.week < fresh.burn_in_weeks:
         fresh.step()
     pd.testing.assert_frame_equal(fresh.timeseries(), cached.model.timeseries())

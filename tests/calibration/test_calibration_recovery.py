@@ -47,7 +47,9 @@ def test_the_recovery_table_gives_the_fraction_moved_and_what_is_not_pinned(tmp_
     assert table[table.parameter == "uptake_rate"].best_width_ratio.between(0, 1).all()
     assert ("Meant to be pinned, but beyond these targets' precision in some truth (more runs "
             "will not pin them): none") in printed
-    assert "Not pinned by these targets (not meant to be): uptake_rate" in printed
+    assert "Not meant to be pinned: uptake_rate" in printed
+    assert "Within these targets' precision (best width below 0.5), whether meant to be " \
+        "pinned or not: recovered in wellbeing_least_deprived (high, " in printed
     assert "Meant to be pinned and recovered in every truth: wellbeing_least_deprived" in printed
     assert (tmp_path / "out/high/coverage.csv").exists() is False  # coverage_truths: 0
     assert (tmp_path / "out/low/fit_report.csv").exists()
@@ -62,6 +64,10 @@ def test_a_pinned_parameter_that_does_not_move_is_named_with_the_bound_it_has():
     text = format_recovery(table)
     assert "Meant to be pinned but not recovered: p" in text and "NO" in text
     assert "beyond these targets' precision in some truth (more runs will not pin them): p" in text
+    # one the bound says these targets could pin, meant to be or not, that did not move
+    within = table.assign(best_width_ratio=[0.4], pinned=[False], passes=[True])
+    assert ("whether meant to be pinned or not: recovered in none; not recovered in p (a, "
+            "0.20)") in format_recovery(within)
 
 
 def test_a_truth_outside_the_calibrated_range_is_refused(tmp_path):

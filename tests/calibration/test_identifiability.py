@@ -19,6 +19,7 @@ from calibration.identifiability import (
     describe,
     identifiability_table,
     sd_to_pin,
+    width_without,
 )
 
 #: The design's target columns (place "here"), as ``Simulator.keys`` names them.
@@ -58,12 +59,16 @@ def test_the_bound_is_the_closed_form_on_linear_outputs():
     assert table.loc["shallow", "sd_to_pin"] == pytest.approx(1 / 6, rel=1e-6)
     assert table.loc["shallow", "tighten_by"] == pytest.approx(3.0, rel=1e-6)
     assert table.loc["shallow", "deciding_target_r2"] == pytest.approx(1.0)
-    # already pinned: its target's SD as it is; never seen: no target would
-    assert table.loc["steep", "sd_to_pin"] == pytest.approx(0.1)
+    # already pinned by a, which moves 12 SDs over the range: it stays pinned while a moves
+    # 6 or more (SD 1.2 / 6 = 0.2, twice today's); never seen: no target would
+    assert table.loc["steep", "deciding_target"] == "here:a"
+    assert table.loc["steep", "sd_to_pin"] == pytest.approx(0.2, rel=1e-6)
+    assert table.loc["steep", "tighten_by"] == pytest.approx(0.5, rel=1e-6)
     assert table.loc["unseen", "deciding_target"] == "" or pd.isna(
         table.loc["unseen", "deciding_target"])
     lines = describe(table.reset_index())
-    assert "steep: best width 0.28, could be pinned" in lines[1]
+    assert ("steep: best width 0.28, could be pinned; mostly by here:a, while its SD stays "
+            "below 0.2 (now 0.1)") in lines[1]
     assert "here:b would pin it at SD 0.167 (now 0.5, 3.0x tighter)" in lines[2]
     assert "no single target would, at any precision" in lines[3]
 
@@ -82,6 +87,21 @@ def test_confounded_parameters_cannot_be_pinned_by_one_target_at_any_precision()
     tighter[1] = needed
     assert best_width_ratios(j2, tighter)[0] == pytest.approx(PINNED_BELOW, abs=1e-6)
     assert best_width_ratios(j2, sd)[0] > PINNED_BELOW
+
+
+def test_a_pinned_parameter_leans_on_the_target_it_can_least_lose():
+    """Pinned by two targets, the one carrying more of it is named; a parameter that either
+    target alone pins stays pinned whatever the other's SD (inf)."""
+    j = np.array([[12.0, 0.0], [4.0, 0.0], [0.0, 12.0], [0.0, 12.0]])
+    sd = np.ones(4)
+    assert best_width_ratios(j, sd)[0] < PINNED_BELOW
+    assert width_without(j, sd, 0, 0) > width_without(j, sd, 0, 1)
+    assert sd_to_pin(j, sd, 1, 2) == math.inf
+    # the SD up to which the first output keeps the first parameter pinned
+    looser = sd.copy()
+    looser[0] = sd_to_pin(j, sd, 0, 0)
+    assert looser[0] > 1.0
+    assert best_width_ratios(j, looser)[0] == pytest.approx(PINNED_BELOW, abs=1e-6)
 
 
 def test_a_noisy_curved_output_is_reported_with_its_r2():

@@ -192,6 +192,29 @@ def test_shipping_a_folder_that_is_not_a_calibration_is_one_line_and_exit_2(tmp_
     assert result.stderr.strip().count("\n") == 0 and "not a finished calibration" in result.stderr
 
 
+def test_shipping_a_calibration_removes_the_outputs_of_the_one_it_replaces(tmp_path):
+    """A calibration without ABC generations (abc.kernel: gaussian) shipped over one with
+    them leaves no abc_generations.csv of the old one beside it."""
+    import shutil
+    from pathlib import Path
+
+    from calibration.ship import ship
+
+    root = Path(__file__).resolve().parents[2]
+    shipped = root / "calibration" / "calibrated" / "main"
+    folder = tmp_path / "new"
+    shutil.copytree(shipped, folder)
+    (folder / "abc_generations.csv").unlink()
+    fake_root = tmp_path / "root"
+    (fake_root / "abm" / "model").mkdir(parents=True)
+    shutil.copy(root / "abm" / "model" / "parameters.py", fake_root / "abm" / "model")
+    shutil.copytree(shipped, fake_root / "calibration" / "calibrated" / "main")
+    assert ship(folder, fake_root) == 19
+    target = fake_root / "calibration" / "calibrated" / "main"
+    assert not (target / "abc_generations.csv").exists()
+    assert (target / "abc_stop.json").read_bytes() == (folder / "abc_stop.json").read_bytes()
+
+
 def test_levers_are_what_a_commissioner_chooses():
     """Money, the rules' budget shares, targeting and grant lengths are levers; run sizes,
     valuation settings and how people behave are not."""

@@ -122,6 +122,25 @@ def test_recording_only_the_final_year_gives_the_same_summary():
         Model("bradford", record="monthly")
 
 
+def test_weeks_left_out_of_the_series_change_nothing_else():
+    """``record_from`` only skips the first weeks' metrics: the rest of the series and the
+    summary are those of a run that recorded every week, for one run and for replicates."""
+    for seed in (4, [4, 5]):
+        everything = Model("bradford", "sustain", seed, TINY).run(years=1)
+        later = Model("bradford", "sustain", seed, TINY, record_from=40).run(years=1)
+        pd.testing.assert_frame_equal(later.summary(), everything.summary(), check_exact=True)
+        full, part = everything.timeseries(), later.timeseries()
+        kept = full[full.week > 40].reset_index(drop=True)
+        pd.testing.assert_frame_equal(part.reset_index(drop=True), kept, check_exact=True)
+        assert part.week.min() == 41
+    # weeks of the final policy year left out: the summary would be of part of the year
+    short = Model("bradford", "sustain", 4, TINY, record_from=60).run(years=1)
+    with pytest.raises(RuntimeError, match="record_from = 60 left weeks 53-60 out"):
+        short.summary()
+    with pytest.raises(InputError, match="record_from = -1"):
+        Model("bradford", record_from=-1)
+
+
 def test_runs_executed_together_equal_runs_executed_alone():
     """The runner's unit: specs that can share a model run as its replicates, each row and
     weekly series exactly its run's alone, in the order given."""
