@@ -62,6 +62,7 @@ LIMITS: dict[str, dict[str, tuple[float, float]]] = {
                     "abc.generations": (1, 100), "abc.initial_epsilon": (0.01, 1_000),
                     "abc.max_simulations": (4, 10_000_000),
                     "abc.min_acceptance_rate": (1e-4, 1.0), "abc.max_minutes": (0.1, 10_080),
+                    "abc.candidates": (1_000, 10_000_000), "abc.steps": (100, 1_000_000),
                     "checks.ppc_seeds": (1, 100), "checks.validation_folds": (2, 50),
                     "checks.coverage_truths": (0, 100)},
     "frontier": {"draws": (1, 100_000), "seeds": (1, 1_000), "years": (1 / 52, 100),
@@ -410,7 +411,8 @@ def calibration_schema() -> dict:
         "master_seed": _limited("calibration", "master_seed", True),
         "history_matching": _section("calibration", "history_matching", spec.HM_DEFAULTS),
         "abc": _section("calibration", "abc", spec.ABC_DEFAULTS,
-                        {"simulator": {"enum": list(spec.ABC_SIMULATORS)}}),
+                        {"simulator": {"enum": list(spec.ABC_SIMULATORS)},
+                         "kernel": {"enum": list(spec.ABC_KERNELS)}}),
         "draws": _limited("calibration", "draws", True),
         "checks": _section("calibration", "checks", spec.CHECKS_DEFAULTS),
     }

@@ -58,6 +58,7 @@ def test_the_kind_of_each_shipped_file_is_told_from_its_keys():
         kind = detect(yamlfile.load(path))
         exact = {"calibration/specs/quick/recovery": "recovery",
                  "calibration/specs/recovery": "recovery",
+                 "calibration/specs/recovery_where_pinnable": "recovery",
                  "abm/decision/specs/quick_budget_for_gap": "aim",
                  "abm/decision/specs/quick_narrow_gap": "aim"}
         by_prefix = sorted(expected.items(), key=lambda i: -len(i[0]))
