@@ -117,12 +117,13 @@ def test_kind_can_be_given(tmp_path, capsys):
 def _mutations(kind: str, data: dict) -> list[tuple[str, dict]]:
     """Bad variants of a valid file of ``kind``: an unknown key, and each numeric limit of
     its schema crossed (below its minimum and above its maximum; a whole number given a
-    fraction), for keys the file sets, top level and one section deep."""
+    fraction), for keys at the top level the file sets, and for every key of a section the
+    file has (set or not)."""
     variants = [("an unknown key", {**data, "colour": "blue"})]
     for key, (low, high) in LIMITS.get(kind, {}).items():
         section, _, name = key.rpartition(".")
         holder = data.get(section) if section else data
-        if not isinstance(holder, dict) or name not in holder:
+        if not isinstance(holder, dict) or (name not in holder and not section):
             continue
         whole = isinstance(low, int) and isinstance(high, int)
         bad = [low - 1 if whole else low - max(abs(low) * 0.5, 0.01), high + 1]
