@@ -51,7 +51,7 @@ from calibration.evaluate import RunStore, evaluate
 from calibration.folder import analysis_id, claim
 from calibration.identifiability import describe as describe_bound
 from calibration.identifiability import identifiability_table
-from calibration.likelihood import gaussian_posterior
+from calibration.likelihood import gaussian_posterior, implausibility_of, residuals
 from calibration.outputs import label_for, output_value
 from calibration.posterior import (
     effective_sample_size,
@@ -188,9 +188,7 @@ def implausibility(emulator: Emulator, unit_x: np.ndarray, z: np.ndarray,
     """Maximum over targets of the implausibility of each point (rows of ``unit_x``)."""
     if len(unit_x) == 0:
         return np.zeros(0)
-    mean, sd = emulator.predict(unit_x)
-    variance = target_sd**2 + sd**2 + emulator.noise_sd(unit_x) ** 2
-    return np.max(np.abs(mean - z) / np.sqrt(variance), axis=1)
+    return implausibility_of(*residuals(emulator, unit_x, z, target_sd))
 
 
 # --- ABC ------------------------------------------------------------------------------------------
@@ -204,6 +202,8 @@ def abc_smc(spec: CalibrationSpec, sim: Simulator, store: RunStore, executor,
 
     space = spec.space
     z, target_sd = observed(spec)
+    if spec.abc["kernel"] == "gaussian":
+        return likelihood_posterior(spec, emulator, z, target_sd, out)
     cut = spec.history_matching["cut"]
 
     def ruled_out(unit: np.ndarray) -> np.ndarray:
@@ -211,8 +211,6 @@ def abc_smc(spec: CalibrationSpec, sim: Simulator, store: RunStore, executor,
             return np.zeros(len(unit), dtype=bool)
         return implausibility(emulator, unit, z, target_sd) >= cut
 
-    if spec.abc["kernel"] == "gaussian":
-        return likelihood_posterior(spec, emulator, ruled_out, z, target_sd, out)
     prior = NotRuledOut(space, spec, ruled_out)
     keys = sim.keys(spec.targets)
     if spec.abc["simulator"] == "emulator":
@@ -233,13 +231,14 @@ def abc_smc(spec: CalibrationSpec, sim: Simulator, store: RunStore, executor,
     return particles, line, effective_sample_size(particles["weight"])
 
 
-def likelihood_posterior(spec: CalibrationSpec, emulator: Emulator, ruled_out, z, target_sd,
+def likelihood_posterior(spec: CalibrationSpec, emulator: Emulator, z, target_sd,
                          out: Path) -> tuple[pd.DataFrame, str, float]:
     """``abc.kernel: gaussian``: the posterior by the targets' likelihood on the emulator
     (:func:`calibration.likelihood.gaussian_posterior`), its record in ``abc_stop.json``."""
     from calibration.abcsmc import STOP  # the record's file name, as ABC-SMC writes it
 
-    particles, record = gaussian_posterior(spec, emulator, ruled_out, z, target_sd)
+    particles, record = gaussian_posterior(spec, emulator, z, target_sd,
+                                           spec.history_matching["cut"])
     if particles.empty:
         raise InputError(record["line"])
     write_json(record, out / STOP)
@@ -254,15 +253,12 @@ def likelihood_for(spec: CalibrationSpec, emulator: Emulator):
     if spec.abc["kernel"] != "gaussian":
         return None
     _, target_sd = observed(spec)
-    cut = spec.history_matching["cut"]
 
     def posterior_for(targets: np.ndarray, k: int) -> pd.DataFrame:
-        def ruled_out(unit: np.ndarray) -> np.ndarray:
-            return implausibility(emulator, unit, targets, target_sd) >= cut
-
         seeded = dataclasses.replace(spec, master_seed=point_seed(spec.master_seed,
                                                                   "coverage-posterior", k))
-        particles, _ = gaussian_posterior(seeded, emulator, ruled_out, targets, target_sd)
+        particles, _ = gaussian_posterior(seeded, emulator, targets, target_sd,
+                                          spec.history_matching["cut"])
         if particles.empty:  # its own outputs ruled out everything: a miss for every parameter
             return pd.DataFrame({**{n: [np.nan] for n in spec.space.names}, "weight": [1.0]})
         return particles

@@ -116,7 +116,7 @@ def coverage(spec, sim, emulator, particles: pd.DataFrame, store: RunStore, exec
     parameter with the truth, the 90% interval and whether it holds the truth.
     ``posterior_for(targets, k)``, when given, is the calibration's own posterior (weighted
     particles) for target values ``targets`` (truth ``k``); otherwise rejection ABC on the
-    emulator."""
+    emulator (:func:`rejection_on_emulator`)."""
     space, truths = spec.space, spec.checks["coverage_truths"]
     picked = posterior_draws(particles, space.names, truths,
                              point_seed(spec.master_seed, "coverage-truths"))
@@ -125,25 +125,13 @@ def coverage(spec, sim, emulator, particles: pd.DataFrame, store: RunStore, exec
                                 point_seed(spec.master_seed, "coverage", k), index=k)]
     rows = evaluate(specs, store, executor, desc="coverage truths")
     places = len(spec.places)
-    rng = np.random.default_rng(point_seed(spec.master_seed, "coverage-abc"))
-    unit = rng.random((COVERAGE_CANDIDATES, space.dim))
-    unit = unit[[space.allowed(space.from_unit(u), spec.fixed) for u in unit]]
-    mean, sd = emulator.predict(unit)
-    spread = np.sqrt(sd**2 + emulator.noise_sd(unit) ** 2)
-    _, target_sd = observed(spec)
-    values = space.from_unit(unit)
+    posterior_for = posterior_for or rejection_on_emulator(spec, emulator)
     out = []
     for k in range(truths):
         stats = np.array(list(sim.stats(rows.iloc[k * places:(k + 1) * places],
                                         spec.targets).values()))
-        simulated = mean + spread * rng.standard_normal(mean.shape)
-        if posterior_for is None:
-            distance = np.sqrt(np.nanmean(((simulated - stats) / target_sd) ** 2, axis=1))
-            keep = np.argsort(distance, kind="stable")[:COVERAGE_ACCEPTED]
-            found, weights = values[keep], np.ones(len(keep))
-        else:
-            own = posterior_for(stats, k)
-            found, weights = own[list(space.names)].to_numpy(), own["weight"].to_numpy()
+        own = posterior_for(stats, k)
+        found, weights = own[list(space.names)].to_numpy(), own["weight"].to_numpy()
         for j, name in enumerate(space.names):
             lo, mid, hi = weighted_quantiles(found[:, j], weights, [0.05, 0.5, 0.95])
             truth = float(picked.iloc[k][name])
@@ -153,6 +141,29 @@ def coverage(spec, sim, emulator, particles: pd.DataFrame, store: RunStore, exec
                         "rank": float(np.sum(weights * (found[:, j] < truth))
                                       / np.sum(weights))})
     return pd.DataFrame(out)
+
+
+def rejection_on_emulator(spec, emulator):
+    """The coverage check's posterior for an ABC-SMC calibration: rejection ABC on the last
+    wave's emulator, the :data:`COVERAGE_ACCEPTED` closest of :data:`COVERAGE_CANDIDATES`
+    points of the box (one draw of the emulator's outputs per point and truth; truths asked
+    in order ``k`` = 0, 1, ...), as ``posterior_for(targets, k)`` of :func:`coverage`."""
+    space = spec.space
+    rng = np.random.default_rng(point_seed(spec.master_seed, "coverage-abc"))
+    unit = rng.random((COVERAGE_CANDIDATES, space.dim))
+    unit = unit[[space.allowed(space.from_unit(u), spec.fixed) for u in unit]]
+    mean, sd = emulator.predict(unit)
+    spread = np.sqrt(sd**2 + emulator.noise_sd(unit) ** 2)
+    _, target_sd = observed(spec)
+    values = space.from_unit(unit)
+
+    def posterior_for(targets: np.ndarray, k: int) -> pd.DataFrame:
+        simulated = mean + spread * rng.standard_normal(mean.shape)
+        distance = np.sqrt(np.nanmean(((simulated - targets) / target_sd) ** 2, axis=1))
+        keep = np.argsort(distance, kind="stable")[:COVERAGE_ACCEPTED]
+        return pd.DataFrame(values[keep], columns=list(space.names)).assign(weight=1.0)
+
+    return posterior_for
 
 
 def coverage_summary(table: pd.DataFrame) -> dict:

@@ -123,9 +123,10 @@ def identifiability_table(spec, design: pd.DataFrame, keys: list[str]) -> pd.Dat
             t = int(np.argmax([width_without(j, sd, k, t) for t in range(len(keys))]))
             needed = sd_to_pin(j, sd, k, t)
         else:  # the target that could pin it with the least tightening, if any
-            tightening = sd / np.array([sd_to_pin(j, sd, k, t) for t in range(len(keys))])
+            each = np.array([sd_to_pin(j, sd, k, t) for t in range(len(keys))])
+            tightening = sd / each
             t = int(np.nanargmin(tightening)) if np.isfinite(tightening).any() else None
-            needed = sd_to_pin(j, sd, k, t) if t is not None else np.nan
+            needed = each[t] if t is not None else np.nan
         if t is not None:
             row |= {"deciding_target": keys[t], "target_sd": float(sd[t]),
                     "sd_to_pin": float(needed), "tighten_by": float(sd[t] / needed),

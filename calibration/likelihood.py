@@ -53,31 +53,50 @@ MOVES = [(emcee.moves.DEMove(), 0.8), (emcee.moves.DESnookerMove(), 0.2)]
 SHORTEST = 50
 
 
+def residuals(emulator, unit_x: np.ndarray, z: np.ndarray, target_sd: np.ndarray
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """Per point (rows of ``unit_x``) and target: the emulator's prediction less the target
+    ``z``, and the variance of that difference (the target's SD ``target_sd``, the emulator's
+    uncertainty and the run-to-run noise it learned). History matching's implausibility and
+    the likelihood are both made of these, from one prediction."""
+    mean, sd = emulator.predict(unit_x)
+    return mean - z, target_sd**2 + sd**2 + emulator.noise_sd(unit_x) ** 2
+
+
+def implausibility_of(difference: np.ndarray, variance: np.ndarray) -> np.ndarray:
+    """Per point, the largest over targets of |difference| / SD (from :func:`residuals`)."""
+    return np.max(np.abs(difference) / np.sqrt(variance), axis=1)
+
+
 def log_likelihood(emulator, unit_x: np.ndarray, z: np.ndarray, target_sd: np.ndarray
                    ) -> np.ndarray:
     """Per point (rows of ``unit_x``), the log-likelihood of the targets ``z`` (SDs
     ``target_sd``) given the emulator's prediction there (see the module docstring)."""
-    mean, sd = emulator.predict(unit_x)
-    variance = target_sd**2 + sd**2 + emulator.noise_sd(unit_x) ** 2
-    return -0.5 * np.sum((mean - z) ** 2 / variance + np.log(variance), axis=1)
+    return _log_likelihood(*residuals(emulator, unit_x, z, target_sd))
 
 
-def gaussian_posterior(spec, emulator, ruled_out, z: np.ndarray, target_sd: np.ndarray
+def _log_likelihood(difference: np.ndarray, variance: np.ndarray) -> np.ndarray:
+    return -0.5 * np.sum(difference**2 / variance + np.log(variance), axis=1)
+
+
+def gaussian_posterior(spec, emulator, z: np.ndarray, target_sd: np.ndarray, cut: float
                        ) -> tuple[pd.DataFrame, dict]:
     """``abc.population`` particles of the posterior (see the module docstring), weight
     1 / population each, and the record of how they were made (the line and its figures, as
-    ``abc_stop.json``); no particles when history matching ruled out every candidate."""
+    ``abc_stop.json``); no particles when history matching ruled out every candidate (its
+    implausibility, against these targets, at ``cut`` or above)."""
     space, cfg = spec.space, spec.abc
     rng = np.random.default_rng(point_seed(spec.master_seed, "gaussian-posterior"))
 
     def log_posterior(unit: np.ndarray) -> np.ndarray:
         inside = np.all((unit >= 0) & (unit <= 1), axis=1)
         inside[inside] = [space.allowed(x, spec.fixed) for x in space.from_unit(unit[inside])]
-        if inside.any():
-            inside[inside] = ~ruled_out(unit[inside])
         out = np.full(len(unit), -np.inf)
         if inside.any():
-            out[inside] = log_likelihood(emulator, unit[inside], z, target_sd)
+            difference, variance = residuals(emulator, unit[inside], z, target_sd)
+            kept = implausibility_of(difference, variance) < cut
+            out[np.flatnonzero(inside)[kept]] = _log_likelihood(difference[kept],
+                                                                 variance[kept])
         return out
 
     kept, log_p = [], []

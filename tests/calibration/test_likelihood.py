@@ -26,13 +26,16 @@ SPACE = Space.of(["uptake_rate", "wellbeing_least_deprived"],
 
 class LinearEmulator:
     """Outputs straight lines in the unit parameters, with a fixed emulator SD and run noise:
-    ``a`` = 10 x the first unit parameter; ``b`` = 0 whatever the point (sees neither)."""
+    ``a`` = 10 x the first unit parameter; ``b`` = 0 whatever the point (sees neither), or,
+    with ``far_below``, 100 where the second unit parameter is below it (about 100 target SDs
+    away: a cut of 50 rules those points out, and no point by ``a``, at most 16 SDs away)."""
 
-    def __init__(self, sd: float = 0.0, noise: float = 0.0):
-        self.sd, self.noise = sd, noise
+    def __init__(self, sd: float = 0.0, noise: float = 0.0, far_below: float = 0.0):
+        self.sd, self.noise, self.far_below = sd, noise, far_below
 
     def predict(self, unit):
-        mean = np.column_stack([10.0 * unit[:, 0], np.zeros(len(unit))])
+        far = np.where(unit[:, 1] < self.far_below, 100.0, 0.0)
+        mean = np.column_stack([10.0 * unit[:, 0], far])
         return mean, np.full(mean.shape, self.sd)
 
     def noise_sd(self, unit):
@@ -45,8 +48,8 @@ def spec(candidates: int = 20_000, population: int = 2_000, seed: int = 3, steps
                                 "steps": steps})
 
 
-def keep_all(unit):
-    return np.zeros(len(unit), dtype=bool)
+#: History matching's cut that rules nothing out.
+NO_CUT = np.inf
 
 
 def test_the_posterior_is_the_exact_one_of_a_linear_gaussian_output():
@@ -54,7 +57,7 @@ def test_the_posterior_is_the_exact_one_of_a_linear_gaussian_output():
     of u is normal with mean 0.5 and SD sqrt(0.3^2 + 0.3^2 + 0.2^2) / 10 (well inside the
     box, so the uniform prior does not cut it); the unseen parameter keeps its prior."""
     z, sd = np.array([5.0, 0.0]), np.array([0.3, 1.0])
-    particles, record = gaussian_posterior(spec(), LinearEmulator(0.3, 0.2), keep_all, z, sd)
+    particles, record = gaussian_posterior(spec(), LinearEmulator(0.3, 0.2), z, sd, NO_CUT)
     total_sd = np.sqrt(0.3**2 + 0.3**2 + 0.2**2) / 10 * 0.05  # in uptake_rate's units
     w = particles["weight"].to_numpy()
     lo, mid, hi = weighted_quantiles(particles["uptake_rate"].to_numpy(), w, [0.05, 0.5, 0.95])
@@ -83,29 +86,25 @@ def test_the_likelihood_adds_the_variances_and_penalises_their_size():
 def test_the_same_spec_gives_the_same_particles_and_ruled_out_points_get_none():
     z, sd = np.array([5.0, 0.0]), np.array([0.3, 1.0])
     emulator = LinearEmulator(0.1)
-    first, _ = gaussian_posterior(spec(5_000, 500, steps=300), emulator, keep_all, z, sd)
-    again, _ = gaussian_posterior(spec(5_000, 500, steps=300), emulator, keep_all, z, sd)
+    first, _ = gaussian_posterior(spec(5_000, 500, steps=300), emulator, z, sd, NO_CUT)
+    again, _ = gaussian_posterior(spec(5_000, 500, steps=300), emulator, z, sd, NO_CUT)
     pd.testing.assert_frame_equal(first, again, check_exact=True)
-    other, _ = gaussian_posterior(spec(5_000, 500, seed=4, steps=300), emulator, keep_all, z,
-                                  sd)
+    other, _ = gaussian_posterior(spec(5_000, 500, seed=4, steps=300), emulator, z, sd,
+                                  NO_CUT)
     assert not first.equals(other)
 
-    def left_half_out(unit):
-        return unit[:, 1] < 0.5
-
-    kept, record = gaussian_posterior(spec(5_000, 500, steps=300), emulator, left_half_out,
-                                      z, sd)
+    left_half_out = LinearEmulator(0.1, far_below=0.5)
+    kept, record = gaussian_posterior(spec(5_000, 500, steps=300), left_half_out, z, sd, 50.0)
     assert kept["wellbeing_least_deprived"].min() >= 8.0, "no step into a ruled-out point"
     assert record["not_ruled_out"] == pytest.approx(2_500, rel=0.1)
-    _, none = gaussian_posterior(spec(5_000, 500, steps=300), emulator,
-                                 lambda u: np.ones(len(u), bool), z, sd)
+    _, none = gaussian_posterior(spec(5_000, 500, steps=300), emulator, z, sd, 0.0)
     assert none["reason"] == "ruled out" and "no posterior" in none["line"]
 
 
 def test_a_chain_too_short_for_its_autocorrelation_says_so():
     z, sd = np.array([5.0, 0.0]), np.array([0.3, 1.0])
-    _, record = gaussian_posterior(spec(2_000, 100, steps=100), LinearEmulator(), keep_all,
-                                   z, sd)
+    _, record = gaussian_posterior(spec(2_000, 100, steps=100), LinearEmulator(), z, sd,
+                                   NO_CUT)
     assert "warning: the chain kept is shorter than 50 autocorrelation times; raise " \
         "abc.steps" in record["line"]
 
