@@ -50,7 +50,7 @@ from calibration.emulator import Emulator
 from calibration.evaluate import RunStore, evaluate
 from calibration.folder import analysis_id, claim
 from calibration.identifiability import describe as describe_bound
-from calibration.identifiability import identifiability_table
+from calibration.identifiability import identifiability_table, with_local_bound
 from calibration.likelihood import gaussian_posterior, implausibility_of, residuals
 from calibration.outputs import label_for, output_value
 from calibration.posterior import (
@@ -321,8 +321,10 @@ def calibrated_file(spec: CalibrationSpec, cal_id: str, particles: pd.DataFrame)
 
 
 def run_calibration(spec: CalibrationSpec, out: Path, executor,
-                    max_runs: int = DEFAULT_MAX_RUNS) -> dict:
-    """The whole calibration into ``out``; returns the summary written to ``calibration.json``."""
+                    max_runs: int = DEFAULT_MAX_RUNS, truth: dict | None = None) -> dict:
+    """The whole calibration into ``out``; returns the summary written to ``calibration.json``.
+    ``truth`` (every calibrated parameter's value, in a parameter recovery): where the
+    identifiability table's local bound is taken (else at the posterior median)."""
     count_runs(spec, max_runs)
     cal_id = calibration_id(spec)
     claim(out, "calibration", cal_id, f"abm calibrate {spec.path}: {spec.description}")
@@ -332,12 +334,18 @@ def run_calibration(spec: CalibrationSpec, out: Path, executor,
     emulators, waves = history_match(spec, sim, store, executor, out)
     emulator = emulators[-1] if emulators else None
     found = {}
-    if len(waves) > len(spec.space.names) + 1:  # enough points for a slope per parameter
-        bound = identifiability_table(spec, waves, sim.keys(spec.targets))
-        write_csv(bound, out / "identifiability.csv")
-        found["identifiability"] = describe_bound(bound)
     particles, stop_line, ess = abc_smc(spec, sim, store, executor, emulator, out, cal_id)
     write_parquet(particles, out / "posterior_particles.parquet")
+    if len(waves) > len(spec.space.names) + 1:  # enough points for a slope per parameter
+        bound = identifiability_table(spec, waves, sim.keys(spec.targets))
+        if emulator is not None:
+            table = parameter_table(spec, particles)
+            point, at = ((truth, "the truth") if truth is not None else
+                         (dict(zip(table["parameter"], table["median"], strict=True)),
+                          "the posterior median"))
+            bound = with_local_bound(bound, spec, emulator, point, at)
+        write_csv(bound, out / "identifiability.csv")
+        found["identifiability"] = describe_bound(bound)
     draws = posterior_draws(particles, spec.space.names, spec.draws,
                             point_seed(spec.master_seed, "draws"))
     write_parquet(draws, out / "posterior.parquet")

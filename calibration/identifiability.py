@@ -22,8 +22,11 @@ target it leans on most (the one whose loss would widen it most) and the SD up t
 target keeps it pinned: which data it rests on.
 
 It is an approximation: a strongly curved output (low ``r2``) can pin a parameter in one
-part of the box better than its average slope says, and the best width is computed for the
-design's whole box, not around a truth. It never needs a model run.
+part of the box better than its average slope says, and worse in another. So the table also
+gives the bound at one point (``best_width_ratio_local``): the same formula with each output's
+slope taken from the last wave's emulator there (central differences of its mean, a step of
+:data:`LOCAL_STEP` of each range), at the posterior median, or at the truth in a parameter
+recovery (``local_at`` says which). It never needs a model run.
 """
 
 from __future__ import annotations
@@ -37,6 +40,8 @@ from calibration.posterior import observed
 PINNED_BELOW = 0.5
 #: The smallest fraction of a target's SD searched for when asking what would pin a parameter.
 SMALLEST_FRACTION = 1e-6
+#: The half-step, as a share of each parameter's range, of the local slopes' central differences.
+LOCAL_STEP = 0.05
 
 
 def slopes(design: pd.DataFrame, names, bounds, keys) -> tuple[np.ndarray, np.ndarray]:
@@ -53,6 +58,22 @@ def slopes(design: pd.DataFrame, names, bounds, keys) -> tuple[np.ndarray, np.nd
     spread = y.var(axis=0)
     r2 = np.where(spread > 0, 1 - residual.var(axis=0) / np.where(spread > 0, spread, 1), 0.0)
     return coef[1:].T, r2
+
+
+def local_slopes(emulator, unit_point: np.ndarray) -> np.ndarray:
+    """Each output's slope per parameter at ``unit_point`` (the change over the parameter's
+    whole range, as :func:`slopes`), from central differences of the emulator's mean with a
+    half-step of :data:`LOCAL_STEP` (cut at the box's edge where the point is within a step of it):
+    (outputs x parameters)."""
+    point = np.asarray(unit_point, dtype=float).ravel()
+    dim = len(point)
+    up = np.repeat(point[None, :], dim, axis=0)
+    down = up.copy()
+    steps = np.arange(dim)
+    up[steps, steps] = np.minimum(point + LOCAL_STEP, 1.0)
+    down[steps, steps] = np.maximum(point - LOCAL_STEP, 0.0)
+    mean, _ = emulator.predict(np.vstack([up, down]))
+    return ((mean[:dim] - mean[dim:]) / (up[steps, steps] - down[steps, steps])[:, None]).T
 
 
 def best_width_ratios(j: np.ndarray, sd: np.ndarray) -> np.ndarray:
@@ -138,6 +159,19 @@ def identifiability_table(spec, design: pd.DataFrame, keys: list[str]) -> pd.Dat
     return pd.DataFrame(rows)
 
 
+def with_local_bound(table: pd.DataFrame, spec, emulator, point: dict, at: str) -> pd.DataFrame:
+    """``table`` with each parameter's bound at ``point`` (values of the calibrated
+    parameters) from ``emulator``'s slopes there, and ``local_at`` naming the point (``at``:
+    "the posterior median", "the truth")."""
+    names = spec.space.names
+    unit = spec.space.to_unit(np.array([[point[n] for n in names]], dtype=float))[0]
+    _, sd = observed(spec)
+    local = best_width_ratios(local_slopes(emulator, unit), sd)
+    return table.assign(best_width_ratio_local=table["parameter"].map(dict(zip(names, local,
+                                                                                strict=True))),
+                        local_at=at)
+
+
 def describe(table: pd.DataFrame) -> list[str]:
     """The table in words, a line per parameter (printed by ``abm calibrate``)."""
     lines = ["what these targets could tell, however many runs (linear-Gaussian bound; "
@@ -154,5 +188,7 @@ def describe(table: pd.DataFrame) -> list[str]:
                      f"(now {row.target_sd:.3g}, {row.tighten_by:.1f}x tighter)")
         elif not row.deciding_target:
             text += "; no single target would, at any precision"
+        if "best_width_ratio_local" in table:
+            text += f"; at {row.local_at}, {row.best_width_ratio_local:.2f}"
         lines.append(text)
     return lines

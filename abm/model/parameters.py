@@ -143,10 +143,10 @@ PARAMETERS: tuple[Parameter, ...] = (
     _p("capacity_least_deprived", float, 0.85, (0.0, 1.0), (0.7, 0.95), "share, 0-1",
        "mean capacity to take part (time, money, transport, confidence) in the least deprived area",
        "assumption", "residents", "Capacity to take part (affluent areas)"),
-    _p("capacity_deprivation_effect", float, 0.4342, (0.0, 1.0), (0.2, 0.6), "share, 0-1",
+    _p("capacity_deprivation_effect", float, 0.4354, (0.0, 1.0), (0.2, 0.6), "share, 0-1",
        "how much lower mean capacity to take part is in the most deprived area",
-       "calibrated: cal-977c5c72f4 (devon_ics, west_yorkshire; posterior median 0.4342, 90% "
-       "interval 0.224 to 0.584); before calibration: assumption guided by arts engagement 82% vs "
+       "calibrated: cal-ee53ea7ef3 (devon_ics, west_yorkshire; posterior median 0.4354, 90% "
+       "interval 0.239 to 0.579); before calibration: assumption guided by arts engagement 82% vs "
        "65% in upper vs lower socio-economic groups (DCMS Taking Part 2009/10)",
        "residents", "Capacity lost to deprivation"),
     _p("capacity_spread", float, 0.15, (0.0, 0.5), (0.05, 0.25), "share, 0-1",
@@ -159,26 +159,26 @@ PARAMETERS: tuple[Parameter, ...] = (
        "share of ties to residents of nearby neighbourhoods rather than one's own",
        "assumption", "residents", "Friends living further away"),
     # --- wellbeing --------------------------------------------------------------------------
-    _p("wellbeing_least_deprived", float, 8.144, (0.0, 10.0), (7.7, 8.6),
+    _p("wellbeing_least_deprived", float, 8.231, (0.0, 10.0), (7.7, 8.6),
        "life satisfaction, 0-10",
        "mean baseline life satisfaction in the least deprived area, without need or asset "
        "benefit",
-       "calibrated: cal-977c5c72f4 (devon_ics, west_yorkshire; posterior median 8.144, 90% "
-       "interval 7.77 to 8.56); before calibration: assumption, checked against the UK mean of "
+       "calibrated: cal-ee53ea7ef3 (devon_ics, west_yorkshire; posterior median 8.231, 90% "
+       "interval 7.99 to 8.49); before calibration: assumption, checked against the UK mean of "
        "7.45 (ONS personal well-being, year to March 2023; `abm diagnose`)",
        "wellbeing", "Baseline wellbeing (affluent areas)"),
-    _p("wellbeing_deprivation_gradient", float, 0.6886, (0.0, 5.0), (0.3, 1.2),
+    _p("wellbeing_deprivation_gradient", float, 0.5933, (0.0, 5.0), (0.3, 1.2),
        "life satisfaction points",
        "how much lower baseline life satisfaction is in the most than the least deprived area",
-       "calibrated: cal-977c5c72f4 (devon_ics, west_yorkshire; posterior median 0.6886, 90% "
-       "interval 0.333 to 1.12); before calibration: WEMWBS 48.6 vs 51.5 (men) by area "
+       "calibrated: cal-ee53ea7ef3 (devon_ics, west_yorkshire; posterior median 0.5933, 90% "
+       "interval 0.38 to 0.867); before calibration: WEMWBS 48.6 vs 51.5 (men) by area "
        "deprivation, Health Survey for England 2016: 0.33 SD (WEMWBS SD about 8.7), times a "
        "life-satisfaction SD of about 1.9 (ONS) = 0.63",
        "wellbeing", "Wellbeing gap built into deprivation"),
-    _p("wellbeing_spread", float, 1.749, (0.0, 3.0), (1.3, 2.2), "life satisfaction points",
+    _p("wellbeing_spread", float, 1.879, (0.0, 3.0), (1.3, 2.2), "life satisfaction points",
        "standard deviation of persistent individual differences in baseline life satisfaction",
-       "calibrated: cal-977c5c72f4 (devon_ics, west_yorkshire; posterior median 1.749, 90% "
-       "interval 1.41 to 2.12); before calibration: assumption: ONS individual life satisfaction "
+       "calibrated: cal-ee53ea7ef3 (devon_ics, west_yorkshire; posterior median 1.879, 90% "
+       "interval 1.66 to 2.09); before calibration: assumption: ONS individual life satisfaction "
        "has an SD of about 1.9, of which need adds the rest; checked against low life satisfaction"
        " by deprivation third (Bellis et al. 2012; `abm diagnose`)",
        "wellbeing", "How much wellbeing varies between people"),
@@ -200,11 +200,11 @@ PARAMETERS: tuple[Parameter, ...] = (
     _p("need_recovery_rate", float, 0.02, (0.0, 1.0), (0.01, 0.05), "per week",
        "share of need that fades each week", "assumption: half-life about 35 weeks",
        "needs", "Speed of recovery from a shock"),
-    _p("need_wellbeing_penalty", float, 1.832, (0.0, 10.0), (1.0, 3.0),
+    _p("need_wellbeing_penalty", float, 2.528, (0.0, 10.0), (1.0, 3.0),
        "life satisfaction points",
        "life satisfaction lost at full need",
-       "calibrated: cal-977c5c72f4 (devon_ics, west_yorkshire; posterior median 1.832, 90% "
-       "interval 1.09 to 2.78); before calibration: assumption: of the order of the loss from "
+       "calibrated: cal-ee53ea7ef3 (devon_ics, west_yorkshire; posterior median 2.528, 90% "
+       "interval 1.75 to 2.94); before calibration: assumption: of the order of the loss from "
        "bereavement or unemployment (about 1-2 points in panel studies)",
        "needs", "Wellbeing lost to unmet need"),
     # --- awareness, trust and engagement ----------------------------------------------------
@@ -225,10 +225,10 @@ PARAMETERS: tuple[Parameter, ...] = (
        "closes",
        "assumption (trust is slow to rebuild after closures: Creating Change, West Yorkshire); "
        "its range spans no loss to half", "engagement", "Trust lost when a group closes"),
-    _p("uptake_rate", float, 0.03455, (0.0, 1.0), (0.01, 0.06), "per week",
+    _p("uptake_rate", float, 0.04198, (0.0, 1.0), (0.01, 0.06), "per week",
        "weekly chance of starting for a fully aware, able and motivated resident with a place",
-       "calibrated: cal-977c5c72f4 (devon_ics, west_yorkshire; posterior median 0.03455, 90% "
-       "interval 0.0119 to 0.0579); before calibration: assumption; checked against past-year "
+       "calibrated: cal-ee53ea7ef3 (devon_ics, west_yorkshire; posterior median 0.04198, 90% "
+       "interval 0.0259 to 0.0575); before calibration: assumption; checked against past-year "
        "participation (Munford et al. 2017: 50% of people 65+ take part; `abm diagnose`)",
        "engagement", "Willingness to start"),
     _p("need_motivation", float, 2.0, (0.0, 10.0), (0.5, 4.0), "ratio",
@@ -248,10 +248,10 @@ PARAMETERS: tuple[Parameter, ...] = (
        "distance between the centres of neighbouring rural neighbourhoods",
        "assumption: rural LSOAs cover far more ground", "engagement",
        "Distance between rural areas", "Place"),
-    _p("dropout_rate", float, 0.02121, (0.0, 1.0), (0.005, 0.03), "per week",
+    _p("dropout_rate", float, 0.02629, (0.0, 1.0), (0.005, 0.03), "per week",
        "weekly chance that an attender with full capacity stops",
-       "calibrated: cal-977c5c72f4 (devon_ics, west_yorkshire; posterior median 0.02121, 90% "
-       "interval 0.00989 to 0.0284); before calibration: assumption",
+       "calibrated: cal-ee53ea7ef3 (devon_ics, west_yorkshire; posterior median 0.02629, 90% "
+       "interval 0.0199 to 0.0296); before calibration: assumption",
        "engagement", "Dropping out"),
     _p("dropout_capacity_effect", float, 2.0, (0.0, 20.0), (0.5, 4.0), "ratio",
        "drop-out is multiplied by (1 + this x (1 - capacity))", "assumption", "engagement",
@@ -263,11 +263,11 @@ PARAMETERS: tuple[Parameter, ...] = (
        "chance of starting again while reluctant after stopping, relative to a first start",
        "assumption", "engagement", "Coming back after dropping out"),
     # --- benefit of attending ---------------------------------------------------------------
-    _p("attendance_effect_eq5d", float, 0.02672, (0.0, 0.3), (0.01, 0.06), "EQ-5D utility",
+    _p("attendance_effect_eq5d", float, 0.04487, (0.0, 0.3), (0.01, 0.06), "EQ-5D utility",
        "mean benefit of regular attendance at full dose, in EQ-5D utility; the model uses it "
        f"in life-satisfaction points, times `{_QALY}`",
-       "calibrated: cal-977c5c72f4 (devon_ics, west_yorkshire; posterior median 0.02672, 90% "
-       "interval 0.0121 to 0.0548); before calibration: community asset participation: EQ-5D "
+       "calibrated: cal-ee53ea7ef3 (devon_ics, west_yorkshire; posterior median 0.04487, 90% "
+       "interval 0.0223 to 0.0584); before calibration: community asset participation: EQ-5D "
        "+0.039 (Munford et al., BMJ Open 2017;7:e012374); observational, so the range runs well "
        "below it",
        "benefit", "Benefit of taking part"),
@@ -281,12 +281,12 @@ PARAMETERS: tuple[Parameter, ...] = (
     _p("benefit_decay_rate", float, 0.05, (0.0, 1.0), (0.02, 0.15), "per week",
        "share of the benefit lost per week after stopping", "assumption", "benefit",
        "Speed benefit fades"),
-    _p("forced_stop_need_shock", float, 0.3665, (0.0, 1.0), (0.0, 0.5), "need, 0-1",
+    _p("forced_stop_need_shock", float, 0.4224, (0.0, 1.0), (0.0, 0.5), "need, 0-1",
        "need added when one loses one's group (it closes or cuts the sessions one went to): "
        "the loss of the group and its friendships. Voluntary stopping adds none",
-       "calibrated: cal-977c5c72f4 (devon_ics, west_yorkshire; posterior median 0.3665, 90% "
-       "interval 0.136 to 0.49); before calibration: assumption, to be estimated against Munford "
-       "et al. 2020 (BMJ Open 10:e033186: stopping -0.102 QALY vs starting +0.056 QALY over 18 "
+       "calibrated: cal-ee53ea7ef3 (devon_ics, west_yorkshire; posterior median 0.4224, 90% "
+       "interval 0.3 to 0.491); before calibration: assumption, to be estimated against Munford et"
+       " al. 2020 (BMJ Open 10:e033186: stopping -0.102 QALY vs starting +0.056 QALY over 18 "
        "months; calibration target); the range includes no harm beyond the lost benefit",
        "benefit",
        "Harm when one loses one's group"),
@@ -302,20 +302,20 @@ PARAMETERS: tuple[Parameter, ...] = (
        "assumption: half-life about 6 months (range 3 to 18 months); no direct estimate found "
        "(Munford et al. 2020 see losses for 18 months after stopping)", "belonging",
        "Speed belonging fades"),
-    _p("group_shock_protection", float, 0.2112, (0.0, 1.0), (0.0, 0.63), "share, 0-1",
+    _p("group_shock_protection", float, 0.2307, (0.0, 1.0), (0.0, 0.63), "share, 0-1",
        "share of life shocks avoided at full belonging (fewer new episodes of need); 0 turns "
        "this off",
-       "calibrated: cal-977c5c72f4 (devon_ics, west_yorkshire; posterior median 0.2112, 90% "
-       "interval 0.0188 to 0.57); before calibration: Cruwys et al., Soc Sci Med 2013;98:179 "
+       "calibrated: cal-ee53ea7ef3 (devon_ics, west_yorkshire; posterior median 0.2307, 90% "
+       "interval 0.0306 to 0.533); before calibration: Cruwys et al., Soc Sci Med 2013;98:179 "
        "(ELSA, N 5,055): depressed people with no group who joined one cut their risk of relapse "
        "by 24%, three groups by 63% (observational; the range runs from no effect to the "
        "three-group figure)",
        "belonging",
        "Protection from shocks by belonging"),
-    _p("group_recovery_boost", float, 0.3631, (0.0, 10.0), (0.0, 2.5), "ratio",
+    _p("group_recovery_boost", float, 0.347, (0.0, 10.0), (0.0, 2.5), "ratio",
        "recovery from need is (1 + this x belonging) times as fast; 0 turns this off",
-       "calibrated: cal-977c5c72f4 (devon_ics, west_yorkshire; posterior median 0.3631, 90% "
-       "interval 0.0423 to 1.2); before calibration: assumption between no effect (controlled "
+       "calibrated: cal-ee53ea7ef3 (devon_ics, west_yorkshire; posterior median 0.347, 90% "
+       "interval 0.0462 to 0.729); before calibration: assumption between no effect (controlled "
        "studies of social prescribing: little or no effect on quality of life, Kiely et al., BMJ "
        "Open 2022;12:e062951) and Groups 4 Health (Haslam et al., J Consult Clin Psychol "
        "2019;87:787, RCT n 120: loneliness d -1.04 vs -0.33 with usual care over 2 months, about "
@@ -356,17 +356,17 @@ PARAMETERS: tuple[Parameter, ...] = (
     _p("providers_per_neighbourhood", float, 4.0, (0.0, 20.0), (2.0, 8.0), "providers",
        "mean number of provider places (slots) per neighbourhood at the start", "assumption",
        "providers", "Groups per neighbourhood", "Providers"),
-    _p("provider_location_gradient", float, 0.6058, (0.0, 1.0), (0.2, 0.8), "share, 0-1",
+    _p("provider_location_gradient", float, 0.7417, (0.0, 1.0), (0.2, 0.8), "share, 0-1",
        "how much rarer providers are in the most than the least deprived area",
-       "calibrated: cal-977c5c72f4 (devon_ics, west_yorkshire; posterior median 0.6058, 90% "
-       "interval 0.457 to 0.781); before calibration: assumption: nature-based organisations are "
+       "calibrated: cal-ee53ea7ef3 (devon_ics, west_yorkshire; posterior median 0.7417, 90% "
+       "interval 0.678 to 0.791); before calibration: assumption: nature-based organisations are "
        "more common in less deprived areas (Robinson et al., IJERPH 2020;17:3460); inverse care "
        "law (Tudor Hart, Lancet 1971)",
        "providers", "Fewer groups in deprived areas"),
-    _p("provider_places", int, 99, (1, 1_000), (30, 120), "regular participants",
+    _p("provider_places", int, 112, (1, 1_000), (30, 120), "regular participants",
        "regular participants a provider takes when fully funded (its most sessions)",
-       "calibrated: cal-977c5c72f4 (devon_ics, west_yorkshire; posterior median 99, 90% interval "
-       "66.4 to 117); before calibration: assumption",
+       "calibrated: cal-ee53ea7ef3 (devon_ics, west_yorkshire; posterior median 112, 90% interval "
+       "95.6 to 119); before calibration: assumption",
        "providers", "Places per group", "Providers"),
     _p("min_places_share", float, 0.2, (0.0, 1.0), (0.1, 0.4), "share, 0-1",
        "fewest sessions a provider runs, as a share of its most, before it is no longer viable",
@@ -388,11 +388,11 @@ PARAMETERS: tuple[Parameter, ...] = (
     _p("fee_deprivation_effect", float, 0.5, (0.0, 1.0), (0.3, 0.8), "share, 0-1",
        "how much lower fees and donations per participant are in the most deprived area",
        "assumption", "providers", "Fees lost to deprivation"),
-    _p("other_funding_share", float, 0.498, (0.0, 1.0), (0.3, 0.6), "share, 0-1",
+    _p("other_funding_share", float, 0.5578, (0.0, 1.0), (0.3, 0.6), "share, 0-1",
        "share of a fully funded provider's costs that other funders (trusts, foundations, "
        "lottery, council) meet in the least deprived area",
-       "calibrated: cal-977c5c72f4 (devon_ics, west_yorkshire; posterior median 0.498, 90% "
-       "interval 0.344 to 0.593); before calibration: assumption (trusts, foundations and "
+       "calibrated: cal-ee53ea7ef3 (devon_ics, west_yorkshire; posterior median 0.5578, 90% "
+       "interval 0.482 to 0.597); before calibration: assumption (trusts, foundations and "
        "government are the other large income sources of small charities: NCVO UK Civil Society "
        "Almanac)",
        "providers",
@@ -418,13 +418,12 @@ PARAMETERS: tuple[Parameter, ...] = (
        "sessions running when its income falls short",
        "assumption: 27-44% of small charities draw on reserves in a year "
        "(smallcharitiesdata.org)", "providers", "Spending reserves to keep going"),
-    _p("other_closure_rate", float, 0.01737, (0.0, 0.5), (0.0, 0.03), "per year",
+    _p("other_closure_rate", float, 0.02314, (0.0, 0.5), (0.0, 0.03), "per year",
        "yearly chance that a provider closes for reasons other than money (its organisers "
        "leave, its venue goes)",
-       "calibrated: cal-977c5c72f4 (devon_ics, west_yorkshire; posterior median 0.01737, 90% "
-       "interval 0.00134 to 0.0286); before calibration: assumption; with closures for lack of "
-       "money it is checked against charity removals of about 2.5% a year (Charity Commission "
-       "2022/23)",
+       "calibrated: cal-ee53ea7ef3 (devon_ics, west_yorkshire; posterior median 0.02314, 90% "
+       "interval 0.012 to 0.0292); before calibration: assumption; with closures for lack of money"
+       " it is checked against charity removals of about 2.5% a year (Charity Commission 2022/23)",
        "providers",
        "Groups closing for other reasons"),
     _p("bid_capacity_least_deprived", float, 0.7, (0.0, 1.0), (0.5, 0.9), "score, 0-1",
@@ -456,12 +455,12 @@ PARAMETERS: tuple[Parameter, ...] = (
     _p("provider_outreach", float, 0.5, (0.0, 1.0), (0.2, 0.8), "share, 0-1",
        "outreach effort of an open provider in its neighbourhood", "assumption", "providers",
        "Outreach by groups"),
-    _p("provider_size_deprivation_effect", float, 0.8149, (0.0, 5.0), (0.0, 1.5), "ratio",
+    _p("provider_size_deprivation_effect", float, 0.6299, (0.0, 5.0), (0.0, 1.5), "ratio",
        "providers in the most deprived areas run (1 + this) times the places of those in the "
        "least deprived (fewer, larger organisations where deprived), scaled so that a provider "
        "at the national mean runs `provider_places`; 0 turns this off",
-       "calibrated: cal-977c5c72f4 (devon_ics, west_yorkshire; posterior median 0.8149, 90% "
-       "interval 0.109 to 1.32); before calibration: assumption guided by Third Sector Trends "
+       "calibrated: cal-ee53ea7ef3 (devon_ics, west_yorkshire; posterior median 0.6299, 90% "
+       "interval 0.0924 to 1.39); before calibration: assumption guided by Third Sector Trends "
        "2022: charities over GBP 250k are 14.4% of those in the least affluent areas vs 5.4% in "
        "the most affluent",
        "providers",
@@ -521,11 +520,11 @@ PARAMETERS: tuple[Parameter, ...] = (
        "assumption: cost is a reported barrier to arts and sport participation in deprived areas "
        "(DCMS Taking Part; Sport England Active Lives)", "kinds", "Cost putting people off"),
     # --- commissioning ----------------------------------------------------------------------
-    _p("budget_gbp_per_head", float, 5.728, (0.0, 1_000.0), (1.0, 10.0),
+    _p("budget_gbp_per_head", float, 6.781, (0.0, 1_000.0), (1.0, 10.0),
        "GBP per resident per year",
        "ICS (and council) commissioning budget for community assets under every rule",
-       "calibrated: cal-977c5c72f4 (devon_ics, west_yorkshire; posterior median 5.728, 90% "
-       "interval 2 to 9.22); before calibration: assumption: no published figure; results are "
+       "calibrated: cal-ee53ea7ef3 (devon_ics, west_yorkshire; posterior median 6.781, 90% "
+       "interval 2.29 to 9.55); before calibration: assumption: no published figure; results are "
        "shown across the budget-to-demand ratio (`abm diagnose`)",
        "commissioning", "ICS budget per resident", "Money", lever=True),
     _p("budget_uplift", float, 0.0, (0.0, 10.0), None, "share of the budget",
@@ -543,11 +542,11 @@ PARAMETERS: tuple[Parameter, ...] = (
     _p("bid_noise", float, 0.2, (0.0, 2.0), (0.1, 0.4), "score",
        "standard deviation of chance in how bids are scored", "assumption", "commissioning",
        "Luck in bidding"),
-    _p("grant_need_priority", float, 0.4641, (0.0, 5.0), (0.0, 0.8), "score per unit deprivation",
+    _p("grant_need_priority", float, 0.5286, (0.0, 5.0), (0.0, 0.8), "score per unit deprivation",
        "weight that the status quo's grant scoring gives to the deprivation of a provider's "
        "neighbourhood beside its bid (funders' own priority to need); 0 turns it off",
-       "calibrated: cal-977c5c72f4 (devon_ics, west_yorkshire; posterior median 0.4641, 90% "
-       "interval 0.106 to 0.754); before calibration: assumption, to be calibrated against grant "
+       "calibrated: cal-ee53ea7ef3 (devon_ics, west_yorkshire; posterior median 0.5286, 90% "
+       "interval 0.417 to 0.741); before calibration: assumption, to be calibrated against grant "
        "money per head by IMD quintile (national funders: GBP 19.31 a head in deprived areas other"
        " than the 'left behind' ones and GBP 7.77 in those, against GBP 12.23 in England, OCSI for"
        " the APPG on left-behind neighbourhoods 2021; the National Lottery Community Fund gave "
@@ -671,10 +670,10 @@ PARAMETERS: tuple[Parameter, ...] = (
        "share of referred residents followed up under the embed rule (each takes more "
        "link-worker time, so fewer people are seen)", "assumption", "referral",
        "Follow-up when embedded", "Link workers", lever=True),
-    _p("referral_boost_followed", float, 5.29, (1.0, 100.0), (2.0, 8.0), "ratio",
+    _p("referral_boost_followed", float, 5.283, (1.0, 100.0), (2.0, 8.0), "ratio",
        "how many times likelier a followed-up referred resident is to start",
-       "calibrated: cal-977c5c72f4 (devon_ics, west_yorkshire; posterior median 5.29, 90% interval"
-       " 2.23 to 7.6); before calibration: assumption",
+       "calibrated: cal-ee53ea7ef3 (devon_ics, west_yorkshire; posterior median 5.283, 90% "
+       "interval 2.69 to 7.59); before calibration: assumption",
        "referral", "Effect of a followed-up referral"),
     _p("referral_boost_unfollowed", float, 1.3, (1.0, 100.0), (1.0, 2.0), "ratio",
        "how many times likelier a referred resident without follow-up is to start",

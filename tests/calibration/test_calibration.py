@@ -101,6 +101,7 @@ def test_the_checks_are_printed_by_abm_calibrate(tmp_path, capsys):
     assert "emulator leave-out validation (2 outputs, homoscedastic noise" in printed
     assert "what these targets could tell, however many runs" in printed
     assert "  uptake_rate: best width " in printed
+    assert "; at the posterior median, " in printed
 
 
 def test_a_damaged_stored_run_is_reported_and_run_again(tmp_path, capsys):

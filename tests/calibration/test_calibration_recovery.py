@@ -48,8 +48,12 @@ def test_the_recovery_table_gives_the_fraction_moved_and_what_is_not_pinned(tmp_
     assert ("Meant to be pinned, but beyond these targets' precision in some truth (more runs "
             "will not pin them): none") in printed
     assert "Not meant to be pinned: uptake_rate" in printed
-    assert "Within these targets' precision (best width below 0.5), whether meant to be " \
-        "pinned or not: recovered in wellbeing_least_deprived (high, " in printed
+    assert "Within these targets' precision at the truth (best width there below 0.5), " \
+        "whether meant to be pinned or not: recovered in wellbeing_least_deprived (high, " \
+        in printed
+    # the bound at each truth, from the emulator's slopes there, is in the table too
+    assert (pinned.best_width_at_truth < 0.5).all()
+    assert table.best_width_at_truth.between(0, 1).all()
     assert "Meant to be pinned and recovered in every truth: wellbeing_least_deprived" in printed
     assert (tmp_path / "out/high/coverage.csv").exists() is False  # coverage_truths: 0
     assert (tmp_path / "out/low/fit_report.csv").exists()
@@ -68,6 +72,11 @@ def test_a_pinned_parameter_that_does_not_move_is_named_with_the_bound_it_has():
     within = table.assign(best_width_ratio=[0.4], pinned=[False], passes=[True])
     assert ("whether meant to be pinned or not: recovered in none; not recovered in p (a, "
             "0.20)") in format_recovery(within)
+    # the bound at the truth, where there is one, decides over the box's average
+    local = table.assign(best_width_ratio=[0.4], best_width_at_truth=[0.8])
+    assert "beyond these targets' precision in some truth (more runs will not pin them): p" \
+        in format_recovery(local)
+    assert "recovered in none; not recovered in none" in format_recovery(local)
 
 
 def test_a_truth_outside_the_calibrated_range_is_refused(tmp_path):

@@ -18,8 +18,10 @@ from calibration.identifiability import (
     best_width_ratios,
     describe,
     identifiability_table,
+    local_slopes,
     sd_to_pin,
     width_without,
+    with_local_bound,
 )
 
 #: The design's target columns (place "here"), as ``Simulator.keys`` names them.
@@ -110,3 +112,39 @@ def test_a_noisy_curved_output_is_reported_with_its_r2():
     table = identifiability_table(fake_spec({"a": 0.1, "b": 0.5}), frame, KEYS)
     steep = table.set_index("parameter").loc["steep"]
     assert steep["deciding_target_r2"] < 0.5
+
+
+class CurvedEmulator:
+    """An emulator whose mean output ``a`` is 3 x steep^2 (unit coordinates) and ``b`` is
+    shallow: ``a`` is flat near steep's low end and steep near its high end."""
+
+    def predict(self, unit_x):
+        unit_x = np.asarray(unit_x, dtype=float)
+        mean = np.column_stack([3.0 * unit_x[:, 0] ** 2, unit_x[:, 1]])
+        return mean, np.zeros_like(mean)
+
+
+def test_the_local_bound_takes_the_slopes_where_the_point_is():
+    """A curved output pins a parameter where it is steep, not where it is flat: the local
+    bound is the closed form with the slope at the point (6 x steep per unit range)."""
+    j = local_slopes(CurvedEmulator(), np.array([0.1, 0.5, 0.5]))
+    assert j[:, 0] == pytest.approx([0.6, 0.0])
+    assert j[:, 1] == pytest.approx([0.0, 1.0]) and j[:, 2] == pytest.approx([0.0, 0.0])
+    # within a step of the edge the step is cut there: the slope between 0.93 and 1
+    assert local_slopes(CurvedEmulator(), np.array([0.98, 0.5, 0.5]))[0, 0] == pytest.approx(
+        3.0 * (1.0 - 0.93**2) / 0.07)
+    spec = fake_spec({"a": 0.1, "b": 0.5})
+    spec.space.to_unit = lambda x: (x - np.array([0.0, 10.0, 0.0])) / np.array([2.0, 10.0,
+                                                                                 1.0])
+    table = identifiability_table(spec, design(), KEYS)
+    low = with_local_bound(table, spec, CurvedEmulator(),
+                           {"steep": 0.2, "shallow": 15.0, "unseen": 0.5}, "the truth")
+    high = with_local_bound(table, spec, CurvedEmulator(),
+                            {"steep": 1.8, "shallow": 15.0, "unseen": 0.5}, "the truth")
+    # a moves 0.6 / 0.1 = 6 SDs per range at steep 0.2 (unit 0.1), 54 at steep 1.8 (0.9)
+    assert low.set_index("parameter").loc["steep", "best_width_ratio_local"] == pytest.approx(
+        math.sqrt(12 / (12 + 36)))
+    assert high.set_index("parameter").loc["steep", "best_width_ratio_local"] == pytest.approx(
+        math.sqrt(12 / (12 + 54**2)))
+    assert set(low["local_at"]) == {"the truth"}
+    assert "; at the truth, 0.50" in describe(low)[1]

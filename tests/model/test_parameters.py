@@ -204,11 +204,13 @@ def test_shipping_a_calibration_removes_the_outputs_of_the_one_it_replaces(tmp_p
     shipped = root / "calibration" / "calibrated" / "main"
     folder = tmp_path / "new"
     shutil.copytree(shipped, folder)
-    (folder / "abc_generations.csv").unlink()
+    (folder / "abc_generations.csv").unlink(missing_ok=True)
     fake_root = tmp_path / "root"
     (fake_root / "abm" / "model").mkdir(parents=True)
     shutil.copy(root / "abm" / "model" / "parameters.py", fake_root / "abm" / "model")
     shutil.copytree(shipped, fake_root / "calibration" / "calibrated" / "main")
+    old = fake_root / "calibration" / "calibrated" / "main" / "abc_generations.csv"
+    old.write_text("generation,epsilon,particles\n0,2.5,1000\n", encoding="utf-8")
     assert ship(folder, fake_root) == 19
     target = fake_root / "calibration" / "calibrated" / "main"
     assert not (target / "abc_generations.csv").exists()

@@ -15,7 +15,10 @@ from.
   * P2, untargeted provision raises the mean and can widen the gap: the mean rises
     (tested); whether the gap widens depends on the place and on uncertain parameters, so
     ``abm patterns`` reports it over the posterior instead.
-  * P3, proportionate universalism narrows the gap: **emerges** from the rule (tested).
+  * P3, proportionate universalism narrows the gap: the rule reaches the most deprived
+    against need-blind funders (tested); at the calibrated status quo, whose funders
+    already favour need, its effect on the gap depends on that calibrated priority, so
+    ``abm patterns`` reports it over the posterior.
   * P4, stopping hurts more than starting helps: **an input through calibration**: the harm
     of losing one's group (``forced_stop_need_shock``) is sized against Munford et al.
     2020's stop effect; without it, stopping hurts less than starting helps, because the
@@ -95,15 +98,17 @@ def test_pattern_2_untargeted_scale_raises_the_mean():
     assert np.mean(mean) > 0, f"mean wellbeing change per seed: {mean}"
 
 
-def test_pattern_3_proportionate_universalism_narrows_the_gap():
-    """P3, emerges (Marmot Review 2010): money divided by need raises participation in the
-    most deprived fifth in every seed and narrows the q5-q1 gap on average."""
-    base = summaries("west_yorkshire")
-    targeted = summaries("west_yorkshire", "proportionate_universalism")
+def test_pattern_3_proportionate_universalism_reaches_the_most_deprived():
+    """P3's mechanism (Marmot Review 2010): against funders who score bids without regard to
+    need (grant_need_priority 0), money divided by need raises past-year participation in the
+    most deprived fifth in every seed. At the calibrated priority (cal-ee53ea7ef3: 0.53) the
+    status quo's funders already favour need about as much, so the change per seed is within
+    noise (-0.008 to +0.009 over 6 seeds, West Yorkshire): whether PU narrows the gap there
+    depends on that calibrated parameter and is reported by ``abm patterns``."""
+    base = summaries("west_yorkshire", grant_need_priority=0.0)
+    targeted = summaries("west_yorkshire", "proportionate_universalism", grant_need_priority=0.0)
     q1 = paired(targeted, base, "p_past_year_q1")
-    gap = paired(targeted, base, "gap_q5_q1")
-    assert min(q1) > 0, f"q1 past-year participation change per seed: {q1}"
-    assert np.mean(gap) < 0, f"gap change per seed: {gap}"
+    assert min(q1) > 0.01, f"q1 past-year participation change per seed: {q1}"
 
 
 def test_mechanism_the_ics_budget_buys_places():
