@@ -64,7 +64,8 @@ def test_a_pinned_parameter_that_does_not_move_is_named_with_the_bound_it_has():
                           "prior_median": [0.5], "prior_lo_90": [0.05], "prior_hi_90": [0.95],
                           "median": [0.6], "lo_90": [0.1], "hi_90": [0.9],
                           "fraction_moved": [0.2], "width_ratio": [0.9], "pinned": [True],
-                          "passes": [False], "best_width_ratio": [0.7]})
+                          "passes": [False], "best_width_ratio": [0.7],
+                          "best_width_at_truth": [float("nan")]})
     text = format_recovery(table)
     assert "Meant to be pinned but not recovered: p" in text and "NO" in text
     assert "beyond these targets' precision in some truth (more runs will not pin them): p" in text
