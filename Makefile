@@ -20,7 +20,8 @@ $(STAMP): pyproject.toml
 POSTERIOR := calibration/calibrated/main/posterior.parquet
 # Posterior draws x seeds of the comparison under uncertainty. 50 x 2 (2,000 runs) is what
 # settles each probability to a Monte Carlo error of 0.07 or less; on a quiet 2-core machine it
-# took 28 min with Model 0.3.0 (measured 2026-12-07), so make main keeps 12 x 1 (240 runs, a few
+# took 28 min with Model 0.3.0 (measured 2026-12-07; 36 min beside a test run at the shipped
+# calibration cal-ee53ea7ef3), so make main keeps 12 x 1 (240 runs, a few
 # minutes) and prints each probability's error: `make main UNCERTAINTY_DRAWS=50 UNCERTAINTY_SEEDS=2`.
 UNCERTAINTY_DRAWS ?= 12
 UNCERTAINTY_SEEDS ?= 1
