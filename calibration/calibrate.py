@@ -336,10 +336,10 @@ def run_calibration(spec: CalibrationSpec, out: Path, executor,
     found = {}
     particles, stop_line, ess = abc_smc(spec, sim, store, executor, emulator, out, cal_id)
     write_parquet(particles, out / "posterior_particles.parquet")
+    table = parameter_table(spec, particles)
     if len(waves) > len(spec.space.names) + 1:  # enough points for a slope per parameter
         bound = identifiability_table(spec, waves, sim.keys(spec.targets))
         if emulator is not None:
-            table = parameter_table(spec, particles)
             point, at = ((truth, "the truth") if truth is not None else
                          (dict(zip(table["parameter"], table["median"], strict=True)),
                           "the posterior median"))
@@ -349,7 +349,7 @@ def run_calibration(spec: CalibrationSpec, out: Path, executor,
     draws = posterior_draws(particles, spec.space.names, spec.draws,
                             point_seed(spec.master_seed, "draws"))
     write_parquet(draws, out / "posterior.parquet")
-    write_csv(parameter_table(spec, particles), out / "parameters.csv")
+    write_csv(table, out / "parameters.csv")
     report = checks.predictive_check(spec, sim, draws, store, executor)
     write_csv(report, out / "fit_report.csv")
     fit_figure(report, out / "fit.png", f"{cal_id}: targets and the model")

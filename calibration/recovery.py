@@ -27,7 +27,6 @@ of the way. The text names the parameters that are not pinned (not meant to be, 
 from __future__ import annotations
 
 import dataclasses
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -200,9 +199,10 @@ def run_recovery(spec: RecoverySpec, out: Path, executor,
         table["varied"] = table["parameter"].isin(list(truth))
         table["pinned"] = table["parameter"].isin(spec.pinned)
         table["passes"] = ~table["pinned"] | (table["fraction_moved"] >= REQUIRED_MOVE)
-        table["best_width_ratio"] = _bound(folder, table["parameter"], "best_width_ratio")
-        table["best_width_at_truth"] = _bound(folder, table["parameter"],
-                                              "best_width_ratio_local")
+        bound = _bound(folder)
+        for column, name in (("best_width_ratio", "best_width_ratio"),
+                             ("best_width_at_truth", "best_width_ratio_local")):
+            table[column] = table["parameter"].map(bound.get(name, {})).astype(float)
         tables.append(table)
     result = pd.concat(tables, ignore_index=True)
     write_csv(result, out / "recovery.csv")
@@ -210,15 +210,15 @@ def run_recovery(spec: RecoverySpec, out: Path, executor,
     return result
 
 
-def _bound(folder: Path, parameters: pd.Series, column: str) -> pd.Series:
-    """Each parameter's best width ratio with these targets, however many runs, over the
-    box (``best_width_ratio``) or at the truth (``best_width_ratio_local``), from
-    ``identifiability.csv`` of the truth's calibration; NaN without history matching."""
+def _bound(folder: Path) -> dict:
+    """Each parameter's best width ratio with these targets, however many runs, over the box
+    (``best_width_ratio``) and at the truth (``best_width_ratio_local``), from
+    ``identifiability.csv`` of the truth's calibration: {column: {parameter: value}}; a column
+    the file lacks (or no file: no history matching) is absent, and the table shows NaN."""
     path = folder / "identifiability.csv"
-    table = pd.read_csv(path) if path.is_file() else pd.DataFrame()
-    if column not in table:
-        return pd.Series(math.nan, index=parameters.index)
-    return parameters.map(table.set_index("parameter")[column])
+    if not path.is_file():
+        return {}
+    return pd.read_csv(path).set_index("parameter").to_dict()
 
 
 def _defaults(spec: CalibrationSpec) -> dict:
