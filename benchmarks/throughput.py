@@ -10,7 +10,10 @@ the same rules on the same model (same place, seed and parameters) from the same
 and a wellbeing update per resident-week) over the same 100,000 residents, in numpy and
 compiled (numba, drawing PCG64 inside the loop). The figures that matter are the ratios,
 measured in the same run, because the machines are shared and noisy (issue 20's target:
-the model at >= 0.2 of the numpy floor). One core: numpy's threads are
+the model at >= 0.2 of the numpy floor). Beside it, the budget that target leaves a
+resident-step, and what the model's own random numbers take of it: the uniforms its keyed
+streams hand out per resident-week (counted while it steps), drawn by the compiled PCG64
+alone, and one read of its per-resident arrays. One core: numpy's threads are
 limited to one. The model's and the floor's rates are per CPU second of this process
 (``time.process_time``), so that other work on a shared machine slows neither; the Devon
 run's time is wall-clock.
@@ -50,7 +53,12 @@ def rate(model: Model, weeks: int) -> float:
 
 
 def fast_vs_reference(warm_weeks: int = 60, fast_weeks: int = 52, reference_weeks: int = 2):
-    """The engines from the same state (after a shared warm-up), timed on the same rules."""
+    """The engines from the same state (after a shared warm-up), timed on the same rules.
+    A small run first compiles the kernels (or loads numba's cache), so that compiling
+    is not timed as the model's work."""
+    Model("devon_ics", "scale+embed+sustain", 1,
+          {"n_neighbourhoods": 10, "residents_per_neighbourhood": 10, "burn_in_years": 0},
+          engine="fast").run(years=0.1)
     models = {}
     for engine in ENGINES:
         model = Model("devon_ics", "scale+embed+sustain", 1, {**SIZE_100K, "burn_in_years": 1},
@@ -63,7 +71,66 @@ def fast_vs_reference(warm_weeks: int = 60, fast_weeks: int = 52, reference_week
     fast = rate(models["fast"], fast_weeks)
     numpy_path = rate(models["numpy"], fast_weeks)
     reference = rate(models["agents"], reference_weeks)
-    return models["fast"].resident_state.n, fast, numpy_path, reference
+    drawn = draws_per_resident_step(models["fast"], fast_weeks)
+    return models["fast"], fast, numpy_path, reference, drawn
+
+
+def draws_per_resident_step(model: Model, weeks: int) -> float:
+    """Uniforms the model's keyed streams hand out per resident-week, counted while it
+    steps ``weeks`` more weeks (per-resident and per-provider streams together)."""
+    drawn = 0
+    original = Streams.uniforms
+
+    def counting(streams, stream, week, n, per_item=1):
+        nonlocal drawn
+        drawn += n * per_item
+        return original(streams, stream, week, n, per_item)
+
+    Streams.uniforms = counting
+    try:
+        for _ in range(weeks):
+            model.step()
+    finally:
+        Streams.uniforms = original
+    return drawn / (model.resident_state.n * weeks)
+
+
+def state_bytes(model: Model) -> float:
+    """Bytes a resident takes in the model's per-resident arrays (its state)."""
+    rs = model.resident_state
+    arrays = [a for a in vars(rs).values() if isinstance(a, np.ndarray) and len(a) == rs.n]
+    return sum(a.nbytes for a in arrays) / rs.n
+
+
+def read_cost(per_resident: float, n: int = 100_000, repeats: int = 20) -> float:
+    """CPU seconds per resident of reading ``per_resident`` bytes a resident once (numpy's
+    sum over a float64 buffer of that size; best of ``repeats``): the least one pass over
+    the whole state can cost."""
+    buffer = np.ones(round(per_resident * n / 8))
+    best = np.inf
+    for _ in range(repeats):
+        start = time.process_time()
+        buffer.sum()
+        best = min(best, time.process_time() - start)
+    return best / n
+
+
+def draw_cost(per_step: float, n: int = 100_000, weeks: int = 52, repeats: int = 3) -> float:
+    """CPU seconds per resident-step of drawing ``per_step`` uniforms a resident-week from
+    keyed streams with the compiled PCG64 (:func:`pcg64_fill`, the fastest route the model
+    has to its draws; best of ``repeats``): what the model's own random numbers cost before
+    any rule runs."""
+    words = Streams(1).words("shocks", 0)[None]
+    out = np.empty(round(per_step * n))
+    counts = np.array([len(out)])
+    pcg64_fill(words, counts, out)
+    best = np.inf
+    for _ in range(repeats):
+        start = time.process_time()
+        for _ in range(weeks):
+            pcg64_fill(words, counts, out)
+        best = min(best, time.process_time() - start)
+    return best / (n * weeks)
 
 
 def trivial_floor(n: int = 100_000, weeks: int = 52, repeats: int = 3) -> float:
@@ -130,9 +197,11 @@ def main() -> None:
         devon_child()
         return
     floor = trivial_floor()
-    n, fast, numpy_path, reference = fast_vs_reference()
+    model, fast, numpy_path, reference, drawn = fast_vs_reference()
+    n, per_resident = model.resident_state.n, state_bytes(model)
     floor = max(floor, trivial_floor())  # before and after the model: the less disturbed
     compiled = trivial_floor_compiled()
+    draws_ns, read_ns = draw_cost(drawn) * 1e9, read_cost(per_resident, n) * 1e9
     print(f"residents                        {n:,}")
     print(f"fast model, resident-steps/s     {fast / 1e6:,.1f} million (compiled kernels)")
     print(f"numpy engine, same rules         {numpy_path / 1e6:,.1f} million "
@@ -143,6 +212,13 @@ def main() -> None:
     print(f"trivial-rule floor, compiled     {compiled / 1e6:,.0f} million")
     print(f"fast / numpy floor               {fast / floor:.3f}   (target >= 0.2)")
     print(f"fast / compiled floor            {fast / compiled:.3f}")
+    budget_ns = 1e9 / (0.2 * floor)
+    print(f"a resident-step, fast model      {1e9 / fast:.0f} ns; at 0.2 of the numpy floor: "
+          f"{budget_ns:.1f} ns")
+    print(f"  the model's draws alone        {drawn:.2f} uniforms a resident-week, "
+          f"{draws_ns:.1f} ns by compiled PCG64 ({draws_ns / budget_ns:.2f} of that budget)")
+    print(f"  reading its state once         {per_resident:.0f} bytes a resident, {read_ns:.1f} ns "
+          f"({read_ns / budget_ns:.2f}; the week's rules make several passes)")
     if args.devon:
         out = subprocess.run([sys.executable, "-m", "benchmarks.throughput", "--child"],
                              capture_output=True, text=True, check=True).stdout.split()
