@@ -3,6 +3,8 @@
     python -m benchmarks.kernels                 # speed-ups at 3,000 and 100,000 residents
     python -m benchmarks.kernels --compile       # compile time, the cache in a fresh process
                                                  # and in a Ray worker
+    python -m benchmarks.kernels --float32       # the rules on float32 storage: are they
+                                                 # limited by memory?
 
 Speed-ups: for each part, both implementations are applied to copies of the same state of
 the throughput benchmark's model (warmed up into the policy period), each timed alone,
@@ -159,6 +161,40 @@ def speedups(residents: int, repeats: int) -> None:
           f"{totals[0] / totals[1]:7.1f}x")
 
 
+#: The per-resident rules :func:`narrower_state` times (labels of :func:`parts`).
+RULES = ("decide (rules 0-4, provider choice)", "  of which share of ties attending",
+         "update_wellbeing (rule 5)", "update_ties (rule 6)")
+
+
+def narrower_state(residents: int, repeats: int) -> None:
+    """Are the kernels limited by memory? The same compiled rules on the same state, with
+    its per-resident float64 arrays stored as float32 instead (half the bytes each rule
+    reads and writes; numba compiles the kernels for them). Timing only: the results are
+    not the model's."""
+    from benchmarks.week_profile import warmed_model
+
+    model = warmed_model(residents)
+    rs = model.resident_state
+    times = {}
+    for storage in ("float64", "float32"):
+        if storage == "float32":
+            for name, value in list(vars(rs).items()):
+                if isinstance(value, np.ndarray) and value.dtype == np.float64 \
+                        and len(value) == rs.n:
+                    setattr(rs, name, value.astype(np.float32))
+        rules = parts(model)
+        for label in RULES:
+            setup, _, kernel = rules[label]
+            kernel(setup())  # compile (or load) before timing
+            times[label, storage] = fastest(kernel, setup, repeats) * 1e3
+    print(f"\n{residents:,} residents, the state's floats as float64 and as float32 "
+          f"(fastest of {repeats})")
+    print(f"{'part':40s} {'float64 ms':>10s} {'float32 ms':>10s} {'gain':>6s}")
+    for label in RULES:
+        a, b = times[label, "float64"], times[label, "float32"]
+        print(f"{label:40s} {a:10.3f} {b:10.3f} {a / b:5.2f}x")
+
+
 def first_calls() -> dict:
     """In this process: import time, and each compiled rule's first and second call on a
     small model's state (CPU seconds: compiling is single-threaded), with numba's cache hits and
@@ -225,6 +261,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=10)
     parser.add_argument("--compile", action="store_true",
                         help="compile time and the cache (fresh process, Ray worker)")
+    parser.add_argument("--float32", action="store_true",
+                        help="the rules on the state stored as float32 (timing only)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -234,7 +272,7 @@ def main() -> None:
         compile_report()
         return
     for residents in args.residents:
-        speedups(residents, args.repeats)
+        (narrower_state if args.float32 else speedups)(residents, args.repeats)
 
 
 if __name__ == "__main__":
