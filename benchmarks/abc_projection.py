@@ -31,6 +31,7 @@ import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from calibration.calibrate import Simulator  # noqa: E402
+from calibration.folder import STOP  # noqa: E402
 from calibration.outputs import simulate  # noqa: E402
 from calibration.spec import load_calibration_spec  # noqa: E402
 
@@ -46,7 +47,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=2, help="runs per place (default 2)")
     args = parser.parse_args()
     spec = load_calibration_spec(SHIPPED / "spec.yaml")
-    simulations = (json.loads((SHIPPED / "abc_stop.json").read_text())["simulations"]
+    simulations = (json.loads((SHIPPED / STOP).read_text())["simulations"]
                    or ABC_SIMULATIONS)
     sim = Simulator(spec)
     simulate(sim.specs({}, 0)[0])  # the compiled kernels loaded, off the clock

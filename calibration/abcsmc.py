@@ -42,10 +42,10 @@ from pyabc.sampler import ConcurrentFutureSampler
 
 from abm.files.errors import InputError, ResourceError, clipped
 from abm.files.io import write_csv, write_json
+from calibration.folder import STOP
 from calibration.problem import point_seed
 
 DB = "abc.db"
-STOP = "abc_stop.json"
 
 
 class ResumableEpsilon(pyabc.MedianEpsilon):

@@ -48,7 +48,7 @@ from calibration import checks
 from calibration.bounds import total_runs
 from calibration.emulator import Emulator
 from calibration.evaluate import RunStore, evaluate
-from calibration.folder import analysis_id, claim
+from calibration.folder import STOP, analysis_id, claim
 from calibration.identifiability import describe as describe_bound
 from calibration.identifiability import identifiability_table, with_local_bound
 from calibration.likelihood import gaussian_posterior, implausibility_of, residuals
@@ -198,12 +198,12 @@ def abc_smc(spec: CalibrationSpec, sim: Simulator, store: RunStore, executor,
     """Run (or resume) ABC-SMC, or with ``abc.kernel: gaussian`` weigh candidates by the
     targets' likelihood; return the weighted particles, the line saying what stopped it or
     how the posterior was made, and the effective sample size behind the particles."""
-    from calibration.abcsmc import EmulatedStats, ModelStats, NotRuledOut, run_abc  # pyabc: slow
-
-    space = spec.space
     z, target_sd = observed(spec)
     if spec.abc["kernel"] == "gaussian":
         return likelihood_posterior(spec, emulator, z, target_sd, out)
+    from calibration.abcsmc import EmulatedStats, ModelStats, NotRuledOut, run_abc  # pyabc: slow
+
+    space = spec.space
     cut = spec.history_matching["cut"]
 
     def ruled_out(unit: np.ndarray) -> np.ndarray:
@@ -235,8 +235,6 @@ def likelihood_posterior(spec: CalibrationSpec, emulator: Emulator, z, target_sd
                          out: Path) -> tuple[pd.DataFrame, str, float]:
     """``abc.kernel: gaussian``: the posterior by the targets' likelihood on the emulator
     (:func:`calibration.likelihood.gaussian_posterior`), its record in ``abc_stop.json``."""
-    from calibration.abcsmc import STOP  # the record's file name, as ABC-SMC writes it
-
     particles, record = gaussian_posterior(spec, emulator, z, target_sd,
                                            spec.history_matching["cut"])
     if particles.empty:

@@ -25,6 +25,8 @@ from abm.files.io import write_json
 from abm.version import __version__
 
 IDENTITY = "analysis.json"
+#: How a calibration's posterior was made: what stopped ABC-SMC, or the likelihood's chain.
+STOP = "abc_stop.json"
 #: Files a folder may hold before an analysis claims it (the lock, things set aside).
 _IGNORED = (".lock",)
 
