@@ -61,6 +61,7 @@ from abm.files.checks import is_number, is_whole
 from abm.files.errors import InputError, unknown_name_message
 from abm.model.parameters import BY_NAME, parameter_values
 from abm.model.places import place_names, unknown_place
+from abm.model.randomness import MAX_SEED
 from abm.model.scenarios import Scenario, load_scenario
 from calibration.problem import Space
 from calibration.targets import TARGETS_FILE, Target, load_targets
@@ -88,6 +89,29 @@ ABC_SIMULATORS = ("model", "emulator")
 MORRIS_DEFAULTS = {"trajectories": 10, "levels": 4}
 SOBOL_DEFAULTS = {"n": 256, "method": "emulator", "design": 200, "draws": 20}
 SOBOL_METHODS = ("direct", "emulator")
+#: (low, high) of a calibration spec's numbers, by key (``section.key`` inside a section):
+#: read by :func:`load_calibration_spec` and ``abm schemas``.
+CALIBRATION_LIMITS = {
+    "years": (1.5, 100),  # the Munford experiment needs 78 policy weeks
+    "master_seed": (0, MAX_SEED), "draws": (1, 10_000),
+    "history_matching.waves": (0, 20), "history_matching.points": (4, 100_000),
+    "history_matching.seeds": (1, 1_000), "history_matching.candidates": (100, MAX_CANDIDATES),
+    "history_matching.cut": (0.5, 10),
+    "abc.population": (4, 100_000), "abc.generations": (1, 100),
+    "abc.initial_epsilon": (0.01, 1_000), "abc.max_simulations": (4, 10_000_000),
+    "abc.min_acceptance_rate": (1e-4, 1.0), "abc.max_minutes": (0.1, 10_080),
+    "abc.candidates": (1_000, 10_000_000), "abc.steps": (100, 1_000_000),
+    "checks.ppc_seeds": (1, 100), "checks.validation_folds": (2, 50),
+    "checks.coverage_truths": (0, 100),
+}
+#: The same for a sensitivity spec (:func:`load_sensitivity_spec`). ``sobol.design``'s low
+#: is the direct method's; the emulator method needs at least 8 points to train on.
+SENSITIVITY_LIMITS = {
+    "years": (1 / 52, 100), "seeds": (1, 1_000), "master_seed": (0, MAX_SEED),
+    "morris.trajectories": (2, 10_000), "morris.levels": (2, 100),
+    "sobol.n": (2, 1_000_000), "sobol.design": (0, 100_000), "sobol.draws": (1, 1_000),
+}
+MIN_EMULATOR_DESIGN = 8
 
 
 @dataclass(frozen=True)
@@ -281,29 +305,32 @@ def load_calibration_spec(path: str | Path) -> CalibrationSpec:
         for place in places:
             if not known[name].applies_to(place):
                 r.found.append(f"{r.at('targets')}: target '{name}' does not apply to '{place}'")
-    years = r.number("years", 1.5, 100)  # the Munford experiment needs 78 policy weeks
-    master_seed = r.whole("master_seed", 0, 2**63 - 1, default=0)
+    limits = CALIBRATION_LIMITS
+    years = r.number("years", *limits["years"])
+    master_seed = r.whole("master_seed", *limits["master_seed"], default=0)
     hm = r.section("history_matching", HM_DEFAULTS)
-    for key, low, high in (("waves", 0, 20), ("points", 4, 100_000), ("seeds", 1, 1000),
-                           ("candidates", 100, MAX_CANDIDATES)):
-        hm[key] = r.whole(key, low, high, data=hm, default=HM_DEFAULTS[key],
-                          prefix="history_matching.")
-    hm["cut"] = r.number("cut", 0.5, 10, data=hm, default=3.0, prefix="history_matching.")
+    for key in ("waves", "points", "seeds", "candidates"):
+        hm[key] = r.whole(key, *limits[f"history_matching.{key}"], data=hm,
+                          default=HM_DEFAULTS[key], prefix="history_matching.")
+    hm["cut"] = r.number("cut", *limits["history_matching.cut"], data=hm, default=3.0,
+                         prefix="history_matching.")
     abc = r.section("abc", ABC_DEFAULTS)
-    for key, low, high in (("population", 4, 100_000), ("generations", 1, 100)):
-        abc[key] = r.whole(key, low, high, data=abc, default=ABC_DEFAULTS[key], prefix="abc.")
-    abc["initial_epsilon"] = r.number("initial_epsilon", 0.01, 1000, data=abc, default=3.0,
-                                      prefix="abc.")
+    for key in ("population", "generations"):
+        abc[key] = r.whole(key, *limits[f"abc.{key}"], data=abc, default=ABC_DEFAULTS[key],
+                           prefix="abc.")
+    abc["initial_epsilon"] = r.number("initial_epsilon", *limits["abc.initial_epsilon"],
+                                      data=abc, default=3.0, prefix="abc.")
     if abc["max_simulations"] is None:
         abc["max_simulations"] = 100 * (abc["population"] or ABC_DEFAULTS["population"])
     else:
-        abc["max_simulations"] = r.whole("max_simulations", 4, 10_000_000, data=abc,
-                                         default=10_000, prefix="abc.")
-    abc["min_acceptance_rate"] = r.number("min_acceptance_rate", 1e-4, 1, data=abc,
+        abc["max_simulations"] = r.whole("max_simulations", *limits["abc.max_simulations"],
+                                         data=abc, default=10_000, prefix="abc.")
+    abc["min_acceptance_rate"] = r.number("min_acceptance_rate",
+                                          *limits["abc.min_acceptance_rate"], data=abc,
                                           default=0.01, prefix="abc.")
     if abc["max_minutes"] is not None:
-        abc["max_minutes"] = r.number("max_minutes", 0.1, 10_080, data=abc, default=None,
-                                      prefix="abc.")
+        abc["max_minutes"] = r.number("max_minutes", *limits["abc.max_minutes"], data=abc,
+                                      default=None, prefix="abc.")
     if (abc["population"] and abc["max_simulations"]
             and abc["max_simulations"] < abc["population"]):
         r.found.append(f"{path}:{abc.line_of('max_simulations')}: 'abc.max_simulations' = "
@@ -315,9 +342,8 @@ def load_calibration_spec(path: str | Path) -> CalibrationSpec:
     elif abc["simulator"] == "emulator" and hm["waves"] < 1:
         r.found.append(f"{path}:{abc.line_of('simulator')}: 'abc.simulator' = 'emulator' needs "
                        "at least one history-matching wave to train the emulator")
-    abc["candidates"] = r.whole("candidates", 1_000, 10_000_000, data=abc,
-                                default=ABC_DEFAULTS["candidates"], prefix="abc.")
-    abc["steps"] = r.whole("steps", 100, 1_000_000, data=abc, default=ABC_DEFAULTS["steps"],
+    for key in ("candidates", "steps"):
+        abc[key] = r.whole(key, *limits[f"abc.{key}"], data=abc, default=ABC_DEFAULTS[key],
                            prefix="abc.")
     if abc["kernel"] not in ABC_KERNELS:
         r.found.append(f"{path}:{abc.line_of('kernel')}: 'abc.kernel' = {abc['kernel']!r}: "
@@ -325,12 +351,11 @@ def load_calibration_spec(path: str | Path) -> CalibrationSpec:
     elif abc["kernel"] == "gaussian" and abc["simulator"] != "emulator":
         r.found.append(f"{path}:{abc.line_of('kernel')}: 'abc.kernel' = 'gaussian' needs "
                        "'abc.simulator' = 'emulator' (the likelihood is the emulator's)")
-    draws = r.whole("draws", 1, 10_000, default=20)
+    draws = r.whole("draws", *limits["draws"], default=20)
     checks = r.section("checks", CHECKS_DEFAULTS)
-    for key, low, high in (("ppc_seeds", 1, 100), ("validation_folds", 2, 50),
-                           ("coverage_truths", 0, 100)):
-        checks[key] = r.whole(key, low, high, data=checks, default=CHECKS_DEFAULTS[key],
-                              prefix="checks.")
+    for key in ("ppc_seeds", "validation_folds", "coverage_truths"):
+        checks[key] = r.whole(key, *limits[f"checks.{key}"], data=checks,
+                              default=CHECKS_DEFAULTS[key], prefix="checks.")
     description = r.text("description")
     r.done()
     return CalibrationSpec(path, path.read_text(encoding="utf-8"), description, tuple(places),
@@ -354,25 +379,29 @@ def load_sensitivity_spec(path: str | Path) -> SensitivitySpec:
     else:
         scenarios = [s for s in (r.scenario(name, "scenarios") for name in raw) if s]
     space, fixed = r.space()
-    years = r.number("years", 1 / 52, 100)
-    seeds = r.whole("seeds", 1, 1000, default=1)
-    master_seed = r.whole("master_seed", 0, 2**63 - 1, default=0)
+    limits = SENSITIVITY_LIMITS
+    years = r.number("years", *limits["years"])
+    seeds = r.whole("seeds", *limits["seeds"], default=1)
+    master_seed = r.whole("master_seed", *limits["master_seed"], default=0)
     morris = r.section("morris", MORRIS_DEFAULTS, optional=True)
     if morris is not None:
-        morris["trajectories"] = r.whole("trajectories", 2, 10_000, data=morris,
-                                         default=10, prefix="morris.")
-        morris["levels"] = r.whole("levels", 2, 100, data=morris, default=4, prefix="morris.")
+        for key in ("trajectories", "levels"):
+            morris[key] = r.whole(key, *limits[f"morris.{key}"], data=morris,
+                                  default=MORRIS_DEFAULTS[key], prefix="morris.")
     sobol = r.section("sobol", SOBOL_DEFAULTS, optional=True)
     if sobol is not None:
-        sobol["n"] = r.whole("n", 2, 1_000_000, data=sobol, default=256, prefix="sobol.")
+        sobol["n"] = r.whole("n", *limits["sobol.n"], data=sobol, default=256, prefix="sobol.")
         if sobol["n"] & (sobol["n"] - 1):
             r.found.append(f"{r.at('sobol')}: 'sobol.n' = {sobol['n']}: allowed is a power of 2")
         if sobol["method"] not in SOBOL_METHODS:
             r.found.append(f"{r.at('sobol')}: 'sobol.method' = {sobol['method']!r}: allowed are "
                            f"{', '.join(SOBOL_METHODS)}")
-        sobol["design"] = r.whole("design", 0 if sobol["method"] == "direct" else 8, 100_000,
-                                  data=sobol, default=200, prefix="sobol.")
-        sobol["draws"] = r.whole("draws", 1, 1000, data=sobol, default=20, prefix="sobol.")
+        low, high = limits["sobol.design"]
+        sobol["design"] = r.whole("design", low if sobol["method"] == "direct"
+                                  else MIN_EMULATOR_DESIGN, high, data=sobol, default=200,
+                                  prefix="sobol.")
+        sobol["draws"] = r.whole("draws", *limits["sobol.draws"], data=sobol, default=20,
+                                 prefix="sobol.")
         points = (sobol["n"] or 0) * ((space.dim if space else 0) + 2)
         if sobol["method"] == "emulator" and points > MAX_EMULATED_POINTS:
             r.found.append(f"{r.at('sobol')}: 'sobol.n' = {sobol['n']:,}: the emulated Sobol "

@@ -43,6 +43,7 @@ from abm.files.errors import InputError, clipped, shown, unknown_name_message
 from abm.model.commissioning import make_plan
 from abm.model.parameters import BY_NAME, Params, parameter_problem, parameter_values
 from abm.model.places import place_names, unknown_place
+from abm.model.randomness import MAX_SEED
 from abm.model.runs import RunSpec, seed_problem
 from abm.model.scenarios import Scenario, load_scenario
 
@@ -59,6 +60,9 @@ DEFAULT_MAX_RUNS = 100_000
 MAX_RUNS_LIMIT = 10_000_000
 #: Most scenarios or places one sweep may list.
 MAX_LISTED = 1_000
+#: (low, high) of a sweep file's numbers: read by :func:`load_spec` and ``abm schemas``.
+LIMITS = {"seeds": (1, 100_000), "master_seed": (0, MAX_SEED), "max_retries": (0, 100),
+          "batch_size": (1, 10_000), "sample.n": (1, 100_000), "sample.seed": (0, MAX_SEED)}
 
 
 @dataclass(frozen=True)
@@ -129,9 +133,9 @@ def load_sweep(path: str | Path, max_runs: int | None = None) -> Sweep:
 
     scenarios = _scenarios(data, found, path)
     places = _places(data, found, path)
-    seeds = _whole(data, "seeds", 1, 100_000, found, path, required=True)
-    master_seed = _whole(data, "master_seed", 0, 2**63 - 1, found, path, default=0)
-    max_retries = _whole(data, "max_retries", 0, 100, found, path, default=3)
+    seeds = _whole(data, "seeds", *LIMITS["seeds"], found, path, required=True)
+    master_seed = _whole(data, "master_seed", *LIMITS["master_seed"], found, path, default=0)
+    max_retries = _whole(data, "max_retries", *LIMITS["max_retries"], found, path, default=3)
     limit = _whole(data, "max_runs", 1, MAX_RUNS_LIMIT, found, path, default=DEFAULT_MAX_RUNS)
     if max_runs is not None:
         if is_whole(max_runs) and 1 <= max_runs <= MAX_RUNS_LIMIT:
@@ -149,10 +153,10 @@ def load_sweep(path: str | Path, max_runs: int | None = None) -> Sweep:
     if not isinstance(record, str) or record not in RECORDS:
         found.append(f"{at('record')}: 'record' = {shown(record)}: allowed are "
                      f"{', '.join(RECORDS)}")
-    batch = data.get("batch_size", "auto")
-    if batch != "auto" and not (is_whole(batch) and 1 <= batch <= 10_000):
+    batch, (low, high) = data.get("batch_size", "auto"), LIMITS["batch_size"]
+    if batch != "auto" and not (is_whole(batch) and low <= batch <= high):
         found.append(f"{at('batch_size')}: 'batch_size' = {shown(batch)}: allowed is auto or a "
-                     "whole number from 1 to 10,000")
+                     f"whole number from {low:,} to {high:,}")
     description = data.get("description", "")
     if not isinstance(description, str):
         found.append(f"{at('description')}: 'description' = {shown(description)}: allowed is "
@@ -328,10 +332,10 @@ def _sample_plan(data, found, path) -> tuple[str, int, int, dict] | None:
     if not isinstance(method, str) or method not in SAMPLERS:
         found.append(f"{where}: sample 'method' = {shown(method)}: allowed are "
                      f"{', '.join(SAMPLERS)}")
-    n, seed = sample.get("n"), sample.get("seed", 0)
-    if not is_whole(n) or not 1 <= n <= 100_000:
-        found.append(f"{where}: sample 'n' = {shown(n)}: allowed is a whole number from 1 to "
-                     "100,000")
+    n, seed, (low, high) = sample.get("n"), sample.get("seed", 0), LIMITS["sample.n"]
+    if not is_whole(n) or not low <= n <= high:
+        found.append(f"{where}: sample 'n' = {shown(n)}: allowed is a whole number from {low:,} "
+                     f"to {high:,}")
     if (problem := seed_problem(seed, "sample 'seed'")) is not None:
         found.append(f"{where}: {problem}")
     ranges = sample.get("ranges")

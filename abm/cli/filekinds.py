@@ -16,17 +16,18 @@ in :data:`KINDS` uses. ``abm validate --kind`` overrides it.
 
 The schemas are generated (``abm schemas``, written to ``schemas/``) from the same sources
 as the loaders: the keys and choices the loaders' modules declare (``SPEC_KEYS``,
-``CALIBRATION_KEYS``, ``RULES``, place names, target names, outputs), and every parameter's
-type and valid range from :data:`abm.model.parameters.PARAMETERS`. A few numeric limits are
-written inside the loaders' code rather than declared; :data:`LIMITS` repeats them, and
-tests/cli/test_validate_kinds.py checks, for every limit in every schema, that the loader
-refuses what the schema refuses just outside it. What JSON Schema cannot say (decile shares
+``CALIBRATION_KEYS``, ``RULES``, place names, target names, outputs), the limits of their
+numbers each loader declares and checks (:func:`limits`), and every parameter's type and
+valid range from :data:`abm.model.parameters.PARAMETERS`. tests/cli/test_validate_kinds.py
+checks, for every limit in every schema, that the loader refuses what the schema refuses
+just outside it. What JSON Schema cannot say (decile shares
 summing to 100, budget shares summing to at most 1, a file ``extends`` names existing, a
 whole number written as 3.0) only the loaders check: ``abm validate`` is the full check.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -44,35 +45,21 @@ from abm.model.scenarios import SCENARIO_KEYS
 #: Where ``abm schemas`` writes by default: ``schemas/`` at the top of the checkout.
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas"
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
-MAX_SEED = 2**63 - 1
-#: Numeric limits written inside the loaders' code (not declared as constants there):
-#: (low, high) by kind and key; tests check each against its loader.
-LIMITS: dict[str, dict[str, tuple[float, float]]] = {
-    "place": {"lsoas": (1, 1_000_000), "population": (1, 1_000_000_000),
-              "rural_share": (0.0, 1.0)},
-    "experiment": {"seeds": (1, 100_000), "master_seed": (0, MAX_SEED),
-                   "max_retries": (0, 100), "batch_size": (1, 10_000), "sample.n": (1, 100_000),
-                   "sample.seed": (0, MAX_SEED)},
-    "calibration": {"years": (1.5, 100), "master_seed": (0, MAX_SEED), "draws": (1, 10_000),
-                    "history_matching.waves": (0, 20),
-                    "history_matching.points": (4, 100_000),
-                    "history_matching.seeds": (1, 1_000),
-                    "history_matching.candidates": (100, 1_000_000),
-                    "history_matching.cut": (0.5, 10), "abc.population": (4, 100_000),
-                    "abc.generations": (1, 100), "abc.initial_epsilon": (0.01, 1_000),
-                    "abc.max_simulations": (4, 10_000_000),
-                    "abc.min_acceptance_rate": (1e-4, 1.0), "abc.max_minutes": (0.1, 10_080),
-                    "abc.candidates": (1_000, 10_000_000), "abc.steps": (100, 1_000_000),
-                    "checks.ppc_seeds": (1, 100), "checks.validation_folds": (2, 50),
-                    "checks.coverage_truths": (0, 100)},
-    "frontier": {"draws": (1, 100_000), "seeds": (1, 1_000), "years": (1 / 52, 100),
-                 "min_share": (0.0, 0.5), "search.population": (4, 100_000),
-                 "search.generations": (1, 100_000)},
-    "sensitivity": {"years": (1 / 52, 100), "seeds": (1, 1_000), "master_seed": (0, MAX_SEED),
-                    "morris.trajectories": (2, 10_000), "morris.levels": (2, 100),
-                    "sobol.n": (2, 1_000_000), "sobol.design": (0, 100_000),
-                    "sobol.draws": (1, 1_000)},
-}
+#: Where each kind's loader declares the (low, high) of its numbers: (module, attribute).
+_LIMITS_AT = {"place": ("abm.model.places", "LIMITS"),
+              "experiment": ("experiments.spec", "LIMITS"),
+              "calibration": ("calibration.spec", "CALIBRATION_LIMITS"),
+              "frontier": ("abm.decision.spec", "LIMITS"),
+              "sensitivity": ("calibration.spec", "SENSITIVITY_LIMITS")}
+
+
+def limits(kind: str) -> dict[str, tuple[float, float]]:
+    """The (low, high) of a kind's numbers by key (``section.key`` inside a section), as its
+    loader declares and checks them (none for a kind without such numbers)."""
+    if kind not in _LIMITS_AT:
+        return {}
+    module, attribute = _LIMITS_AT[kind]
+    return getattr(importlib.import_module(module), attribute)
 
 
 @dataclass(frozen=True)
@@ -159,7 +146,7 @@ def _number(low: float, high: float, description: str = "") -> dict:
 
 
 def _limited(kind: str, key: str, whole: bool, description: str = "") -> dict:
-    low, high = LIMITS[kind][key]
+    low, high = limits(kind)[key]
     return (_whole if whole else _number)(low, high, description)
 
 
@@ -324,8 +311,8 @@ def _section(kind: str, name: str, keys, extra: dict | None = None) -> dict:
     """A mapping of settings (``history_matching``, ``abc``, ``morris``, ``sobol``)."""
     properties = {}
     for key in keys:
-        if f"{name}.{key}" in LIMITS[kind]:
-            low, high = LIMITS[kind][f"{name}.{key}"]
+        if f"{name}.{key}" in limits(kind):
+            low, high = limits(kind)[f"{name}.{key}"]
             whole = isinstance(low, int) and isinstance(high, int)
             properties[key] = _limited(kind, f"{name}.{key}", whole)
     properties |= extra or {}
@@ -354,10 +341,10 @@ def frontier_schema(aim: bool = False) -> dict:
         "posterior": _text("'shipped' or a posterior file"),
         "draws": _limited("frontier", "draws", True, "posterior draws per mix"),
         "seeds": _limited("frontier", "seeds", True, "seeds per draw"),
-        "master_seed": _whole(0, 2**63 - 1),
+        "master_seed": _limited("frontier", "master_seed", True),
         "years": _limited("frontier", "years", False, "policy years of each run"),
-        "search": _section("frontier", "search", spec.SEARCH_DEFAULTS, {
-            "algorithm": {"enum": list(spec.ALGORITHMS)}, "seed": _whole(0, 2**32 - 1)}),
+        "search": _section("frontier", "search", spec.SEARCH_DEFAULTS,
+                           {"algorithm": {"enum": list(spec.ALGORITHMS)}}),
         "max_runs": _whole(1, MAX_RUNS_LIMIT, "refuse a spec that could need more runs"),
     }
     keys = spec.FRONTIER_KEYS

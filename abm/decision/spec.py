@@ -53,6 +53,7 @@ from abm.decision.space import DEFAULT_MIN_SHARE, STATUS_QUO, PolicySpace
 from abm.files.errors import InputError, unknown_name_message
 from abm.model.parameters import BY_NAME, Params, levers
 from abm.model.places import load_place, place_names
+from abm.model.randomness import MAX_SEED
 from abm.model.scenarios import Scenario
 from calibration.spec import _Reader
 from calibration.uncertainty import read_draws
@@ -71,6 +72,11 @@ SHIPPED_POSTERIOR = Path(calibration.__file__).parent / "calibrated" / "main" / 
 AIM_DEFAULTS = {"objective": "gap", "change": None, "probability": 0.8}
 VARY_DEFAULTS = {"lever": "budget_uplift", "range": None, "points": 6}
 DEFAULT_OBJECTIVES = ("wellbys", "gap")
+#: (low, high) of a frontier or aim spec's numbers, by key (``search.key`` in ``search``):
+#: read by :func:`load_decision_spec` and ``abm schemas``.
+LIMITS = {"draws": (1, 100_000), "seeds": (1, 1_000), "master_seed": (0, MAX_SEED),
+          "years": (1 / 52, 100), "min_share": (0.0, 0.5), "search.population": (4, 100_000),
+          "search.generations": (1, 100_000), "search.seed": (0, 2**32 - 1)}
 
 
 @dataclass(frozen=True)
@@ -166,7 +172,7 @@ def load_decision_spec(path: str | Path, max_runs: int | None = None, aim: bool 
     fixed, problems = _fixed(r)
     r.found += problems
     posterior = _posterior(r, path)
-    draws_wanted = r.whole("draws", 1, 100_000, default=1 if posterior is None else 30)
+    draws_wanted = r.whole("draws", *LIMITS["draws"], default=1 if posterior is None else 30)
     draws = pd.DataFrame(index=range(1))
     if posterior is not None:
         try:
@@ -176,9 +182,9 @@ def load_decision_spec(path: str | Path, max_runs: int | None = None, aim: bool 
     elif draws_wanted != 1:
         r.found.append(f"{r.at('draws')}: 'draws' = {draws_wanted}: without a posterior there "
                        "is one draw (the declaration's values); allowed is 1")
-    seeds = r.whole("seeds", 1, 1000, default=2)
-    master_seed = r.whole("master_seed", 0, 2**63 - 1, default=0)
-    years = r.number("years", 1 / 52, 100, default=10.0)
+    seeds = r.whole("seeds", *LIMITS["seeds"], default=2)
+    master_seed = r.whole("master_seed", *LIMITS["master_seed"], default=0)
+    years = r.number("years", *LIMITS["years"], default=10.0)
     objectives = _objectives(r)
     optimise = r.data.get("optimise", "mean")
     if optimise not in OPTIMISE:
@@ -188,10 +194,9 @@ def load_decision_spec(path: str | Path, max_runs: int | None = None, aim: bool 
     if search["algorithm"] not in ALGORITHMS:
         r.found.append(f"{r.at('search')}: 'search.algorithm' = {search['algorithm']!r}: "
                        f"allowed are {', '.join(ALGORITHMS)}")
-    for key, low, high in (("population", 4, 100_000), ("generations", 1, 100_000),
-                           ("seed", 0, 2**32 - 1)):
-        search[key] = r.whole(key, low, high, data=search, default=SEARCH_DEFAULTS[key],
-                              prefix="search.")
+    for key in ("population", "generations", "seed"):
+        search[key] = r.whole(key, *LIMITS[f"search.{key}"], data=search,
+                              default=SEARCH_DEFAULTS[key], prefix="search.")
     cap = r.whole("max_runs", 1, MAX_RUNS_LIMIT, default=DEFAULT_MAX_RUNS)
     aim_value = _aim(r) if aim else None
     if aim_value is not None:  # the search weighs extra money against the aim's objective
@@ -199,7 +204,7 @@ def load_decision_spec(path: str | Path, max_runs: int | None = None, aim: bool 
         objectives = list(dict.fromkeys([OBJECTIVES["extra_money"], aim_value.objective,
                                          *listed]))
     vary = _vary(r) if aim else None
-    min_share = r.number("min_share", 0.0, 0.5, default=DEFAULT_MIN_SHARE)
+    min_share = r.number("min_share", *LIMITS["min_share"], default=DEFAULT_MIN_SHARE)
     space = None
     if vary is None and baseline is not None:
         base = {**dict(baseline.params()), **fixed}

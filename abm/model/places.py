@@ -41,6 +41,8 @@ REACH_CELLS = 2.0
 #: Shares may miss 100% by this much because each is rounded to one decimal place.
 SHARE_TOLERANCE = 0.5
 FIGURES = ("lsoas", "population", "rural_share", "imd_decile_shares")
+#: (low, high) of a place file's figures: read by :func:`place_problems` and ``abm schemas``.
+LIMITS = {"lsoas": (1, 1_000_000), "population": (1, 1_000_000_000), "rural_share": (0.0, 1.0)}
 #: Optional figures: the mix of asset providers by kind (weights of arts, nature, community,
 #: active; default the ``kind_share_*`` parameters), with its source when given.
 OPTIONAL_FIGURES = ("asset_mix",)
@@ -179,15 +181,16 @@ def place_problems(data: object, path: Path) -> list[str]:
     for key in FIGURES:
         if key not in data:
             found.append(f"{path}: missing key '{key}'")
-    for key, low, high in (("lsoas", 1, 1_000_000), ("population", 1, 1_000_000_000)):
-        value = data.get(key)
+    for key in ("lsoas", "population"):
+        value, (low, high) = data.get(key), LIMITS[key]
         if key in data and (not is_whole(value) or not low <= value <= high):
             found.append(f"{at(key)}: '{key}' = {value!r}: allowed is a whole number from "
                          f"{low:,} to {high:,}")
     rural = data.get("rural_share")
-    if "rural_share" in data and (not is_number(rural) or not 0 <= rural <= 1):
-        found.append(
-            f"{at('rural_share')}: 'rural_share' = {rural!r}: allowed is a number from 0 to 1")
+    low, high = LIMITS["rural_share"]
+    if "rural_share" in data and (not is_number(rural) or not low <= rural <= high):
+        found.append(f"{at('rural_share')}: 'rural_share' = {rural!r}: allowed is a number from "
+                     f"{low:g} to {high:g}")
     if "imd_decile_shares" in data:
         found += _share_problems(data["imd_decile_shares"], path, data.line_of("imd_decile_shares"))
     sources = data.get("sources")

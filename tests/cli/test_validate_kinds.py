@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from abm.cli import main as abm_main
-from abm.cli.filekinds import KINDS, LIMITS, SCHEMA_DIR, check, detect, schema, schema_text
+from abm.cli.filekinds import KINDS, SCHEMA_DIR, check, detect, limits, schema, schema_text
 from abm.files import yamlfile
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -120,7 +120,7 @@ def _mutations(kind: str, data: dict) -> list[tuple[str, dict]]:
     fraction), for keys at the top level the file sets, and for every key of a section the
     file has (set or not)."""
     variants = [("an unknown key", {**data, "colour": "blue"})]
-    for key, (low, high) in LIMITS.get(kind, {}).items():
+    for key, (low, high) in limits(kind).items():
         section, _, name = key.rpartition(".")
         holder = data.get(section) if section else data
         if not isinstance(holder, dict) or (name not in holder and not section):
