@@ -105,12 +105,13 @@ CALIBRATION_LIMITS = {
     "checks.coverage_truths": (0, 100),
 }
 #: The same for a sensitivity spec (:func:`load_sensitivity_spec`). ``sobol.design``'s low
-#: is the direct method's; the emulator method needs at least 8 points to train on.
+#: is the direct method's; the emulator method needs :data:`MIN_EMULATOR_DESIGN`.
 SENSITIVITY_LIMITS = {
     "years": (1 / 52, 100), "seeds": (1, 1_000), "master_seed": (0, MAX_SEED),
     "morris.trajectories": (2, 10_000), "morris.levels": (2, 100),
     "sobol.n": (2, 1_000_000), "sobol.design": (0, 100_000), "sobol.draws": (1, 1_000),
 }
+#: Fewest design points an emulated Sobol analysis trains its emulator on.
 MIN_EMULATOR_DESIGN = 8
 
 
