@@ -178,10 +178,9 @@ def narrower_state(residents: int, repeats: int) -> None:
     times = {}
     for storage in ("float64", "float32"):
         if storage == "float32":
-            for name, value in list(vars(rs).items()):
-                if isinstance(value, np.ndarray) and value.dtype == np.float64 \
-                        and len(value) == rs.n:
-                    setattr(rs, name, value.astype(np.float32))
+            for name in ResidentState.PER_RESIDENT:
+                if getattr(rs, name).dtype == np.float64:
+                    setattr(rs, name, getattr(rs, name).astype(np.float32))
         rules = parts(model)
         for label in RULES:
             setup, _, kernel = rules[label]

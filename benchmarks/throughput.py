@@ -39,6 +39,7 @@ from abm import Model  # noqa: E402
 from abm.model.engines import ENGINES, ArrayEngine  # noqa: E402
 from abm.model.kernels import pcg64_fill  # noqa: E402
 from abm.model.randomness import Streams  # noqa: E402
+from abm.model.residents import ResidentState  # noqa: E402
 
 SIZE_100K = {"n_neighbourhoods": 1000, "residents_per_neighbourhood": 100}
 DEVON = {"n_neighbourhoods": 707, "residents_per_neighbourhood": 1700, "burn_in_years": 0}
@@ -96,10 +97,11 @@ def draws_per_resident_step(model: Model, weeks: int) -> float:
 
 
 def state_bytes(model: Model) -> float:
-    """Bytes a resident takes in the model's per-resident arrays (its state)."""
+    """Bytes a resident takes in the model's per-resident arrays (its state: those
+    ``ResidentState.PER_RESIDENT`` names, and each resident's neighbourhood)."""
     rs = model.resident_state
-    arrays = [a for a in vars(rs).values() if isinstance(a, np.ndarray) and len(a) == rs.n]
-    return sum(a.nbytes for a in arrays) / rs.n
+    names = (*ResidentState.PER_RESIDENT, "neighbourhood")
+    return sum(getattr(rs, name).nbytes for name in names) / rs.n
 
 
 def read_cost(per_resident: float, n: int = 100_000, repeats: int = 20) -> float:

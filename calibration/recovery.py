@@ -200,9 +200,9 @@ def run_recovery(spec: RecoverySpec, out: Path, executor,
         table["pinned"] = table["parameter"].isin(spec.pinned)
         table["passes"] = ~table["pinned"] | (table["fraction_moved"] >= REQUIRED_MOVE)
         bound = _bound(folder)
-        for column, name in (("best_width_ratio", "best_width_ratio"),
-                             ("best_width_at_truth", "best_width_ratio_local")):
-            table[column] = table["parameter"].map(bound.get(name, {})).astype(float)
+        for column, source in (("best_width_ratio", "best_width_ratio"),
+                               ("best_width_at_truth", "best_width_ratio_local")):
+            table[column] = table["parameter"].map(bound.get(source, {})).astype(float)
         tables.append(table)
     result = pd.concat(tables, ignore_index=True)
     write_csv(result, out / "recovery.csv")

@@ -309,12 +309,12 @@ def experiment_schema() -> dict:
 
 def _section(kind: str, name: str, keys, extra: dict | None = None) -> dict:
     """A mapping of settings (``history_matching``, ``abc``, ``morris``, ``sobol``)."""
-    properties = {}
+    properties, declared = {}, limits(kind)
     for key in keys:
-        if f"{name}.{key}" in limits(kind):
-            low, high = limits(kind)[f"{name}.{key}"]
+        if f"{name}.{key}" in declared:
+            low, high = declared[f"{name}.{key}"]
             whole = isinstance(low, int) and isinstance(high, int)
-            properties[key] = _limited(kind, f"{name}.{key}", whole)
+            properties[key] = (_whole if whole else _number)(low, high)
     properties |= extra or {}
     assert set(properties) == set(keys), f"every key of {name}"
     return {"type": "object", "additionalProperties": False, "properties": properties}
